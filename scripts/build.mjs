@@ -1,0 +1,19 @@
+// Build: tsc compiles src/test/bench to dist/ (tests and the CLI run from there); esbuild bundles the
+// VS Code extension, its worker and the webview into out/ (the .vsix ships only out/ and native deps).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as esbuild from 'esbuild';
+
+const release = process.argv.includes('--release');
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+
+const common = { bundle: true, sourcemap: !release, minify: release, logLevel: 'warning' };
+const entries = [
+  { entryPoints: ['src/extension/extension.ts'], outfile: 'out/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
+  { entryPoints: ['src/worker/main.ts'], outfile: 'out/worker.js', platform: 'node', format: 'cjs', external: ['onnxruntime-node', 'sharp'] },
+  { entryPoints: ['src/webview/main.ts'], outfile: 'media/webview.js', platform: 'browser', format: 'iife' },
+];
+for (const e of entries) {
+  if (!existsSync(e.entryPoints[0])) continue; // a layer not written yet
+  await esbuild.build({ ...common, ...e });
+}

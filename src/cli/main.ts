@@ -1,0 +1,45 @@
+// Entry point of the `greater` command: dispatches to one module per sub-command and turns
+// UserErrors into a one-line message with a non-zero exit code (never a stack trace).
+import { isUserError } from '../engine/errors';
+
+export interface Command {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+// One line per sub-command; a module is loaded only when its command runs.
+const commands: Record<string, () => Promise<Command>> = {
+  version: async () => ({ summary: 'print the version', run: async () => { process.stdout.write(require('../../../package.json').version + '\n'); return 0; } }),
+};
+
+function usage(): string {
+  return ['usage: greater <command> [flags]', '', 'commands:', ...Object.keys(commands).map((c) => `  ${c}`),
+    '', "Run 'greater <command> --help' for a command's flags."].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`greater: unknown command '${name}'. Known commands: ${Object.keys(commands).join(', ')}\n`);
+    return 2;
+  }
+  try {
+    const cmd = await load();
+    return await cmd.run(rest);
+  } catch (e) {
+    if (isUserError(e)) {
+      process.stderr.write(`greater ${name}: error: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as Error;
+    // Errors from onnxruntime or the OS: keep to one line, the stack goes only to GREATER_DEBUG users.
+    process.stderr.write(`greater ${name}: error: ${(err && err.message ? err.message : String(e)).split('\n')[0]}\n`);
+    if (process.env.GREATER_DEBUG) process.stderr.write(String(err && err.stack) + '\n');
+    return 1;
+  }
+}
