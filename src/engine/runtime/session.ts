@@ -1,0 +1,124 @@
+// The one module that owns onnxruntime-node: device → execution provider, session creation, and run.
+// Support matrix (onnxruntime-node 1.30 prebuilt packages):
+//   cpu    — bundled everywhere.
+//   webgpu — bundled (Windows, macOS, Linux x64); needs a GPU adapter (Vulkan/Metal/D3D12).
+//   cuda   — Linux x64 / Windows x64 only, after the CUDA 12 provider install (see README).
+// onnxruntime does not fall back between providers, so `auto` probes each with a tiny session.
+import * as ort from 'onnxruntime-node';
+import { UserError } from '../errors';
+import { DType } from '../graph/graph';
+import { Graph } from '../graph/ops';
+import { toModelProto } from '../graph/serialize';
+
+export const DEVICES = Object.freeze({
+  cpu: ['cpu'],
+  cuda: ['cuda'],
+  webgpu: ['webgpu'],
+} as const);
+export type Device = keyof typeof DEVICES;
+export type DeviceChoice = Device | 'auto';
+
+export function parseDevice(s: string): DeviceChoice {
+  if (s === 'auto' || s in DEVICES) return s as DeviceChoice;
+  throw new UserError(`unknown device '${s}'; valid devices: auto, ${Object.keys(DEVICES).join(', ')}`);
+}
+
+export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+export interface HostTensor {
+  dtype: DType;
+  dims: readonly number[];
+  data: TensorArray;
+}
+
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', bool: 'bool' };
+
+export function toOrt(t: HostTensor): ort.Tensor {
+  return new ort.Tensor(ORT_TYPE[t.dtype], t.data as ort.Tensor.DataType, [...t.dims]);
+}
+
+// Smallest useful model (x + x), used to probe whether a provider works here.
+function probeModel(): Uint8Array {
+  const g = new Graph('probe');
+  const x = g.input('x', 'float32', [1]);
+  g.output(g.add(x, x), 'y');
+  return toModelProto(g);
+}
+const probeCache = new Map<Device, string | null>();
+
+async function probe(device: Device): Promise<string | null> {
+  if (probeCache.has(device)) return probeCache.get(device)!;
+  let err: string | null = null;
+  try {
+    const s = await ort.InferenceSession.create(probeModel(), { executionProviders: [...DEVICES[device]] });
+    await s.release();
+  } catch (e) {
+    err = String((e as Error).message ?? e).split('\n')[0];
+  }
+  probeCache.set(device, err);
+  return err;
+}
+
+export interface DeviceResolution {
+  device: Device;
+  /** Why `auto` did not pick a GPU, for the user. */
+  note?: string;
+}
+
+export async function resolveDevice(choice: DeviceChoice): Promise<DeviceResolution> {
+  if (choice !== 'auto') {
+    if (choice !== 'cpu') {
+      const err = await probe(choice);
+      if (err) throw new UserError(`device '${choice}' is not usable here: ${err}` + (choice === 'cuda' ? ' (install the CUDA provider: see README "GPU")' : ''));
+    }
+    return { device: choice };
+  }
+  const reasons: string[] = [];
+  for (const d of ['cuda', 'webgpu'] as const) {
+    const err = await probe(d);
+    if (!err) return { device: d };
+    reasons.push(`${d}: ${err}`);
+  }
+  return { device: 'cpu', note: `auto: using CPU (${reasons.join('; ')})` };
+}
+
+export class Session {
+  private constructor(private readonly s: ort.InferenceSession, readonly name: string) {}
+
+  static async create(name: string, model: Uint8Array, device: Device): Promise<Session> {
+    const opts: ort.InferenceSession.SessionOptions = {
+      executionProviders: [...DEVICES[device]],
+      graphOptimizationLevel: 'all',
+    };
+    try {
+      return new Session(await ort.InferenceSession.create(model, opts), name);
+    } catch (e) {
+      throw new Error(`onnxruntime could not create the ${name} session: ${String((e as Error).message ?? e).split('\n')[0]}`);
+    }
+  }
+
+  async run(feeds: Record<string, HostTensor | ort.Tensor>, fetch?: readonly string[]): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = v instanceof ort.Tensor ? v : toOrt(v as HostTensor);
+    let res: ort.InferenceSession.OnnxValueMapType;
+    try {
+      res = fetch ? await this.s.run(ortFeeds, fetch) : await this.s.run(ortFeeds);
+    } catch (e) {
+      const msg = String((e as Error).message ?? e);
+      if (/bad_alloc|out of memory|Failed to allocate/i.test(msg)) {
+        throw new UserError(`out of memory while running the ${this.name} graph; try a smaller batch, shorter inputs or a smaller model`);
+      }
+      throw new Error(`${this.name}: ${msg.split('\n')[0]}`);
+    }
+    const out: Record<string, HostTensor> = {};
+    for (const [k, t] of Object.entries(res)) {
+      const dtype = (Object.keys(ORT_TYPE) as DType[]).find((d) => ORT_TYPE[d] === t.type);
+      if (!dtype) throw new Error(`${this.name}: output ${k} has unsupported type ${t.type}`);
+      out[k] = { dtype, dims: t.dims, data: t.data as TensorArray };
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.s.release();
+  }
+}
