@@ -1,0 +1,263 @@
+// The worker's RPC contract, shared by the worker (src/worker), the extension (src/extension) and, for the
+// event types, the webview. One exported object per method: literal method name + params + result types
+// (the lsp `protocol.*.ts` pattern). Transport: vscode-jsonrpc 8.2.1 over Node IPC (child_process.fork).
+// This file imports nothing, so every side can use it, including the DOM-only webview.
+
+// ---------------------------------------------------------------------------------------------------------
+// Shared names
+
+/** `model` value for the built-in demo model shipped with the extension (issue 6). */
+export const BUILTIN_DEMO_MODEL = 'demo';
+/** `dataset.builtin` value for the built-in demo task. */
+export const BUILTIN_DEMO_TASK = 'demo';
+
+/**
+ * `<runsDir>/.active.lock`: JSON { pid, runId?, runDir? } written by the worker that owns the active run, so
+ * a second window on the same workspace cannot start another run and the Runs view can tell "running".
+ */
+export const ACTIVE_LOCK_FILE = '.active.lock';
+export interface ActiveLock {
+  pid: number;
+  runId?: string;
+  runDir?: string;
+}
+
+export const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
+export type Device = (typeof DEVICES)[number];
+
+export type CancelMode = 'soft' | 'hard';
+
+export type DatasetRef = { path: string } | { builtin: typeof BUILTIN_DEMO_TASK };
+
+/** A preset name (see `dataset/preview` → extractorPresets) or the literal extractor text. */
+export type ExtractorSpec = { preset: string } | { text: string };
+
+/**
+ * The fixed text around the optimised span of a prompt literal, kept verbatim. When `questionPlaceholder`
+ * (e.g. "{question}") occurs in prefix or suffix it is replaced by each example's question; without it the
+ * optimizer uses its default layout (question first, then the prompt).
+ */
+export interface PromptContext {
+  prefix: string;
+  suffix: string;
+  questionPlaceholder?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Progress events: one discriminated union, `kind` is the discriminant. The optimizer emits exactly these,
+// the worker forwards them unchanged as `run/event`, and `<runDir>/events.jsonl` holds one per line.
+
+export type Phase = 'loading' | 'reasoning' | 'proposal' | 'gradient' | 'selection' | 'evaluation';
+export const PHASES: readonly Phase[] = ['loading', 'reasoning', 'proposal', 'gradient', 'selection', 'evaluation'];
+
+export interface PassCounts {
+  forwardPasses: number;
+  backwardPasses: number;
+  generatedTokens: number;
+}
+
+export type RunEvent =
+  | { kind: 'run-started'; runId: string; runDir: string; totalSteps: number; initialPrompt: string; model: string; task: string }
+  | { kind: 'phase'; step: number; phase: Phase; candidate?: { index: number; total: number }; etaSeconds?: number }
+  | {
+      kind: 'candidates'; step: number; position: number; promptTokens: string[];
+      /** |gradient| per prompt token, aligned with promptTokens */
+      heat: number[];
+      candidates: { token: string; id: number; score: number }[];
+    }
+  | {
+      kind: 'step'; step: number; totalSteps: number; position: number; prompt: string; promptTokens: string[];
+      score: number; accuracy: number; bestScore: number; bestPrompt: string; etaSeconds: number; counts: PassCounts;
+    }
+  | { kind: 'evaluation'; role: 'initial' | 'best'; prompt: string; correct: number; total: number; accuracy: number }
+  | {
+      kind: 'done'; reason: 'completed' | 'cancelled' | 'early-stop'; bestPrompt: string;
+      initialAccuracy?: number; bestAccuracy?: number; reportPath?: string;
+    }
+  | { kind: 'error'; message: string; resumable: boolean }
+  | { kind: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export type RunEventKind = RunEvent['kind'];
+export type RunEventOf<K extends RunEventKind> = Extract<RunEvent, { kind: K }>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Method definitions. `Req` carries the params/result types as phantoms so both ends type-check against it.
+
+export interface RequestDef<M extends string, P, R> {
+  readonly method: M;
+  readonly kind: 'request';
+  /** phantom, never set at runtime */
+  readonly types?: { params: P; result: R };
+}
+export interface NotificationDef<M extends string, P> {
+  readonly method: M;
+  readonly kind: 'notification';
+  readonly types?: { params: P };
+}
+function request<P, R>() {
+  return <M extends string>(method: M): RequestDef<M, P, R> => ({ method, kind: 'request' });
+}
+function notification<P>() {
+  return <M extends string>(method: M): NotificationDef<M, P> => ({ method, kind: 'notification' });
+}
+export type ParamsOf<D> = D extends RequestDef<string, infer P, unknown> ? P : D extends NotificationDef<string, infer P> ? P : never;
+export type ResultOf<D> = D extends RequestDef<string, unknown, infer R> ? R : never;
+
+/** What the model, data and extractor are; shared by run/start, eval/prompt and extractor/check. */
+export interface TaskSpec {
+  /** HF repo id, a local model folder, or BUILTIN_DEMO_MODEL */
+  model: string;
+  device: Device;
+  dataset: DatasetRef;
+  questionField?: string;
+  answerField?: string;
+  extractor: ExtractorSpec;
+  seed: number;
+}
+
+// worker/info ------------------------------------------------------------------------------------------------
+export interface WorkerInfoResult {
+  pid: number;
+  node: string;
+  optimizerAvailable: boolean;
+  /** why the optimizer is not available (e.g. not built into this worker) */
+  unavailableReason?: string;
+  activeRunId?: string;
+}
+export const WorkerInfo = request<Record<string, never>, WorkerInfoResult>()('worker/info');
+
+// run/start --------------------------------------------------------------------------------------------------
+export interface RunStartParams extends TaskSpec {
+  /** the optimisable span of the prompt (placeholders live in `context`) */
+  initialPrompt: string;
+  context?: PromptContext;
+  steps: number;
+  topK: number;
+  topQ: number;
+  trainSize: number;
+  /** parent folder of run directories, usually <workspace>/.greater/runs */
+  runsDir: string;
+}
+export interface RunStartResult {
+  runId: string;
+  runDir: string;
+}
+export const RunStart = request<RunStartParams, RunStartResult>()('run/start');
+
+// run/cancel: soft = stop at the next step boundary (checkpoint written, best kept); hard = stop at the
+// next await inside the step (the last checkpoint stays). The extension kills the process after a timeout.
+export interface RunCancelParams {
+  runId: string;
+  mode: CancelMode;
+}
+export interface RunCancelResult {
+  /** false when no run with that id is active (already finished) */
+  accepted: boolean;
+}
+export const RunCancel = request<RunCancelParams, RunCancelResult>()('run/cancel');
+
+// run/resume -------------------------------------------------------------------------------------------------
+export interface RunResumeParams {
+  runDir: string;
+}
+export const RunResume = request<RunResumeParams, RunStartResult>()('run/resume');
+
+// run/status -------------------------------------------------------------------------------------------------
+export interface RunStatusResult {
+  state: 'idle' | 'running' | 'cancelling';
+  runId?: string;
+  runDir?: string;
+  /** last `step` event of the active run */
+  lastStep?: RunEventOf<'step'>;
+}
+export const RunStatus = request<Record<string, never>, RunStatusResult>()('run/status');
+
+// eval/prompt ------------------------------------------------------------------------------------------------
+export interface EvalPromptParams extends TaskSpec {
+  prompt: string;
+  context?: PromptContext;
+  /** which examples: the held-out split of the seeded train/held-out split, the train split, or all */
+  split: 'heldout' | 'train' | 'all';
+  trainSize: number;
+  limit?: number;
+}
+export interface EvalPromptResult {
+  correct: number;
+  total: number;
+  accuracy: number;
+}
+export const EvalPrompt = request<EvalPromptParams, EvalPromptResult>()('eval/prompt');
+
+// extractor/check: dry run on N samples ------------------------------------------------------------------------
+export interface ExtractorCheckParams extends TaskSpec {
+  prompt: string;
+  context?: PromptContext;
+  samples: number;
+}
+export interface ExtractorSample {
+  question: string;
+  gold: string;
+  reasoning: string;
+  /** null when the extractor found no answer */
+  extracted: string | null;
+  correct: boolean;
+}
+export interface ExtractorCheckResult {
+  samples: ExtractorSample[];
+}
+export const ExtractorCheck = request<ExtractorCheckParams, ExtractorCheckResult>()('extractor/check');
+
+// dataset/preview ----------------------------------------------------------------------------------------------
+export interface DatasetPreviewParams {
+  dataset: DatasetRef;
+  questionField?: string;
+  answerField?: string;
+  rows: number;
+}
+export interface DatasetPreviewResult {
+  format: 'builtin' | 'bbh' | 'jsonl' | 'csv' | 'json' | 'folder';
+  columns: string[];
+  rows: Record<string, string>[];
+  total: number;
+  /** fields the loader would pick without a mapping */
+  suggested: { questionField?: string; answerField?: string };
+  extractorPresets: { name: string; description: string; text: string }[];
+  /** preset that suits this dataset best */
+  defaultPreset?: string;
+  /** for the built-in task: its default (weak) initial prompt */
+  defaultPrompt?: string;
+}
+export const DatasetPreview = request<DatasetPreviewParams, DatasetPreviewResult>()('dataset/preview');
+
+// run/event (worker → extension) -------------------------------------------------------------------------------
+export interface RunEventParams {
+  runId: string;
+  event: RunEvent;
+}
+export const RunEventNotification = notification<RunEventParams>()('run/event');
+
+/** Every request, for handler registration checks and tests. */
+export const REQUESTS = [WorkerInfo, RunStart, RunCancel, RunResume, RunStatus, EvalPrompt, ExtractorCheck, DatasetPreview] as const;
+
+// ---------------------------------------------------------------------------------------------------------
+// Error codes: one table. JSON-RPC's own codes, then ours (positive, outside the reserved range).
+export const RpcErrorCodes = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  /** params failed validation; message names method, field, expected and received */
+  InvalidParams: -32602,
+  /** a bug: the handler threw something that is not a user error */
+  InternalError: -32603,
+  /** the request was cancelled by the caller ($/cancelRequest) */
+  RequestCancelled: -32800,
+  /** this worker was built without the optimizer, or it failed to load */
+  OptimizerUnavailable: 1001,
+  /** run/start or run/resume while another run is active in this worker or workspace */
+  RunActive: 1002,
+  /** run/cancel or run/resume named a run that does not exist */
+  RunNotFound: 1003,
+  /** bad user input detected by the optimizer (dataset, extractor, model): message says what to fix */
+  UserInput: 1004,
+} as const;
+export type RpcErrorCode = (typeof RpcErrorCodes)[keyof typeof RpcErrorCodes];

@@ -1,0 +1,137 @@
+// Checks RPC params at the worker's boundary: whatever arrives over IPC is `unknown` until it passes here.
+// A failure names the method, the field, what was expected and what was received.
+import {
+  DEVICES, type DatasetPreviewParams, type DatasetRef, type Device, type EvalPromptParams, type ExtractorCheckParams,
+  type ExtractorSpec, type PromptContext, type RunCancelParams, type RunResumeParams, type RunStartParams, type TaskSpec,
+} from './protocol';
+
+export class ParamError extends Error {
+  constructor(method: string, field: string, expected: string, got: unknown) {
+    super(`${method}: '${field}' must be ${expected}, got ${describe(got)}`);
+    this.name = 'ParamError';
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (Array.isArray(v)) return 'an array';
+  return v === null ? 'null' : typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+type Obj = Record<string, unknown>;
+
+/** Field readers bound to one method name so every error message carries it. */
+class Reader {
+  constructor(readonly method: string) {}
+  obj(v: unknown, field = 'params'): Obj {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ParamError(this.method, field, 'an object', v);
+    return v as Obj;
+  }
+  str(o: Obj, field: string, opts: { nonEmpty?: boolean } = {}): string {
+    const v = o[field];
+    if (typeof v !== 'string' || (opts.nonEmpty && v.trim() === '')) {
+      throw new ParamError(this.method, field, opts.nonEmpty ? 'a non-empty string' : 'a string', v);
+    }
+    return v;
+  }
+  optStr(o: Obj, field: string): string | undefined {
+    return o[field] === undefined || o[field] === '' ? undefined : this.str(o, field);
+  }
+  int(o: Obj, field: string, min: number, max: number): number {
+    const v = o[field];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new ParamError(this.method, field, `an integer in [${min}, ${max}]`, v);
+    }
+    return v;
+  }
+  oneOf<T extends string>(o: Obj, field: string, allowed: readonly T[]): T {
+    const v = o[field];
+    if (typeof v !== 'string' || !allowed.includes(v as T)) throw new ParamError(this.method, field, `one of ${allowed.join(', ')}`, v);
+    return v as T;
+  }
+  dataset(o: Obj): DatasetRef {
+    const d = this.obj(o.dataset, 'dataset');
+    if (d.builtin === 'demo') return { builtin: 'demo' };
+    if (typeof d.path === 'string' && d.path.trim() !== '') return { path: d.path };
+    throw new ParamError(this.method, 'dataset', "{ path: string } or { builtin: 'demo' }", d);
+  }
+  extractor(o: Obj): ExtractorSpec {
+    const e = this.obj(o.extractor, 'extractor');
+    if (typeof e.preset === 'string' && e.preset !== '') return { preset: e.preset };
+    if (typeof e.text === 'string' && e.text.trim() !== '') return { text: e.text };
+    throw new ParamError(this.method, 'extractor', '{ preset: string } or { text: string }', e);
+  }
+  context(o: Obj): PromptContext | undefined {
+    if (o.context === undefined) return undefined;
+    const c = this.obj(o.context, 'context');
+    const prefix = c.prefix ?? '', suffix = c.suffix ?? '';
+    if (typeof prefix !== 'string') throw new ParamError(this.method, 'context.prefix', 'a string', prefix);
+    if (typeof suffix !== 'string') throw new ParamError(this.method, 'context.suffix', 'a string', suffix);
+    const q = c.questionPlaceholder;
+    if (q !== undefined && typeof q !== 'string') throw new ParamError(this.method, 'context.questionPlaceholder', 'a string', q);
+    return q ? { prefix, suffix, questionPlaceholder: q } : { prefix, suffix };
+  }
+  task(o: Obj): TaskSpec {
+    return {
+      model: this.str(o, 'model', { nonEmpty: true }),
+      device: this.oneOf<Device>(o, 'device', DEVICES),
+      dataset: this.dataset(o),
+      questionField: this.optStr(o, 'questionField'),
+      answerField: this.optStr(o, 'answerField'),
+      extractor: this.extractor(o),
+      seed: this.int(o, 'seed', 0, 2 ** 31 - 1),
+    };
+  }
+}
+
+export function runStartParams(v: unknown): RunStartParams {
+  const r = new Reader('run/start'), o = r.obj(v);
+  return {
+    ...r.task(o),
+    initialPrompt: r.str(o, 'initialPrompt'),
+    context: r.context(o),
+    steps: r.int(o, 'steps', 1, 100000),
+    topK: r.int(o, 'topK', 1, 100000),
+    topQ: r.int(o, 'topQ', 1, 100000),
+    trainSize: r.int(o, 'trainSize', 1, 1000000),
+    runsDir: r.str(o, 'runsDir', { nonEmpty: true }),
+  };
+}
+
+export function runCancelParams(v: unknown): RunCancelParams {
+  const r = new Reader('run/cancel'), o = r.obj(v);
+  return { runId: r.str(o, 'runId', { nonEmpty: true }), mode: r.oneOf(o, 'mode', ['soft', 'hard'] as const) };
+}
+
+export function runResumeParams(v: unknown): RunResumeParams {
+  const r = new Reader('run/resume'), o = r.obj(v);
+  return { runDir: r.str(o, 'runDir', { nonEmpty: true }) };
+}
+
+export function evalPromptParams(v: unknown): EvalPromptParams {
+  const r = new Reader('eval/prompt'), o = r.obj(v);
+  return {
+    ...r.task(o),
+    prompt: r.str(o, 'prompt'),
+    context: r.context(o),
+    split: r.oneOf(o, 'split', ['heldout', 'train', 'all'] as const),
+    trainSize: r.int(o, 'trainSize', 0, 1000000),
+    limit: o.limit === undefined ? undefined : r.int(o, 'limit', 1, 1000000),
+  };
+}
+
+export function extractorCheckParams(v: unknown): ExtractorCheckParams {
+  const r = new Reader('extractor/check'), o = r.obj(v);
+  return { ...r.task(o), prompt: r.str(o, 'prompt'), context: r.context(o), samples: r.int(o, 'samples', 1, 100) };
+}
+
+export function datasetPreviewParams(v: unknown): DatasetPreviewParams {
+  const r = new Reader('dataset/preview'), o = r.obj(v);
+  return {
+    dataset: r.dataset(o),
+    questionField: r.optStr(o, 'questionField'),
+    answerField: r.optStr(o, 'answerField'),
+    rows: r.int(o, 'rows', 1, 1000),
+  };
+}
