@@ -1,0 +1,185 @@
+// Writes seeded random tiny models as real Hugging Face folders (config.json with the key names real
+// checkpoints use, model.safetensors or shards + index, tokenizer.json, tokenizer_config.json,
+// generation_config.json), so model-family code is tested against the same layout it meets in the wild.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeSafetensorsFile, type DiskDType } from '../../src/engine/weights/safetensors';
+import { Prng } from './prng';
+import { buildTinyTokenizer } from './tiny-tokenizer';
+
+export type TinyFamily = 'llama' | 'qwen2' | 'gemma2';
+export interface TinyOptions {
+  seed?: number;
+  dtype?: DiskDType;
+  sharded?: boolean;
+  tied?: boolean;
+  ropeScalingLlama3?: boolean;
+  /** Config overrides, applied last; weight shapes follow the final config. */
+  config?: Record<string, unknown>;
+}
+
+const TORCH_DTYPE: Record<DiskDType, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+const ARCHITECTURE: Record<TinyFamily, string> = { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', gemma2: 'Gemma2ForCausalLM' };
+/** Matrices get std 0.2 so activations and logits are far from trivial at this size. */
+const MATRIX_STD = 0.2;
+
+function baseConfig(family: TinyFamily, opts: TinyOptions, tok: ReturnType<typeof buildTinyTokenizer>): Record<string, unknown> {
+  const dtype = opts.dtype ?? 'F32';
+  const common: Record<string, unknown> = {
+    architectures: [ARCHITECTURE[family]],
+    model_type: family,
+    vocab_size: tok.vocabSize,
+    hidden_size: 32,
+    intermediate_size: 48,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 8,
+    max_position_embeddings: 256,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000.0,
+    attention_dropout: 0.0,
+    initializer_range: 0.02,
+    use_cache: true,
+    torch_dtype: TORCH_DTYPE[dtype],
+    transformers_version: '4.44.0',
+  };
+  if (family === 'llama') {
+    return {
+      ...common,
+      hidden_act: 'silu',
+      attention_bias: false,
+      mlp_bias: false,
+      pretraining_tp: 1,
+      bos_token_id: tok.bosId,
+      eos_token_id: tok.stopIds, // Llama 3 instruct configs list several end ids
+      pad_token_id: tok.padId,
+      tie_word_embeddings: opts.tied ?? false,
+      rope_scaling: opts.ropeScalingLlama3
+        ? { rope_type: 'llama3', factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 64 }
+        : null,
+    };
+  }
+  if (family === 'qwen2') {
+    const { head_dim: _omitted, ...rest } = common; // real Qwen2 configs have no head_dim: it is hidden_size / heads
+    return {
+      ...rest,
+      hidden_act: 'silu',
+      bos_token_id: tok.padId, // Qwen2 names <|endoftext|> as bos in config.json although it never prepends it
+      eos_token_id: tok.eosId,
+      pad_token_id: tok.padId,
+      tie_word_embeddings: opts.tied ?? true,
+      use_sliding_window: false,
+      sliding_window: 256,
+      max_window_layers: 2,
+      rope_scaling: null,
+    };
+  }
+  return {
+    ...common,
+    hidden_act: 'gelu_pytorch_tanh',
+    hidden_activation: 'gelu_pytorch_tanh',
+    attention_bias: false,
+    query_pre_attn_scalar: 16, // deliberately != head_dim (8): the query scale is 16^-0.5, not 8^-0.5
+    attn_logit_softcapping: 50.0,
+    final_logit_softcapping: 30.0,
+    sliding_window: 4, // small so that prompts longer than 4 tokens exercise the window on even layers
+    cache_implementation: 'hybrid',
+    bos_token_id: tok.bosId,
+    eos_token_id: tok.eosId,
+    pad_token_id: tok.padId,
+    tie_word_embeddings: opts.tied ?? true,
+  };
+}
+
+interface Tensor { name: string; shape: number[]; data: Float32Array }
+
+function num(config: Record<string, unknown>, key: string): number {
+  const v = config[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`tiny model: config.${key} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function makeTensors(family: TinyFamily, config: Record<string, unknown>, rng: Prng): Tensor[] {
+  const V = num(config, 'vocab_size');
+  const H = num(config, 'hidden_size');
+  const I = num(config, 'intermediate_size');
+  const L = num(config, 'num_hidden_layers');
+  const nH = num(config, 'num_attention_heads');
+  const nKV = num(config, 'num_key_value_heads');
+  const D = typeof config.head_dim === 'number' ? config.head_dim : H / nH;
+  const out: Tensor[] = [];
+  const mat = (name: string, rows: number, cols: number) => out.push({ name, shape: [rows, cols], data: rng.normals(rows * cols, MATRIX_STD) });
+  // Gemma scales its norms by (1 + w), so its stored weights sit near 0; the others multiply by w near 1.
+  const norm = (name: string) => out.push({ name, shape: [H], data: rng.normals(H, 0.1, family === 'gemma2' ? 0 : 1) });
+  const bias = (name: string, n: number) => out.push({ name, shape: [n], data: rng.normals(n, MATRIX_STD) });
+  mat('model.embed_tokens.weight', V, H);
+  for (let l = 0; l < L; l++) {
+    const p = `model.layers.${l}`;
+    norm(`${p}.input_layernorm.weight`);
+    mat(`${p}.self_attn.q_proj.weight`, nH * D, H);
+    mat(`${p}.self_attn.k_proj.weight`, nKV * D, H);
+    mat(`${p}.self_attn.v_proj.weight`, nKV * D, H);
+    if (family === 'qwen2') {
+      bias(`${p}.self_attn.q_proj.bias`, nH * D);
+      bias(`${p}.self_attn.k_proj.bias`, nKV * D);
+      bias(`${p}.self_attn.v_proj.bias`, nKV * D);
+    }
+    mat(`${p}.self_attn.o_proj.weight`, H, nH * D);
+    norm(`${p}.post_attention_layernorm.weight`);
+    if (family === 'gemma2') {
+      norm(`${p}.pre_feedforward_layernorm.weight`);
+      norm(`${p}.post_feedforward_layernorm.weight`);
+    }
+    mat(`${p}.mlp.gate_proj.weight`, I, H);
+    mat(`${p}.mlp.up_proj.weight`, I, H);
+    mat(`${p}.mlp.down_proj.weight`, H, I);
+  }
+  norm('model.norm.weight');
+  if (config.tie_word_embeddings === false) mat('lm_head.weight', V, H);
+  return out;
+}
+
+function writeJson(file: string, value: unknown): void {
+  fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Writes a complete tiny model folder for `family` into `dir` and returns the config.json it wrote. */
+export function writeTinyModel(dir: string, family: TinyFamily, opts: TinyOptions = {}): Record<string, unknown> {
+  const tok = buildTinyTokenizer(family);
+  const config = { ...baseConfig(family, opts, tok), ...(opts.config ?? {}) };
+  if (num(config, 'vocab_size') < tok.vocabSize) {
+    throw new Error(`tiny model: vocab_size ${String(config.vocab_size)} is smaller than the tokenizer (${tok.vocabSize} tokens)`);
+  }
+  const dtype = opts.dtype ?? 'F32';
+  const tensors = makeTensors(family, config, new Prng(opts.seed ?? 1234)).map((t) => ({ ...t, dtype }));
+  fs.mkdirSync(dir, { recursive: true });
+  writeJson(path.join(dir, 'config.json'), config);
+  if (opts.sharded) {
+    // Two shards of half the tensors each, named and indexed as `save_pretrained(max_shard_size=...)` does.
+    const cut = Math.ceil(tensors.length / 2);
+    const parts = [tensors.slice(0, cut), tensors.slice(cut)];
+    const weightMap: Record<string, string> = {};
+    let totalSize = 0;
+    parts.forEach((part, i) => {
+      const file = `model-${String(i + 1).padStart(5, '0')}-of-${String(parts.length).padStart(5, '0')}.safetensors`;
+      writeSafetensorsFile(path.join(dir, file), part, { format: 'pt' });
+      for (const t of part) {
+        weightMap[t.name] = file;
+        totalSize += t.data.length * (dtype === 'F32' ? 4 : 2);
+      }
+    });
+    writeJson(path.join(dir, 'model.safetensors.index.json'), { metadata: { total_size: totalSize }, weight_map: weightMap });
+  } else {
+    writeSafetensorsFile(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  }
+  writeJson(path.join(dir, 'tokenizer.json'), tok.tokenizerJson);
+  writeJson(path.join(dir, 'tokenizer_config.json'), tok.tokenizerConfig);
+  writeJson(path.join(dir, 'generation_config.json'), {
+    ...(tok.bosId !== null ? { bos_token_id: tok.bosId } : {}),
+    eos_token_id: tok.stopIds,
+    pad_token_id: tok.padId,
+    transformers_version: '4.44.0',
+  });
+  return config;
+}
