@@ -239,4 +239,6 @@ test('local folders resolve as they are; a missing path or a bad id is a UserErr
     await assert.rejects(resolveModelDir(bad, { cacheDir: freshCache(), hubUrl: deadUrl }), (e: unknown) =>
       e instanceof UserError && e.message.includes(`'${bad}'`) && /neither an existing folder nor/.test(e.message), bad);
   }
+  await assert.rejects(resolveModelDir('acme/tiny', { cacheDir: freshCache(), hubUrl: deadUrl, revision: '../../x' }), (e: unknown) =>
+    e instanceof UserError && /revision '\.\.\/\.\.\/x' is not a branch/.test(e.message));
 });

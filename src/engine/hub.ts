@@ -70,6 +70,10 @@ export async function resolveModelDir(model: string, opts: ResolveOptions = {}):
   }
 
   const revision = opts.revision ?? 'main';
+  // A revision names a file under refs/, so it may not climb out of it.
+  if (!/^[\w.\/-]+$/.test(revision) || revision.split('/').some((p) => p === '' || p === '..')) {
+    throw new UserError(`revision '${revision}' is not a branch, tag or commit sha`);
+  }
   const cacheDir = opts.cacheDir ?? getHFHubCachePath();
   const hubUrl = (opts.hubUrl ?? process.env.HF_ENDPOINT ?? HUB_URL).replace(/\/+$/, '');
   const hit = (s: { sha: string; dir: string }): ResolvedModel => ({ dir: s.dir, source: 'hub', repoId: model, revision: s.sha });
@@ -84,7 +88,7 @@ export async function resolveModelDir(model: string, opts: ResolveOptions = {}):
     );
   }
 
-  const token = opts.token ?? (process.env.HF_TOKEN || undefined);
+  const token = (opts.token ?? process.env.HF_TOKEN ?? '').trim() || undefined;
   if (token !== undefined && !token.startsWith('hf_')) {
     throw new UserError(`the Hugging Face token (HF_TOKEN) must start with 'hf_'; create one at ${hubUrl}/settings/tokens`);
   }
