@@ -137,6 +137,8 @@ test('json array, {"examples": [...]}, and jsonl under .json keep line numbers',
   const lines = loadDataset(tmpFile('lines.json', '{"prompt": "p1", "label": "x"}\n\n{"prompt": "p2", "label": "y"}\n'));
   assert.equal(lines.format, 'jsonl');
   assert.deepEqual(lines.examples.map((e) => e.line), [1, 3]);
+  const one = loadDataset(tmpFile('one.json', '{"question": "q", "answer": "(A)"}\n'));
+  assert.deepEqual([one.format, one.examples.length, one.examples[0].label], ['jsonl', 1, '(A)']);
 });
 
 test('explicit --question-field / --answer-field override auto-detection', () => {
@@ -189,7 +191,7 @@ test('bad input: invalid JSON document names the line when the parser gives a po
 });
 
 test('bad input: JSON that is not a list of objects', () => {
-  throwsUser(() => loadDataset(tmpFile('obj.json', '{"rows": []}')), /obj\.json: expected a JSON array of objects.*keys rows/);
+  throwsUser(() => loadDataset(tmpFile('obj.json', '{\n  "rows": []\n}')), /obj\.json: expected a JSON array of objects.*keys rows/);
   throwsUser(() => loadDataset(tmpFile('strs.json', '[\n"a",\n"b"]')), /strs\.json:2: expected a JSON object/);
 });
 

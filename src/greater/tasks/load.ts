@@ -120,11 +120,13 @@ function sniff(text: string, ext: string): DatasetFormat {
   const first = text.trimStart()[0];
   if (first === '[') return 'json';
   if (first === '{') {
-    // One object per line is JSON Lines even under a .json name.
+    // One object per line is JSON Lines even under a .json name; a single object holding an
+    // "examples" array is a document.
     const firstLine = text.trimStart().split('\n')[0];
     try {
-      JSON.parse(firstLine);
-      return text.trim().includes('\n') ? 'jsonl' : 'json';
+      const row = JSON.parse(firstLine) as Record<string, unknown>;
+      const isContainer = Array.isArray(row.examples) || Array.isArray(row.data);
+      return isContainer && !text.trim().includes('\n') ? 'json' : 'jsonl';
     } catch {
       return 'json';
     }
