@@ -74,6 +74,7 @@ test('canonical answers per kind', () => {
   assert.equal(canonicalAnswer('2,125', int), '2125');
   assert.equal(canonicalAnswer('$18', int), '18');
   assert.equal(canonicalAnswer('-$5', int), '-5');
+  assert.equal(canonicalAnswer('$-5', int), '-5');
   assert.equal(canonicalAnswer('−7', int), '-7');
   assert.equal(canonicalAnswer('-0', int), '0');
   assert.equal(canonicalAnswer('0042', int), '42');

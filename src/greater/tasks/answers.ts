@@ -20,7 +20,7 @@ export const MIN_FIT_SHARE = 0.9;
 const BINARY_PAIRS: ReadonlyArray<readonly [string, string]> = [['yes', 'no'], ['true', 'false'], ['valid', 'invalid']];
 
 const MCQ_LABEL = /^\(([A-Z])\)$|^([A-Z])$/;
-const INTEGER_LABEL = /^([-+−])?\s?\$?\s?(\d{1,3}(?:,\d{3})+|\d+)$/;
+const INTEGER_LABEL = /^([-+−])?(\d{1,3}(?:,\d{3})+|\d+)$/;
 const OPTION_LINE = /^\(([A-Z])\)\s/gm;
 
 export function normalizeWhitespace(s: string): string {
@@ -30,6 +30,12 @@ export function normalizeWhitespace(s: string): string {
 function canonicalInteger(sign: string | undefined, digits: string): string {
   const v = BigInt(digits.replace(/,/g, ''));
   return (sign === '-' || sign === '−') && v !== 0n ? `-${v}` : `${v}`;
+}
+
+/** "-$5", "$-5", "$ 1,234" → canonical integer; null if the label is not an integer. */
+function integerLabel(label: string): string | null {
+  const m = INTEGER_LABEL.exec(label.replace(/[\s$]/g, ''));
+  return m ? canonicalInteger(m[1], m[2]) : null;
 }
 
 /** Canonical gold answer of `label` under `kind`, or null when the label does not fit the kind. */
@@ -46,10 +52,8 @@ export function canonicalAnswer(label: string, kind: AnswerKind): string | null 
       return kind.choices.find((c) => c.toLowerCase() === lower) ?? null;
     }
     case 'integer': {
-      const m = INTEGER_LABEL.exec(s);
-      if (!m) return null;
-      const v = canonicalInteger(m[1], m[2]);
-      return !kind.signed && v.startsWith('-') ? null : v;
+      const v = integerLabel(s);
+      return v === null || (!kind.signed && v.startsWith('-')) ? null : v;
     }
     case 'text': {
       const v = normalizeWhitespace(s);
@@ -119,10 +123,10 @@ export function kindFromData(type: AnswerType, labels: string[], questions: stri
       let any = false;
       let signed = false;
       for (const l of labels) {
-        const m = INTEGER_LABEL.exec(l.trim());
-        if (!m) continue;
+        const v = integerLabel(l);
+        if (v === null) continue;
         any = true;
-        if (canonicalInteger(m[1], m[2]).startsWith('-')) signed = true;
+        if (v.startsWith('-')) signed = true;
       }
       return any ? { type: 'integer', signed } : null;
     }
