@@ -9,6 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { resolveModelDir } from '../src/engine/hub';
 import { UserError } from '../src/engine/errors';
 import { startHubServer, type HubServer } from './helpers/hub-server';
+import { writeTinyModel } from './helpers/tiny-models';
+import { Tokenizer } from '../src/engine/tokenizer';
 
 const json = (v: unknown) => JSON.stringify(v);
 const shard1 = randomBytes(1_500_000); // over one MiB, so progress reports in between
@@ -241,4 +243,21 @@ test('local folders resolve as they are; a missing path or a bad id is a UserErr
   }
   await assert.rejects(resolveModelDir('acme/tiny', { cacheDir: freshCache(), hubUrl: deadUrl, revision: '../../x' }), (e: unknown) =>
     e instanceof UserError && /revision '\.\.\/\.\.\/x' is not a branch/.test(e.message));
+});
+
+test('a tiny model served by the fake hub loads its tokenizer from the snapshot symlinks', async () => {
+  const src = path.join(tmp, 'tiny-llama-src');
+  writeTinyModel(src, 'llama', { sharded: true });
+  const files = Object.fromEntries(fs.readdirSync(src).map((f) => [f, fs.readFileSync(path.join(src, f))]));
+  const server = await startHubServer([{ id: 'acme/tiny-llama', files }]);
+  try {
+    const r = await withEnv(noHubEnv, () => resolveModelDir('acme/tiny-llama', { hubUrl: server.url, cacheDir: freshCache() }));
+    assert.deepEqual(fs.readdirSync(r.dir).sort(), Object.keys(files).sort());
+    const [fromHub, fromSrc] = await Promise.all([Tokenizer.load(r.dir), Tokenizer.load(src)]);
+    const text = 'Hello world, the cat sat.';
+    assert.deepEqual(fromHub.encode(text), fromSrc.encode(text));
+    assert.deepEqual(fromHub.eosIds, fromSrc.eosIds);
+  } finally {
+    await server.close();
+  }
 });

@@ -7,6 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Tokenizer } from '../src/engine/tokenizer';
 import { UserError } from '../src/engine/errors';
+import { writeTinyModel, type TinyFamily } from './helpers/tiny-models';
+import { buildTinyTokenizer } from './helpers/tiny-tokenizer';
 
 // GPT-2's byte → printable-character table: printable Latin-1 bytes stand for themselves, the rest
 // are shifted to 256 + n in byte order (so ' ' becomes 'Ġ', '\n' becomes 'Ċ').
@@ -216,3 +218,30 @@ test('missing folder, missing tokenizer.json and broken JSON are UserErrors nami
   await assert.rejects(Tokenizer.load(broken), (e: unknown) =>
     e instanceof UserError && e.message.includes(path.join(broken, 'tokenizer_config.json')));
 });
+
+// The shared tiny model folders the model-family tests use: the ids the helper declares must be what
+// the loader reports, so generation stops and pads where the model tests expect.
+for (const family of ['llama', 'qwen2', 'gemma2'] as TinyFamily[]) {
+  test(`tiny ${family} model folder: declared bos/eos/pad ids, vocab size, round trip, template`, async () => {
+    const dir = path.join(root, `tiny-${family}`);
+    writeTinyModel(dir, family);
+    const want = buildTinyTokenizer(family);
+    const tok = await Tokenizer.load(dir);
+    assert.equal(tok.bosId, want.bosId ?? undefined);
+    assert.equal(tok.padId, want.padId);
+    assert.deepEqual([...tok.eosIds].sort((a, b) => a - b), [...new Set([want.eosId, ...want.stopIds])].sort((a, b) => a - b));
+    assert.equal(tok.vocabSize, want.vocabSize);
+    const text = 'Hello world, the cat sat on the mat.\n  Twice!';
+    assert.equal(tok.decode(tok.encode(text, { addSpecialTokens: false })), text);
+    assert.equal(tok.encode('', { addSpecialTokens: true }).length, want.bosId === null ? 0 : 1);
+    const rendered = tok.applyChatTemplate([{ role: 'user', content: 'Hi' }], { addGenerationPrompt: true });
+    assert.ok(rendered.includes('Hi'));
+    const ids = tok.encode(rendered, { addSpecialTokens: false });
+    assert.ok(ids.some((id) => tok.specialIds.has(id)), 'template control tokens encode as special ids');
+    if (family === 'gemma2') {
+      // Gemma's template refuses a system turn.
+      assert.throws(() => tok.applyChatTemplate([{ role: 'system', content: 's' }, { role: 'user', content: 'u' }], { addGenerationPrompt: true }),
+        (e: unknown) => e instanceof UserError && /System role not supported/.test(e.message));
+    }
+  });
+}
