@@ -84,10 +84,11 @@ export async function resolveDevice(choice: DeviceChoice): Promise<DeviceResolut
 export class Session {
   private constructor(private readonly s: ort.InferenceSession, readonly name: string) {}
 
-  static async create(name: string, model: Uint8Array, device: Device): Promise<Session> {
+  /** `precise` keeps only basic optimizations: ORT's fusions (QuickGelu, FusedMatMul…) are float32-only. */
+  static async create(name: string, model: Uint8Array, device: Device, precise = false): Promise<Session> {
     const opts: ort.InferenceSession.SessionOptions = {
       executionProviders: [...DEVICES[device]],
-      graphOptimizationLevel: 'all',
+      graphOptimizationLevel: precise ? 'basic' : 'all',
     };
     try {
       return new Session(await ort.InferenceSession.create(model, opts), name);

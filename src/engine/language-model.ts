@@ -1,0 +1,465 @@
+// LanguageModel: the engine's one public face. Loads an HF folder (or hub id) once, keeps the weights as
+// tensors shared by every session, and offers tokenization, batched greedy generation with a KV cache,
+// teacher-forced logits, next-token log-probs and input-embedding gradients. Knows nothing of prompts.
+import * as ort from 'onnxruntime-node';
+import { UserError } from './errors';
+import { resolveModelDir, ResolveOptions } from './hub';
+import { FamilyDef, ModelConfig, familyOf, readConfigFile } from './model/config';
+import './model/families/index';
+import { BuiltGraph, buildForwardGraph, buildGradGraph } from './model/graphs';
+import { attentionBias } from './model/masks';
+import { FloatArray, inverseFrequencies, ropeTables } from './model/rope';
+import { expectedWeights } from './model/weight-table';
+import { DeviceChoice, HostTensor, Session, resolveDevice, Device } from './runtime/session';
+import { ChatMessage, Tokenizer } from './tokenizer';
+import { loadWeightsDir } from './weights/safetensors';
+
+export interface LoadOptions extends ResolveOptions {
+  device?: DeviceChoice;
+  /** float64 is for verification (finite differences); float32 is the working precision. */
+  dtype?: 'float32' | 'float64';
+  /** Skip the tokenizer (engine tests on random weights). */
+  withoutTokenizer?: boolean;
+}
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** Default: the tokenizer's and config's EOS ids. */
+  stopIds?: readonly number[];
+  /** Called after each decoding step with the number of tokens generated so far. */
+  onStep?: (step: number) => void;
+  /** Sees the logits [B × vocab] from which step `step` (0-based) picks its tokens. */
+  onLogits?: (step: number, logits: FloatArray) => void;
+}
+
+export interface Generation {
+  /** Generated tokens, the stop token excluded. */
+  ids: number[];
+  finish: 'stop' | 'length';
+}
+
+export interface GradTarget {
+  /** Logit row: the target is the token predicted after input position `position`. */
+  position: number;
+  id: number;
+  /** Weight in the loss (default 1 / number of targets of the item). */
+  weight?: number;
+  /** Logits are divided by it (default 1). */
+  temperature?: number;
+}
+
+export interface GradItem {
+  ids: readonly number[];
+  targets: readonly GradTarget[];
+  /** Input positions whose gradient is wanted (default: all). */
+  gradPositions?: readonly number[];
+  /** Replace the embedding fed at these positions (default: the table rows of `ids`). */
+  embeddingOverrides?: ReadonlyMap<number, FloatArray>;
+}
+
+export interface GradResult {
+  loss: number;
+  nll: number[];
+  /** ∂loss/∂x_p for each requested position p, hiddenSize floats each. */
+  grad: FloatArray[];
+}
+
+export interface EngineCounters {
+  forwardPasses: number;
+  backwardPasses: number;
+  generatedTokens: number;
+}
+
+type Make = (n: number) => FloatArray;
+
+/** Host-side KV cache: per layer [B,kv,capacity,hd], plus the position held by each column. */
+class KvCache {
+  readonly k: FloatArray[];
+  readonly v: FloatArray[];
+  readonly pos: Int32Array;
+  used = 0;
+  constructor(readonly batch: number, readonly capacity: number, readonly cfg: ModelConfig, make: Make) {
+    const n = batch * cfg.numKvHeads * capacity * cfg.headDim;
+    this.k = Array.from({ length: cfg.numLayers }, () => make(n));
+    this.v = Array.from({ length: cfg.numLayers }, () => make(n));
+    this.pos = new Int32Array(batch * capacity).fill(-1);
+  }
+  /** Copies present K/V [B,kv,S,hd] into columns used..used+S. */
+  append(present: Record<string, HostTensor>, S: number, positions: Int32Array): void {
+    const { numKvHeads: kv, headDim: hd } = this.cfg;
+    if (this.used + S > this.capacity) throw new Error(`KV cache overflow: ${this.used} + ${S} > ${this.capacity}`);
+    for (let l = 0; l < this.cfg.numLayers; l++) {
+      const nk = present[`present_key.${l}`].data as FloatArray;
+      const nv = present[`present_value.${l}`].data as FloatArray;
+      for (let b = 0; b < this.batch; b++) {
+        for (let h = 0; h < kv; h++) {
+          const src = (b * kv + h) * S * hd;
+          const dst = ((b * kv + h) * this.capacity + this.used) * hd;
+          this.k[l].set(nk.subarray(src, src + S * hd), dst);
+          this.v[l].set(nv.subarray(src, src + S * hd), dst);
+        }
+      }
+    }
+    for (let b = 0; b < this.batch; b++) for (let s = 0; s < S; s++) this.pos[b * this.capacity + this.used + s] = positions[b * S + s];
+    this.used += S;
+  }
+}
+
+export class LanguageModel {
+  readonly counters: EngineCounters = { forwardPasses: 0, backwardPasses: 0, generatedTokens: 0 };
+  private forwardSession: Promise<{ s: Session; g: BuiltGraph }> | null = null;
+  private readonly gradSessions = new Map<string, Promise<{ s: Session; g: BuiltGraph }>>();
+  private readonly invFreq: Float64Array;
+  private readonly make: Make;
+  private readonly weightTensors = new Map<string, ort.Tensor>();
+
+  private constructor(
+    readonly dir: string,
+    readonly config: ModelConfig,
+    private readonly family: FamilyDef,
+    private readonly weights: Map<string, FloatArray>,
+    private readonly tok: Tokenizer | null,
+    readonly device: Device,
+    readonly dtype: 'float32' | 'float64',
+    readonly deviceNote: string | undefined,
+  ) {
+    this.invFreq = inverseFrequencies(config.rope, config.headDim);
+    this.make = dtype === 'float32' ? (n) => new Float32Array(n) : (n) => new Float64Array(n);
+    for (const [name, data] of weights) {
+      const shape = expectedWeights(config).get(name)!;
+      this.weightTensors.set(name, new ort.Tensor(dtype, data, shape));
+    }
+  }
+
+  static async load(model: string, opts: LoadOptions = {}): Promise<LanguageModel> {
+    const resolved = await resolveModelDir(model, opts);
+    const { config } = readConfigFile(resolved.dir);
+    const family = familyOf(config.modelType);
+    const tok = opts.withoutTokenizer ? null : await Tokenizer.load(resolved.dir);
+    if (tok && tok.vocabSize > config.vocabSize) {
+      throw new UserError(`${resolved.dir}: tokenizer has ${tok.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`);
+    }
+    const dtype = opts.dtype ?? 'float32';
+    const weights = LanguageModel.validateWeights(resolved.dir, config, dtype);
+    const dev = await resolveDevice(opts.device ?? 'cpu');
+    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note);
+  }
+
+  /** Every tensor the config implies must be present with its exact shape; extras are ignored. */
+  private static validateWeights(dir: string, config: ModelConfig, dtype: 'float32' | 'float64'): Map<string, FloatArray> {
+    const loaded = loadWeightsDir(dir);
+    const out = new Map<string, FloatArray>();
+    for (const [name, shape] of expectedWeights(config)) {
+      const t = loaded.get(name);
+      if (!t) throw new UserError(`${dir}: weight "${name}" is missing (expected shape [${shape}] for this config.json)`);
+      if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+        throw new UserError(`${dir}: weight "${name}" has shape [${t.shape}] but config.json implies [${shape}]`);
+      }
+      out.set(name, dtype === 'float32' ? t.data : Float64Array.from(t.data));
+    }
+    return out;
+  }
+
+  // ---- tokenization ----------------------------------------------------------------------------
+  get tokenizer(): Tokenizer {
+    if (!this.tok) throw new UserError(`${this.dir}: this model was loaded without a tokenizer`);
+    return this.tok;
+  }
+  encode(text: string, opts?: { addSpecialTokens?: boolean }): number[] {
+    return this.tokenizer.encode(text, opts);
+  }
+  decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string {
+    return this.tokenizer.decode([...ids], opts);
+  }
+  chatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt: boolean }): string {
+    return this.tokenizer.applyChatTemplate(messages, opts);
+  }
+  /** Default stop tokens: tokenizer EOS ids ∪ config EOS ids. */
+  get stopIds(): number[] {
+    return [...new Set([...(this.tok?.eosIds ?? []), ...this.config.eosTokenIds])];
+  }
+  /** The input-embedding row of a token (before any model-specific scaling). */
+  embeddingRow(id: number): FloatArray {
+    this.checkIds([id]);
+    const H = this.config.hiddenSize;
+    return this.weights.get('model.embed_tokens.weight')!.subarray(id * H, (id + 1) * H);
+  }
+  get embeddingTable(): FloatArray {
+    return this.weights.get('model.embed_tokens.weight')!;
+  }
+
+  private checkIds(ids: readonly number[]): void {
+    const V = this.config.vocabSize;
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new UserError(`token id ${id} is out of range: this model's vocabulary has ids 0..${V - 1}`);
+    }
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------------
+  private forward(): Promise<{ s: Session; g: BuiltGraph }> {
+    if (!this.forwardSession) {
+      this.forwardSession = (async () => {
+        const g = buildForwardGraph(this.config, this.family, this.dtype);
+        return { s: await Session.create('forward', g.model, this.device, this.dtype === 'float64'), g };
+      })();
+    }
+    return this.forwardSession;
+  }
+  private grad(weights: boolean, fromIds: boolean): Promise<{ s: Session; g: BuiltGraph }> {
+    const key = `${weights}|${fromIds}`;
+    let p = this.gradSessions.get(key);
+    if (!p) {
+      p = (async () => {
+        const g = buildGradGraph(this.config, this.family, this.dtype, { weights, fromIds });
+        return { s: await Session.create('gradient', g.model, this.device, this.dtype === 'float64'), g };
+      })();
+      this.gradSessions.set(key, p);
+    }
+    return p;
+  }
+  private weightFeeds(names: string[], overrides?: ReadonlyMap<string, FloatArray>): Record<string, ort.Tensor> {
+    const f: Record<string, ort.Tensor> = {};
+    for (const n of names) {
+      const o = overrides?.get(n);
+      f[`w.${n}`] = o ? new ort.Tensor(this.dtype, o, expectedWeights(this.config).get(n)!) : this.weightTensors.get(n)!;
+    }
+    return f;
+  }
+  private positionFeeds(B: number, S: number, queryPos: Int32Array, cachePos: Int32Array, P: number, hasSliding: boolean): Record<string, HostTensor> {
+    const { cos, sin } = ropeTables(this.invFreq, queryPos, this.make);
+    const hd = this.config.headDim;
+    const spec = { batch: B, queryPos, newTokens: S, cachePos, cacheLen: P };
+    const feeds: Record<string, HostTensor> = {
+      rope_cos: { dtype: this.dtype, dims: [B, S, hd], data: cos },
+      rope_sin: { dtype: this.dtype, dims: [B, S, hd], data: sin },
+      bias_full: { dtype: this.dtype, dims: [B, 1, 1, S, P + S], data: attentionBias(spec, undefined, this.make) },
+    };
+    if (hasSliding) {
+      const w = this.config.slidingWindow.find((x) => x !== undefined);
+      feeds.bias_sliding = { dtype: this.dtype, dims: [B, 1, 1, S, P + S], data: attentionBias(spec, w, this.make) };
+    }
+    return feeds;
+  }
+
+  /** One forward pass over new tokens [B,S] on top of `cache` (may be empty); returns logits at `rows`. */
+  private async step(ids: BigInt64Array, queryPos: Int32Array, B: number, S: number, cache: KvCache | null, rows: number[]): Promise<{ logits: FloatArray; present: Record<string, HostTensor> }> {
+    const { s, g } = await this.forward();
+    const P = cache && cache.used > 0 ? cache.capacity : 0;
+    const { numKvHeads: kv, headDim: hd } = this.config;
+    const feeds: Record<string, HostTensor | ort.Tensor> = {
+      ...this.weightFeeds(g.weightNames),
+      input_ids: { dtype: 'int64', dims: [B, S], data: ids },
+      logit_rows: { dtype: 'int64', dims: [rows.length], data: BigInt64Array.from(rows, (r) => BigInt(r)) },
+      ...this.positionFeeds(B, S, queryPos, P ? cache!.pos : new Int32Array(0), P, g.hasSlidingBias),
+    };
+    for (let l = 0; l < this.config.numLayers; l++) {
+      feeds[`past_key.${l}`] = { dtype: this.dtype, dims: [B, kv, P, hd], data: P ? cache!.k[l] : this.make(0) };
+      feeds[`past_value.${l}`] = { dtype: this.dtype, dims: [B, kv, P, hd], data: P ? cache!.v[l] : this.make(0) };
+    }
+    const out = await s.run(feeds);
+    this.counters.forwardPasses += B;
+    return { logits: out.logits.data as FloatArray, present: out };
+  }
+
+  // ---- public inference API ------------------------------------------------------------------------
+  /**
+   * Greedy continuation of each prompt, batched with left padding and a KV cache. A row stops at its
+   * first stop token; the batch stops when every row has stopped or after maxNewTokens.
+   */
+  async generate(prompts: readonly (readonly number[])[], opts: GenerateOptions): Promise<Generation[]> {
+    if (!prompts.length) return [];
+    prompts.forEach((p, i) => {
+      if (!p.length) throw new UserError(`prompt ${i} is empty: generation needs at least one input token`);
+      this.checkIds(p);
+    });
+    const B = prompts.length;
+    const L = Math.max(...prompts.map((p) => p.length));
+    const maxNew = Math.max(0, Math.floor(opts.maxNewTokens));
+    const stop = new Set(opts.stopIds ?? this.stopIds);
+    const results: Generation[] = prompts.map(() => ({ ids: [], finish: 'length' }));
+    if (maxNew === 0) return results;
+    if (L + maxNew > this.config.maxPositions) {
+      throw new UserError(`prompt of ${L} tokens + ${maxNew} new tokens exceeds the model's context window of ${this.config.maxPositions} tokens`);
+    }
+    // Prefill: left-padded [B,L]; pad columns get position −1.
+    const ids = new BigInt64Array(B * L);
+    const pos = new Int32Array(B * L).fill(-1);
+    prompts.forEach((p, b) => {
+      const off = L - p.length;
+      p.forEach((t, j) => {
+        ids[b * L + off + j] = BigInt(t);
+        pos[b * L + off + j] = j;
+      });
+    });
+    const cache = new KvCache(B, L + maxNew, this.config, this.make);
+    let res = await this.step(ids, pos, B, L, null, prompts.map((_, b) => b * L + L - 1));
+    cache.append(res.present, L, pos);
+    const done = new Array<boolean>(B).fill(false);
+    const nextPos = prompts.map((p) => p.length);
+    const V = this.config.vocabSize;
+    for (let t = 0; t < maxNew; t++) {
+      opts.onLogits?.(t, res.logits);
+      const tokIds = new BigInt64Array(B);
+      const tokPos = new Int32Array(B);
+      for (let b = 0; b < B; b++) {
+        const next = argmax(res.logits, b * V, V);
+        if (!done[b]) {
+          if (stop.has(next)) {
+            done[b] = true;
+            results[b].finish = 'stop';
+          } else {
+            results[b].ids.push(next);
+            this.counters.generatedTokens++;
+          }
+        }
+        tokIds[b] = BigInt(next);
+        tokPos[b] = done[b] ? -1 : nextPos[b]++;
+      }
+      opts.onStep?.(t + 1);
+      if (done.every(Boolean) || t === maxNew - 1) break;
+      res = await this.step(tokIds, tokPos, B, 1, cache, prompts.map((_, b) => b));
+      cache.append(res.present, 1, tokPos);
+    }
+    return results;
+  }
+
+  /**
+   * Teacher-forced logits for each sequence (right-padded into one batch): row i of a sequence's
+   * result predicts its token i+1. Returns [len × vocab] per sequence.
+   */
+  async logits(seqs: readonly (readonly number[])[]): Promise<FloatArray[]> {
+    return this.logitsAt(seqs, seqs.map((s) => [...s.keys()]));
+  }
+
+  /** Logits at chosen positions of each sequence: [positions.length × vocab] per sequence. */
+  async logitsAt(seqs: readonly (readonly number[])[], positions: readonly (readonly number[])[]): Promise<FloatArray[]> {
+    if (!seqs.length) return [];
+    seqs.forEach((s) => this.checkIds(s));
+    const B = seqs.length;
+    const S = Math.max(...seqs.map((s) => s.length));
+    if (S > this.config.maxPositions) throw new UserError(`a sequence of ${S} tokens exceeds the model's context window of ${this.config.maxPositions} tokens`);
+    const ids = new BigInt64Array(B * S);
+    const pos = new Int32Array(B * S).fill(-1);
+    seqs.forEach((s, b) => s.forEach((t, j) => { ids[b * S + j] = BigInt(t); pos[b * S + j] = j; }));
+    const rows: number[] = [];
+    positions.forEach((ps, b) => ps.forEach((p) => {
+      if (p < 0 || p >= seqs[b].length) throw new UserError(`position ${p} is outside sequence ${b} of length ${seqs[b].length}`);
+      rows.push(b * S + p);
+    }));
+    const { logits } = await this.step(ids, pos, B, S, null, rows);
+    const V = this.config.vocabSize;
+    const out: FloatArray[] = [];
+    let r = 0;
+    for (const ps of positions) {
+      out.push(logits.slice(r * V, (r + ps.length) * V));
+      r += ps.length;
+    }
+    return out;
+  }
+
+  /** log-softmax of the logits at the given positions, [positions.length × vocab] per sequence. */
+  async nextTokenLogProbs(seqs: readonly (readonly number[])[], positions: readonly (readonly number[])[]): Promise<FloatArray[]> {
+    const rows = await this.logitsAt(seqs, positions);
+    const V = this.config.vocabSize;
+    for (const r of rows) for (let o = 0; o < r.length; o += V) logSoftmaxInPlace(r, o, V);
+    return rows;
+  }
+
+  /**
+   * Loss = Σ_targets w·CE(logits[position] / temperature, id) per item, and its gradient with respect to
+   * the input embedding rows x_p (before any model-specific scaling) at the requested positions.
+   * Items are batched with right padding; items do not interact, so each gets its own gradient.
+   */
+  async inputGradient(items: readonly GradItem[]): Promise<GradResult[]> {
+    if (!items.length) return [];
+    const { s, g } = await this.grad(false, false);
+    const H = this.config.hiddenSize;
+    const B = items.length;
+    const S = Math.max(...items.map((it) => it.ids.length));
+    if (S > this.config.maxPositions) throw new UserError(`a sequence of ${S} tokens exceeds the model's context window of ${this.config.maxPositions} tokens`);
+    const table = this.embeddingTable;
+    const embeds = this.make(B * S * H);
+    const pos = new Int32Array(B * S).fill(-1);
+    const tRows: bigint[] = [], tIds: bigint[] = [], tScale: number[] = [], tWeight: number[] = [], gRows: bigint[] = [];
+    items.forEach((it, b) => {
+      this.checkIds(it.ids);
+      if (!it.targets.length) throw new UserError(`gradient item ${b} has no targets`);
+      it.ids.forEach((id, j) => {
+        const o = it.embeddingOverrides?.get(j);
+        embeds.set(o ?? table.subarray(id * H, (id + 1) * H), (b * S + j) * H);
+        pos[b * S + j] = j;
+      });
+      for (const t of it.targets) {
+        if (t.position < 0 || t.position >= it.ids.length) throw new UserError(`target position ${t.position} is outside the sequence (length ${it.ids.length})`);
+        this.checkIds([t.id]);
+        tRows.push(BigInt(b * S + t.position));
+        tIds.push(BigInt(t.id));
+        tScale.push(1 / (t.temperature ?? 1));
+        tWeight.push(t.weight ?? 1 / it.targets.length);
+      }
+      for (const p of it.gradPositions ?? [...it.ids.keys()]) {
+        if (p < 0 || p >= it.ids.length) throw new UserError(`gradient position ${p} is outside the sequence (length ${it.ids.length})`);
+        gRows.push(BigInt(b * S + p));
+      }
+    });
+    const N = tRows.length;
+    const feeds: Record<string, HostTensor | ort.Tensor> = {
+      ...this.weightFeeds(g.weightNames),
+      inputs_embeds: { dtype: this.dtype, dims: [B, S, H], data: embeds },
+      ...this.positionFeeds(B, S, pos, new Int32Array(0), 0, g.hasSlidingBias),
+      target_rows: { dtype: 'int64', dims: [N], data: BigInt64Array.from(tRows) },
+      target_ids: { dtype: 'int64', dims: [N, 1], data: BigInt64Array.from(tIds) },
+      target_scale: { dtype: this.dtype, dims: [N, 1], data: this.fromNumbers(tScale) },
+      target_weight: { dtype: this.dtype, dims: [N], data: this.fromNumbers(tWeight) },
+      grad_rows: { dtype: 'int64', dims: [gRows.length], data: BigInt64Array.from(gRows) },
+    };
+    const out = await s.run(feeds, ['nll', 'grad_embeds']);
+    this.counters.forwardPasses += B;
+    this.counters.backwardPasses += B;
+    const nll = out.nll.data as FloatArray;
+    const grad = out.grad_embeds.data as FloatArray;
+    const results: GradResult[] = [];
+    let ti = 0, gi = 0;
+    items.forEach((it) => {
+      const itemNll: number[] = [];
+      let loss = 0;
+      for (const t of it.targets) {
+        itemNll.push(nll[ti]);
+        loss += (t.weight ?? 1 / it.targets.length) * nll[ti];
+        ti++;
+      }
+      const grads: FloatArray[] = [];
+      for (let k = 0; k < (it.gradPositions ?? it.ids).length; k++, gi++) grads.push(grad.slice(gi * H, (gi + 1) * H));
+      results.push({ loss, nll: itemNll, grad: grads });
+    });
+    return results;
+  }
+
+  private fromNumbers(xs: number[]): FloatArray {
+    const a = this.make(xs.length);
+    a.set(xs);
+    return a;
+  }
+
+  async dispose(): Promise<void> {
+    const all = [this.forwardSession, ...this.gradSessions.values()].filter((p): p is Promise<{ s: Session; g: BuiltGraph }> => p !== null);
+    for (const p of all) await (await p).s.release();
+    this.forwardSession = null;
+    this.gradSessions.clear();
+  }
+}
+
+export function argmax(a: ArrayLike<number>, offset: number, n: number): number {
+  let best = offset;
+  for (let i = offset + 1; i < offset + n; i++) if (a[i] > a[best]) best = i;
+  return best - offset;
+}
+
+function logSoftmaxInPlace(a: FloatArray, o: number, n: number): void {
+  let m = -Infinity;
+  for (let i = o; i < o + n; i++) if (a[i] > m) m = a[i];
+  let s = 0;
+  for (let i = o; i < o + n; i++) s += Math.exp(a[i] - m);
+  const lse = m + Math.log(s);
+  for (let i = o; i < o + n; i++) a[i] -= lse;
+}

@@ -1,0 +1,112 @@
+// Builds the two graphs a model needs from its config and family:
+//  • forward: token ids + a KV cache → logits at chosen rows and the new keys/values (prefill, decode,
+//    teacher forcing and next-token log-probs all use it);
+//  • gradient: input embeddings → weighted cross-entropy at chosen (row, token) targets, and its gradient
+//    with respect to the embeddings (GReaTer) and optionally every weight (training the demo model).
+import { buildBackward } from '../autodiff/backward';
+import { DType, Value } from '../graph/graph';
+import { Graph } from '../graph/ops';
+import { toModelProto } from '../graph/serialize';
+import { FamilyDef, ModelConfig } from './config';
+import { AttentionInputs, LayerBuilder, W } from './layers';
+import { expectedWeights } from './weight-table';
+
+export interface BuiltGraph {
+  model: Uint8Array;
+  /** HF names of the weights the graph takes as inputs "w.<name>". */
+  weightNames: string[];
+  hasSlidingBias: boolean;
+}
+
+function attentionInputs(g: Graph, cfg: ModelConfig, dtype: DType, withCache: boolean): AttentionInputs {
+  const hd = cfg.headDim;
+  const cos = g.input('rope_cos', dtype, ['B', 'S', hd]);
+  const sin = g.input('rope_sin', dtype, ['B', 'S', hd]);
+  const T = withCache ? 'P+S' : 'S';
+  const biasFull = g.input('bias_full', dtype, ['B', 1, 1, 'S', T]);
+  const biasSliding = cfg.slidingWindow.some((w) => w !== undefined) ? g.input('bias_sliding', dtype, ['B', 1, 1, 'S', T]) : null;
+  const past = (kind: string) => (withCache ? Array.from({ length: cfg.numLayers }, (_, i) => g.input(`past_${kind}.${i}`, dtype, ['B', cfg.numKvHeads, 'P', hd])) : null);
+  return {
+    cosQ: g.unsqueeze(cos, [1, 2]), sinQ: g.unsqueeze(sin, [1, 2]),
+    cosK: g.unsqueeze(cos, [1]), sinK: g.unsqueeze(sin, [1]),
+    biasFull, biasSliding, pastK: past('key'), pastV: past('value'),
+  };
+}
+
+/** Embeddings [B,S,H] → final hidden states [B,S,H] through every block. */
+function decoder(b: LayerBuilder, family: FamilyDef, x: Value): Value {
+  const g = b.g;
+  // Gemma2 scales input embeddings by √hidden; the gradient is taken before this scaling.
+  if (b.cfg.gemma) x = g.mul(x, b.c(b.cfg.gemma.embedScale));
+  for (let i = 0; i < b.cfg.numLayers; i++) x = g.scope(`layers.${i}`, () => family.block(b, x, i));
+  return x;
+}
+
+/** Rows [R] of the flattened hidden states → final norm → LM head → logits [R,V]. */
+function head(b: LayerBuilder, hidden: Value, rows: Value): Value {
+  const g = b.g;
+  return g.scope('head', () => {
+    const flat = g.reshape(hidden, [-1, b.cfg.hiddenSize]); // [B·S,H]
+    const h = b.rmsNorm(g.gather(flat, rows), 'model.norm', !!b.cfg.gemma);
+    const table = b.cfg.tieWordEmbeddings ? b.weight('model.embed_tokens.weight') : b.weight('lm_head.weight');
+    let logits = g.matmul(h, g.transpose(table, [1, 0])); // [R,V], 2-D straight from the MatMul
+    const cap = b.cfg.gemma?.finalSoftcap;
+    if (cap !== undefined) logits = g.mul(g.tanh(g.div(logits, b.c(cap))), b.c(cap)); // Gemma2 final soft-cap
+    return logits;
+  });
+}
+
+export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType): BuiltGraph {
+  const g = new Graph(`${cfg.modelType}-forward`);
+  const ids = g.input('input_ids', 'int64', ['B', 'S']);
+  const att = attentionInputs(g, cfg, dtype, true);
+  const rows = g.input('logit_rows', 'int64', ['R']);
+  const b = new LayerBuilder(g, cfg, dtype, att, expectedWeights(cfg));
+  const x = g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), ids));
+  const hidden = decoder(b, family, x);
+  g.output(head(b, hidden, rows), 'logits');
+  b.newK.forEach((k, i) => g.output(k, `present_key.${i}`));
+  b.newV.forEach((v, i) => g.output(v, `present_value.${i}`));
+  return { model: toModelProto(g), weightNames: b.weightInputs().map((v) => v.name.slice(2)), hasSlidingBias: att.biasSliding !== null };
+}
+
+export interface GradGraphOptions {
+  /** Also return ∂loss/∂w for every weight (training). */
+  weights: boolean;
+  /** Feed token ids and gather the embeddings in the graph (training), instead of embeddings (GReaTer). */
+  fromIds: boolean;
+}
+
+export function buildGradGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType, opts: GradGraphOptions): BuiltGraph {
+  const g = new Graph(`${cfg.modelType}-grad`);
+  const b0 = { att: null as AttentionInputs | null };
+  const embedsIn = opts.fromIds ? null : g.input('inputs_embeds', dtype, ['B', 'S', cfg.hiddenSize]);
+  const idsIn = opts.fromIds ? g.input('input_ids', 'int64', ['B', 'S']) : null;
+  b0.att = attentionInputs(g, cfg, dtype, false);
+  const targetRows = g.input('target_rows', 'int64', ['N']);
+  const targetIds = g.input('target_ids', 'int64', ['N', 1]);
+  const targetScale = g.input('target_scale', dtype, ['N', 1]); // 1 / temperature per target
+  const targetWeight = g.input('target_weight', dtype, ['N']);
+  const b = new LayerBuilder(g, cfg, dtype, b0.att, expectedWeights(cfg));
+  const x = embedsIn ?? g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), idsIn!));
+  const hidden = decoder(b, family, x);
+  const loss = g.scope('loss', () => {
+    const logits = g.mul(head(b, hidden, targetRows), targetScale); // [N,V] / T
+    const lp = g.gatherElements(g.logSoftmax(logits, -1), targetIds, 1); // [N,1]
+    const nll = g.neg(g.reshape(lp, [-1])); // [N]
+    g.output(g.identity(nll), 'nll');
+    return g.reduceSum(g.mul(nll, targetWeight), [0], false); // Σ w·nll, a scalar
+  });
+  g.output(loss, 'loss');
+  const weightVals = b.weightInputs();
+  const wrt = [...(embedsIn ? [embedsIn] : []), ...(opts.weights ? weightVals : [])];
+  const grads = buildBackward(g, loss, wrt);
+  if (embedsIn) {
+    const gradRows = g.input('grad_rows', 'int64', ['G']);
+    g.output(g.gather(g.reshape(grads.get(embedsIn)!, [-1, cfg.hiddenSize]), gradRows), 'grad_embeds');
+  }
+  if (opts.weights) for (const w of weightVals) g.output(grads.get(w)!, `grad.${w.name}`);
+  return { model: toModelProto(g), weightNames: weightVals.map((v) => v.name.slice(2)), hasSlidingBias: b0.att.biasSliding !== null };
+}
+
+export { W };

@@ -1,0 +1,126 @@
+// Each model family on seeded random tiny HF folders: logits against an independent naive float64
+// reference, the input gradient against float64 finite differences, KV-cache decoding against full
+// recomputation, and batched (padded) generation against each prompt alone.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LanguageModel, argmax } from '../src/engine/language-model';
+import { TinyFamily, TinyOptions, writeTinyModel } from './helpers/tiny-models';
+import { referenceLogits } from './helpers/reference-model';
+
+const variants: { name: string; family: TinyFamily; opts: TinyOptions }[] = [
+  { name: 'llama (untied head)', family: 'llama', opts: { seed: 11 } },
+  { name: 'llama (tied, llama3 rope scaling)', family: 'llama', opts: { seed: 12, tied: true, ropeScalingLlama3: true } },
+  { name: 'qwen2', family: 'qwen2', opts: { seed: 13 } },
+  { name: 'gemma2', family: 'gemma2', opts: { seed: 14 } },
+];
+
+const IDS = [5, 77, 140, 3, 200, 61, 9, 33, 150, 18, 94]; // 11 tokens: longer than Gemma's window of 4
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+for (const v of variants) {
+  describe(`family ${v.name}`, () => {
+    let dir = '';
+    let m64: LanguageModel;
+    let m32: LanguageModel;
+    before(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), `greater-${v.family}-`));
+      writeTinyModel(dir, v.family, v.opts);
+      m64 = await LanguageModel.load(dir, { dtype: 'float64' });
+      m32 = await LanguageModel.load(dir, { dtype: 'float32' });
+    });
+    after(async () => {
+      await m64.dispose();
+      await m32.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('float64 logits equal the naive reference; float32 within 1e-3', async () => {
+      const ref = referenceLogits(dir, IDS);
+      const V = m64.config.vocabSize;
+      const [l64] = await m64.logits([IDS]);
+      const [l32] = await m32.logits([IDS]);
+      ref.forEach((row, i) => {
+        assert.ok(maxAbsDiff(l64.subarray(i * V, (i + 1) * V), row) < 1e-9, `row ${i} float64: ${maxAbsDiff(l64.subarray(i * V, (i + 1) * V), row)}`);
+        assert.ok(maxAbsDiff(l32.subarray(i * V, (i + 1) * V), row) < 1e-3, `row ${i} float32`);
+      });
+      // the logits must not be trivially flat, or the comparison proves nothing
+      assert.ok(maxAbsDiff(ref[3], new Float64Array(V)) > 0.5);
+    });
+
+    test('input gradient matches float64 finite differences (relative error < 1e-3)', async () => {
+      const targets = [{ position: 6, id: 42, temperature: 0.2 }, { position: 9, id: 7 }, { position: 10, id: 100, weight: 0.3 }];
+      const positions = [0, 3, 7];
+      const [res] = await m64.inputGradient([{ ids: IDS, targets, gradPositions: positions }]);
+      const H = m64.config.hiddenSize;
+      const eps = 1e-5;
+      for (const [k, p] of positions.entries()) {
+        const base = Float64Array.from(m64.embeddingRow(IDS[p]));
+        const num = new Float64Array(H);
+        for (let d = 0; d < H; d++) {
+          const plus = Float64Array.from(base); plus[d] += eps;
+          const minus = Float64Array.from(base); minus[d] -= eps;
+          const [lp] = await m64.inputGradient([{ ids: IDS, targets, gradPositions: [p], embeddingOverrides: new Map([[p, plus]]) }]);
+          const [lm] = await m64.inputGradient([{ ids: IDS, targets, gradPositions: [p], embeddingOverrides: new Map([[p, minus]]) }]);
+          num[d] = (lp.loss - lm.loss) / (2 * eps);
+        }
+        const a = res.grad[k];
+        let diff = 0, norm = 0;
+        for (let d = 0; d < H; d++) { diff += (a[d] - num[d]) ** 2; norm += num[d] ** 2; }
+        assert.ok(norm > 1e-12, `gradient at position ${p} is zero: nothing checked`);
+        const rel = Math.sqrt(diff / norm);
+        assert.ok(rel < 1e-3, `position ${p}: relative error ${rel}`);
+      }
+      // the loss is the weighted cross-entropy the CLI documents
+      const ref = referenceLogits(dir, IDS);
+      const ce = (row: Float64Array, id: number, T: number) => {
+        const z = row.map((x) => x / T); const m = Math.max(...z);
+        return -(z[id] - m - Math.log(z.reduce((s, x) => s + Math.exp(x - m), 0)));
+      };
+      const expected = ce(ref[6], 42, 0.2) / 3 + ce(ref[9], 7, 1) / 3 + 0.3 * ce(ref[10], 100, 1);
+      assert.ok(Math.abs(res.loss - expected) < 1e-8, `loss ${res.loss} vs ${expected}`);
+    });
+
+    test('KV-cache decoding equals greedy full recomputation token for token (and logit for logit)', async () => {
+      const prompt = IDS.slice(0, 5);
+      const V = m32.config.vocabSize;
+      for (const m of [m32, m64]) {
+        const stepLogits: Float64Array[] = [];
+        const [gen] = await m.generate([prompt], { maxNewTokens: 16, stopIds: [], onLogits: (_t, l) => stepLogits.push(Float64Array.from(l)) });
+        const seq = [...prompt];
+        for (let t = 0; t < 16; t++) {
+          const [l] = await m.logitsAt([seq], [[seq.length - 1]]);
+          const tol = m === m64 ? 1e-10 : 1e-4;
+          assert.ok(maxAbsDiff(stepLogits[t], l) < tol, `${m.dtype} step ${t}: cached logits differ by ${maxAbsDiff(stepLogits[t], l)}`);
+          seq.push(argmax(l, 0, V));
+        }
+        assert.deepEqual(gen.ids, seq.slice(prompt.length));
+      }
+    });
+
+    test('a padded batch of different lengths generates what each prompt does alone', async () => {
+      const prompts = [IDS.slice(0, 2), IDS, IDS.slice(3, 9)];
+      const batch = await m32.generate(prompts, { maxNewTokens: 10, stopIds: [] });
+      for (const [i, p] of prompts.entries()) {
+        const [alone] = await m32.generate([p], { maxNewTokens: 10, stopIds: [] });
+        assert.deepEqual(batch[i].ids, alone.ids, `prompt ${i}`);
+      }
+    });
+
+    test('a row stops at its stop token while the others continue', async () => {
+      const [free] = await m32.generate([IDS.slice(0, 4)], { maxNewTokens: 8, stopIds: [] });
+      const stopAt = free.ids[3];
+      const firstIdx = free.ids.indexOf(stopAt);
+      const [stopped] = await m32.generate([IDS.slice(0, 4)], { maxNewTokens: 8, stopIds: [stopAt] });
+      assert.equal(stopped.finish, 'stop');
+      assert.deepEqual(stopped.ids, free.ids.slice(0, firstIdx));
+    });
+  });
+}
