@@ -114,6 +114,27 @@ for (const v of variants) {
       }
     });
 
+    test('suffixes scored through the cache equal teacher forcing of prompt + generation + suffix', async () => {
+      const prompts = [IDS.slice(0, 3), IDS, IDS.slice(2, 8)];
+      const [probe] = await m64.generate([prompts[0]], { maxNewTokens: 6, stopIds: [] });
+      const stopIds = [probe.ids[2]]; // row 0 stops early; the others may run to the length limit
+      const suffixes = [[7, 8, 9], [100], [42, 3]];
+      const gens = await m64.generate(prompts, { maxNewTokens: 6, stopIds, suffixes });
+      assert.ok(gens.some((g) => g.finish === 'stop') && gens.some((g) => g.finish === 'length'), 'both finish kinds are exercised');
+      const V = m64.config.vocabSize;
+      for (const [b, g] of gens.entries()) {
+        const seq = [...prompts[b], ...g.ids, ...suffixes[b]];
+        const first = prompts[b].length + g.ids.length;
+        const rows = suffixes[b].map((_, j) => first + j - 1);
+        const [ref] = await m64.nextTokenLogProbs([seq], [rows]);
+        suffixes[b].forEach((tok, j) => {
+          const row = ref.subarray(j * V, (j + 1) * V);
+          assert.ok(Math.abs(g.suffix!.logProbs[j] - row[tok]) < 1e-9, `row ${b} token ${j}: ${g.suffix!.logProbs[j]} vs ${row[tok]}`);
+          assert.equal(g.suffix!.argmax[j], argmax(row, 0, V));
+        });
+      }
+    });
+
     test('a row stops at its stop token while the others continue', async () => {
       const [free] = await m32.generate([IDS.slice(0, 4)], { maxNewTokens: 8, stopIds: [] });
       const stopAt = free.ids[3];

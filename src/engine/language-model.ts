@@ -30,12 +30,24 @@ export interface GenerateOptions {
   onStep?: (step: number) => void;
   /** Sees the logits [B × vocab] from which step `step` (0-based) picks its tokens. */
   onLogits?: (step: number, logits: FloatArray) => void;
+  /**
+   * Per prompt, tokens teacher-forced after its generation (stop token excluded) through the same KV
+   * cache, e.g. an extractor plus the gold answer: scoring costs one extra pass, no re-encoding.
+   */
+  suffixes?: readonly (readonly number[])[];
+}
+
+export interface SuffixScore {
+  /** For each suffix token: the model's greedy choice there and the log-probability of the suffix token. */
+  argmax: number[];
+  logProbs: number[];
 }
 
 export interface Generation {
   /** Generated tokens, the stop token excluded. */
   ids: number[];
   finish: 'stop' | 'length';
+  suffix?: SuffixScore;
 }
 
 export interface GradTarget {
@@ -277,7 +289,7 @@ export class LanguageModel {
     const maxNew = Math.max(0, Math.floor(opts.maxNewTokens));
     const stop = new Set(opts.stopIds ?? this.stopIds);
     const results: Generation[] = prompts.map(() => ({ ids: [], finish: 'length' }));
-    if (maxNew === 0) return results;
+    if (maxNew === 0 && !opts.suffixes) return results;
     if (L + maxNew > this.config.maxPositions) {
       throw new UserError(`prompt of ${L} tokens + ${maxNew} new tokens exceeds the model's context window of ${this.config.maxPositions} tokens`);
     }
@@ -291,14 +303,23 @@ export class LanguageModel {
         pos[b * L + off + j] = j;
       });
     });
-    const cache = new KvCache(B, L + maxNew, this.config, this.make);
+    const suffixes = opts.suffixes;
+    if (suffixes && suffixes.length !== B) throw new Error(`generate: ${suffixes.length} suffixes for ${B} prompts`);
+    const maxSuffix = suffixes ? Math.max(0, ...suffixes.map((x) => x.length)) : 0;
+    if (suffixes) suffixes.forEach((x) => this.checkIds(x));
+    const cache = new KvCache(B, L + maxNew + maxSuffix + 1, this.config, this.make);
     let res = await this.step(ids, pos, B, L, null, prompts.map((_, b) => b * L + L - 1));
     cache.append(res.present, L, pos);
     const done = new Array<boolean>(B).fill(false);
     const nextPos = prompts.map((p) => p.length);
+    const fed = new Array<number>(B).fill(0); // generated tokens already in the cache, per row
     const V = this.config.vocabSize;
+    // Logits that follow each row's last cached token (needed to score the first suffix token).
+    const lastLogits: FloatArray[] = [];
+    const keepLast = () => { if (suffixes) for (let b = 0; b < B; b++) if (!done[b]) lastLogits[b] = res.logits.slice(b * V, (b + 1) * V); };
     for (let t = 0; t < maxNew; t++) {
       opts.onLogits?.(t, res.logits);
+      keepLast();
       const tokIds = new BigInt64Array(B);
       const tokPos = new Int32Array(B);
       for (let b = 0; b < B; b++) {
@@ -319,10 +340,43 @@ export class LanguageModel {
       if (done.every(Boolean) || t === maxNew - 1) break;
       res = await this.step(tokIds, tokPos, B, 1, cache, prompts.map((_, b) => b));
       cache.append(res.present, 1, tokPos);
+      for (let b = 0; b < B; b++) if (tokPos[b] >= 0) fed[b]++;
     }
+    if (maxNew === 0) keepLast();
+    if (suffixes && maxSuffix > 0) await this.scoreSuffixes(cache, results, suffixes, fed, nextPos, lastLogits);
     return results;
   }
 
+  /** Feeds [unfed generated token?] + suffix per row through the cache; scores each suffix token. */
+  private async scoreSuffixes(cache: KvCache, results: Generation[], suffixes: readonly (readonly number[])[], fed: number[], nextPos: number[], lastLogits: FloatArray[]): Promise<void> {
+    const B = results.length;
+    const V = this.config.vocabSize;
+    const feeds = results.map((r, b) => [...r.ids.slice(fed[b]), ...suffixes[b]]);
+    const pending = results.map((r, b) => r.ids.length - fed[b]); // 0, or 1 when the length limit stopped the row
+    const S = Math.max(...feeds.map((f) => f.length));
+    const ids = new BigInt64Array(B * S);
+    const pos = new Int32Array(B * S).fill(-1);
+    const rows: number[] = [];
+    feeds.forEach((f, b) => {
+      const start = nextPos[b] - pending[b];
+      f.forEach((t, j) => { ids[b * S + j] = BigInt(t); pos[b * S + j] = start + j; });
+      for (let j = 0; j + 1 < f.length; j++) rows.push(b * S + j);
+    });
+    const { logits } = await this.step(ids, pos, B, S, cache, rows.length ? rows : [0]);
+    let r = 0;
+    feeds.forEach((f, b) => {
+      const rowOf = (j: number) => (r + j) * V; // logits row predicting feed token j+1
+      const score: SuffixScore = { argmax: [], logProbs: [] };
+      suffixes[b].forEach((tok, j) => {
+        const k = pending[b] + j; // index of this suffix token within the feed
+        const src = k === 0 ? lastLogits[b] : logits.subarray(rowOf(k - 1), rowOf(k - 1) + V);
+        score.argmax.push(argmax(src, 0, V));
+        score.logProbs.push(src[tok] - logSumExp(src, 0, V));
+      });
+      results[b].suffix = score;
+      r += Math.max(0, f.length - 1);
+    });
+  }
   /**
    * Teacher-forced logits for each sequence (right-padded into one batch): row i of a sequence's
    * result predicts its token i+1. Returns [len × vocab] per sequence.
@@ -455,11 +509,15 @@ export function argmax(a: ArrayLike<number>, offset: number, n: number): number 
   return best - offset;
 }
 
-function logSoftmaxInPlace(a: FloatArray, o: number, n: number): void {
+function logSumExp(a: ArrayLike<number>, o: number, n: number): number {
   let m = -Infinity;
   for (let i = o; i < o + n; i++) if (a[i] > m) m = a[i];
   let s = 0;
   for (let i = o; i < o + n; i++) s += Math.exp(a[i] - m);
-  const lse = m + Math.log(s);
+  return m + Math.log(s);
+}
+
+function logSoftmaxInPlace(a: FloatArray, o: number, n: number): void {
+  const lse = logSumExp(a, o, n);
   for (let i = o; i < o + n; i++) a[i] -= lse;
 }
