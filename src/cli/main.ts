@@ -10,6 +10,7 @@ export interface Command {
 // One line per sub-command; a module is loaded only when its command runs.
 const commands: Record<string, () => Promise<Command>> = {
   version: async () => ({ summary: 'print the version', run: async () => { process.stdout.write(require('../../../package.json').version + '\n'); return 0; } }),
+  convert: async () => (await import('./commands/convert')).command,
 };
 
 function usage(): string {
