@@ -122,3 +122,18 @@ test('a missing rule fails at build time naming the op and node', () => {
   const [y] = g.node('Abs', [x], {}, [{ dtype: 'float64', shape: [3] }]);
   assert.throws(() => buildBackward(g, g.reduceSum(y, [0], false), [x]), /no derivative rule for op Abs \(node Abs\)/);
 });
+
+test('frozen operands get no backward nodes in the serialised model (no dW for a weight)', async () => {
+  const { liveNodes } = await import('../src/engine/graph/serialize');
+  const g = new Graph('frozen');
+  const x = g.input('x', 'float64', [4, 3]);
+  const w = g.input('w', 'float64', [3, 5]);
+  const loss = g.reduceSum(g.matmul(x, w), [0, 1], false);
+  const grads = buildBackward(g, loss, [x]);
+  g.output(grads.get(x)!, 'dx');
+  const live = liveNodes(g);
+  // dw = xᵀ · dy would be a MatMul reading Transpose(x): it must be gone; dx = dy · wᵀ must stay.
+  const readsTransposed = (n: (typeof live)[number], v: typeof x) => n.inputs.some((i) => i?.producer?.op === 'Transpose' && i.producer.inputs[0] === v);
+  assert.equal(live.filter((n) => n.op === 'MatMul' && readsTransposed(n, x)).length, 0);
+  assert.equal(live.filter((n) => n.op === 'MatMul' && readsTransposed(n, w)).length, 1);
+});

@@ -1,6 +1,6 @@
 // Graph → ONNX ModelProto bytes through onnx-proto (the protobufjs code generated from onnx.proto).
 import { onnx } from 'onnx-proto';
-import { Attr, ConstTensor, OPSET, Shape, Value } from './graph';
+import { Attr, ConstTensor, Node, OPSET, Shape, Value } from './graph';
 import { Graph, ONNX_DTYPE } from './ops';
 
 function tensorProto(name: string, c: ConstTensor): onnx.ITensorProto {
@@ -27,13 +27,32 @@ export function shapeToString(s: Shape): string {
   return `[${s.join(',')}]`;
 }
 
+/**
+ * Nodes the outputs depend on, in order. ORT executes every node in a model, used or not, and rules emit
+ * gradients for every operand (e.g. dW for frozen weights), so dead nodes must go before serialising.
+ */
+export function liveNodes(g: Graph): Node[] {
+  const live = new Set<Value>(g.outputs);
+  const keep: Node[] = [];
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i];
+    if (!n.outputs.some((o) => live.has(o))) continue;
+    keep.push(n);
+    for (const v of n.inputs) if (v) live.add(v);
+  }
+  return keep.reverse();
+}
+
 export function toModelProto(g: Graph): Uint8Array {
+  const nodes = liveNodes(g);
+  const used = new Set<Value>(g.outputs);
+  for (const n of nodes) for (const v of n.inputs) if (v) used.add(v);
   const graph: onnx.IGraphProto = {
     name: g.name,
     input: g.inputs.map((v) => ({ name: v.name, type: typeProto(v, true) })),
     output: g.outputs.map((v) => ({ name: v.name, type: typeProto(v, false) })),
-    initializer: g.initializers.map((v) => tensorProto(v.name, v.constant!)),
-    node: g.nodes.map((n) => ({
+    initializer: g.initializers.filter((v) => used.has(v)).map((v) => tensorProto(v.name, v.constant!)),
+    node: nodes.map((n) => ({
       opType: n.op,
       domain: n.domain,
       name: n.name,

@@ -1,0 +1,83 @@
+// Engine benchmark (not a test): a seeded random model with SmolLM-135M's shape at 256 tokens.
+//  • forward (logits at the last row) vs forward + input gradient (4 answer targets): ms and ratio;
+//  • decoding 256 new tokens with the KV cache vs recomputing the whole prefix every token: tokens/s and ratio;
+//  • peak RSS. Prints one table; goals: gradient ratio ≤ 2.5, KV-cache speed-up ≥ 5×.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LanguageModel, argmax } from '../src/engine/language-model';
+import { writeTinyModel } from '../test/helpers/tiny-models';
+
+const SMOLLM_135M = {
+  hidden_size: 576, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, head_dim: 64,
+  intermediate_size: 1536, vocab_size: 49152, max_position_embeddings: 2048, tie_word_embeddings: true,
+};
+const SEQ = 256;
+const NEW = Number(process.env.BENCH_NEW_TOKENS ?? 256);
+const REPS = 5;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function time(fn: () => Promise<unknown>, reps = REPS): Promise<number> {
+  await fn(); // warm-up: session creation and first-run allocations are not what we measure
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-bench-'));
+  try {
+    process.stdout.write('writing a seeded random SmolLM-135M-shaped model…\n');
+    writeTinyModel(dir, 'llama', { seed: 1, tied: true, config: SMOLLM_135M });
+    const m = await LanguageModel.load(dir, { withoutTokenizer: true });
+    const ids = Array.from({ length: SEQ }, (_, i) => (i * 7919 + 13) % SMOLLM_135M.vocab_size);
+    const targets = [SEQ - 5, SEQ - 4, SEQ - 3, SEQ - 2].map((p) => ({ position: p, id: ids[p + 1], temperature: 0.2 }));
+
+    const fwd = await time(() => m.logitsAt([ids], [[SEQ - 1]]));
+    const fwdAll = await time(() => m.logits([ids]), 3);
+    const grad = await time(() => m.inputGradient([{ ids, targets, gradPositions: [100] }]));
+
+    const prompt = ids.slice(0, 16);
+    const tCache0 = performance.now();
+    const [gen] = await m.generate([prompt], { maxNewTokens: NEW, stopIds: [] });
+    const cacheMs = performance.now() - tCache0;
+    const seq = [...prompt];
+    const tFull0 = performance.now();
+    for (let t = 0; t < NEW; t++) {
+      const [l] = await m.logitsAt([seq], [[seq.length - 1]]);
+      seq.push(argmax(l, 0, SMOLLM_135M.vocab_size));
+    }
+    const fullMs = performance.now() - tFull0;
+    const same = seq.slice(prompt.length).every((t, i) => t === gen.ids[i]);
+    const rssMb = process.resourceUsage().maxRSS / 1024;
+
+    const rows: [string, string][] = [
+      ['forward, 256 tokens (logits at last row)', `${fwd.toFixed(0)} ms`],
+      ['forward, 256 tokens (logits at all rows)', `${fwdAll.toFixed(0)} ms`],
+      ['forward + input gradient, 256 tokens', `${grad.toFixed(0)} ms`],
+      ['ratio (fwd+grad) / fwd (goal ≤ 2.5)', `${(grad / fwd).toFixed(2)}`],
+      [`decode ${NEW} tokens with KV cache`, `${((NEW / cacheMs) * 1000).toFixed(1)} tok/s`],
+      [`decode ${NEW} tokens by full recomputation`, `${((NEW / fullMs) * 1000).toFixed(1)} tok/s`],
+      ['KV-cache speed-up (goal ≥ 5×)', `${(fullMs / cacheMs).toFixed(1)}×`],
+      ['cached and recomputed tokens identical', same ? 'yes' : 'NO'],
+      ['peak RSS', `${rssMb.toFixed(0)} MB`],
+    ];
+    process.stdout.write(`\n| measure | value |\n|---|---|\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}\n`);
+    await m.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(String((e as Error).stack ?? e) + '\n');
+  process.exitCode = 1;
+});
