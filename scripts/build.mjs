@@ -5,7 +5,10 @@ import { existsSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
 const release = process.argv.includes('--release');
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+// --bundles-only: just the esbuild bundles (the VS Code e2e scripts and `vsce package` need nothing else)
+if (!process.argv.includes('--bundles-only')) {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+}
 
 const common = { bundle: true, sourcemap: !release, minify: release, logLevel: 'warning' };
 const entries = [

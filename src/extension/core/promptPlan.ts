@@ -115,10 +115,10 @@ export function replacementSource(plan: PromptPlan, newText: string, style: Lite
   return encodeLiteral(parts, style);
 }
 
-/** Placeholders of the original that the new text lost (they must survive a replacement). */
-export function missingPlaceholders(plan: PromptPlan, newParts: readonly Part[]): string[] {
+/** Placeholders of the original (as text) that the new parts lost: they must survive a replacement. */
+export function missingPlaceholders(original: readonly string[], newParts: readonly Part[]): string[] {
   const now = findPlaceholders(newParts).map((p) => p.text);
-  return plan.placeholders.map((p) => p.text).filter((t) => {
+  return original.filter((t) => {
     const i = now.indexOf(t);
     if (i < 0) return true;
     now.splice(i, 1);

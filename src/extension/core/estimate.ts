@@ -1,0 +1,64 @@
+// A rough time and memory estimate shown before a run starts, so nobody starts an 8B model on a laptop
+// by accident. Order-of-magnitude only: the live ETA from the worker replaces it once steps are timed.
+// Constants: fp32 weights (4 B/param); CPU decode ≈ 0.21 ns per parameter per token (135M model: 28 ms per
+// token on 2 cores, ../shared/notes), prefill ~8× cheaper per token, a backward ≈ 2 forwards; GPUs ~20× faster.
+import type { Device } from '../../worker/protocol';
+
+export interface EstimateInput {
+  model: string;
+  device: Device;
+  steps: number;
+  topQ: number;
+  trainSize: number;
+  /** tokens of reasoning generated per example */
+  reasoningTokens?: number;
+}
+
+export interface Estimate {
+  /** undefined when the model size is unknown */
+  parameters?: number;
+  memoryBytes?: number;
+  seconds?: number;
+}
+
+const KNOWN: [RegExp, number][] = [
+  [/^demo$/i, 5e6],
+  [/stories260k/i, 2.6e5],
+  [/stories15m/i, 15e6],
+  [/stories42m/i, 42e6],
+  [/stories110m/i, 110e6],
+];
+
+/** Parameter count from a known id or a size tag in the name ("SmolLM2-360M", "Qwen2.5-0.5B", "gemma-2-2b"). */
+export function parameterCount(model: string): number | undefined {
+  for (const [re, n] of KNOWN) if (re.test(model)) return n;
+  const m = /(?:^|[-_/.])(\d+(?:\.\d+)?)\s*([mb])(?![a-z])/i.exec(model);
+  if (!m) return undefined;
+  return parseFloat(m[1]) * (m[2].toLowerCase() === 'b' ? 1e9 : 1e6);
+}
+
+export function estimateRun(x: EstimateInput): Estimate {
+  const parameters = parameterCount(x.model);
+  if (!parameters) return {};
+  const gpu = x.device === 'cuda' || x.device === 'webgpu';
+  const perToken = 0.21e-9 * parameters / (gpu ? 20 : 1);
+  const gen = x.reasoningTokens ?? 64;
+  const promptTokens = 96;
+  // per step and example: reasoning for the current prompt, one forward+backward over prompt+reasoning,
+  // and reasoning + scoring for each of the topQ candidates
+  const perExample = gen * perToken + 3 * (promptTokens + gen) * perToken / 8 + x.topQ * (gen * perToken + (promptTokens + gen) * perToken / 8);
+  const seconds = x.steps * x.trainSize * perExample;
+  // weights + one gradient graph's activations (~ weights for small models) + runtime
+  const memoryBytes = parameters * 4 * 2.2 + 250e6;
+  return { parameters, memoryBytes, seconds };
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+export function formatBytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.round(bytes / 1e6)} MB`;
+}

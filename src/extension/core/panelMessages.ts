@@ -1,0 +1,71 @@
+// Messages between the extension and the webview panel: one union per direction, `type` the discriminant,
+// switched on both sides. Also the serialisable "where the prompt came from" record. Pure, imports types only.
+import type {
+  DatasetPreviewResult, DatasetRef, Device, ExtractorCheckResult, ExtractorSpec, PromptContext, RunEvent,
+} from '../../worker/protocol';
+import type { LiteralStyle, Part } from './literal';
+
+/** The prompt literal a run will write back into: enough to Apply after a window reload. */
+export interface PromptSource {
+  uri: string;
+  /** "prompts.ts:12" */
+  label: string;
+  languageId: string;
+  /** offsets of the whole literal when the run started, and its exact source then */
+  start: number;
+  end: number;
+  original: string;
+  style: LiteralStyle;
+  /** a selection inside a literal: the range holds the body only, no quotes */
+  bodyOnly?: boolean;
+  optimizable: string;
+  prefixParts: Part[];
+  suffixParts: Part[];
+  context: PromptContext;
+  placeholders: string[];
+}
+
+export interface RunSettings {
+  model: string;
+  device: Device;
+  steps: number;
+  topK: number;
+  topQ: number;
+  trainSize: number;
+  seed: number;
+}
+
+/** What the setup form submits; the extension adds runsDir and the prompt context. */
+export interface StartRequest extends RunSettings {
+  dataset: DatasetRef;
+  questionField?: string;
+  answerField?: string;
+  extractor: ExtractorSpec;
+  initialPrompt: string;
+}
+
+export type RunPhaseState = 'idle' | 'starting' | 'running' | 'cancelling' | 'finished' | 'failed';
+
+export type ToWebview =
+  | { type: 'init'; source?: PromptSource; settings: RunSettings; trusted: boolean; runId?: string }
+  | { type: 'datasetPicked'; path: string }
+  | { type: 'preview'; result: DatasetPreviewResult }
+  | { type: 'extractorCheck'; result: ExtractorCheckResult }
+  /** a failed request from the form (preview, check, start) */
+  | { type: 'requestError'; request: 'preview' | 'extractorCheck' | 'start' | 'apply'; message: string }
+  | { type: 'runStarted'; runId: string; runDir: string }
+  | { type: 'event'; runId: string; event: RunEvent }
+  | { type: 'runState'; state: RunPhaseState; message?: string; resumable?: boolean }
+  | { type: 'applied'; action: 'apply' | 'revert'; message: string };
+
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'pickDataset' }
+  | { type: 'preview'; dataset: DatasetRef; questionField?: string; answerField?: string }
+  | { type: 'checkExtractor'; request: StartRequest }
+  | { type: 'start'; request: StartRequest }
+  | { type: 'stop' }
+  | { type: 'resume' }
+  | { type: 'apply'; prompt: string }
+  | { type: 'revert' }
+  | { type: 'copy'; prompt: string };

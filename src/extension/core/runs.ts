@@ -1,0 +1,135 @@
+// Reads the runs folder (<workspace>/.greater/runs) into summaries for the Runs view: status from the
+// last event in events.jsonl plus the workspace lock, best score and prompt from the last step. Tolerates
+// a half-written last line (a killed process) and unknown extra fields. Pure (node fs, no vscode).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ACTIVE_LOCK_FILE, type ActiveLock, type RunEvent, type RunEventOf } from '../../worker/protocol';
+
+export type RunStatus = 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted';
+
+export interface RunSummary {
+  id: string;
+  dir: string;
+  status: RunStatus;
+  /** ms since epoch: run-started time if recorded, else the folder's mtime */
+  updatedAt: number;
+  model?: string;
+  task?: string;
+  initialPrompt?: string;
+  step?: number;
+  totalSteps?: number;
+  bestScore?: number;
+  bestPrompt?: string;
+  initialAccuracy?: number;
+  bestAccuracy?: number;
+  error?: string;
+  /** a checkpoint exists and the run did not complete */
+  resumable: boolean;
+}
+
+export function readEvents(runDir: string): RunEvent[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(runDir, 'events.jsonl'), 'utf8');
+  } catch {
+    return [];
+  }
+  const out: RunEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const v = JSON.parse(line) as RunEvent;
+      if (v && typeof v === 'object' && typeof v.kind === 'string') out.push(v);
+    } catch {
+      // a line cut short by a kill: everything before it is still good
+    }
+  }
+  return out;
+}
+
+export function summarizeRun(runDir: string, lock: ActiveLock | undefined, isAlive: (pid: number) => boolean): RunSummary {
+  const id = path.basename(runDir);
+  const events = readEvents(runDir);
+  let updatedAt = 0;
+  try {
+    updatedAt = fs.statSync(runDir).mtimeMs;
+  } catch {
+    // folder vanished between listing and reading
+  }
+  const s: RunSummary = { id, dir: runDir, status: 'interrupted', updatedAt, resumable: false };
+  let lastStep: RunEventOf<'step'> | undefined;
+  let end: RunEventOf<'done'> | RunEventOf<'error'> | undefined;
+  for (const e of events) {
+    switch (e.kind) {
+      case 'run-started':
+        Object.assign(s, { model: e.model, task: e.task, initialPrompt: e.initialPrompt, totalSteps: e.totalSteps });
+        end = undefined; // a resumed run starts again
+        break;
+      case 'step':
+        lastStep = e;
+        break;
+      case 'evaluation':
+        if (e.role === 'initial') s.initialAccuracy = e.accuracy;
+        else s.bestAccuracy = e.accuracy;
+        break;
+      case 'done':
+      case 'error':
+        end = e;
+        break;
+    }
+  }
+  if (lastStep) {
+    Object.assign(s, { step: lastStep.step, totalSteps: lastStep.totalSteps, bestScore: lastStep.bestScore, bestPrompt: lastStep.bestPrompt });
+  }
+  const live = !!lock && (lock.runId === id || (lock.runDir !== undefined && path.resolve(lock.runDir) === path.resolve(runDir))) && isAlive(lock.pid);
+  if (live) s.status = 'running';
+  else if (end?.kind === 'done') {
+    s.status = end.reason === 'cancelled' ? 'cancelled' : 'done';
+    s.bestPrompt = end.bestPrompt || s.bestPrompt;
+    if (end.initialAccuracy !== undefined) s.initialAccuracy = end.initialAccuracy;
+    if (end.bestAccuracy !== undefined) s.bestAccuracy = end.bestAccuracy;
+  } else if (end?.kind === 'error') {
+    s.status = 'failed';
+    s.error = end.message;
+  }
+  const hasCheckpoint = fs.existsSync(path.join(runDir, 'checkpoint.json'));
+  s.resumable = !live && hasCheckpoint && s.status !== 'done';
+  return s;
+}
+
+/** Every run folder under runsDir, newest first. A missing folder is simply no runs. */
+export function listRuns(runsDir: string, isAlive: (pid: number) => boolean): RunSummary[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+  let lock: ActiveLock | undefined;
+  try {
+    lock = JSON.parse(fs.readFileSync(path.join(runsDir, ACTIVE_LOCK_FILE), 'utf8')) as ActiveLock;
+  } catch {
+    lock = undefined;
+  }
+  return names
+    .map((n) => summarizeRun(path.join(runsDir, n), lock, isAlive))
+    .filter((r) => r.status === 'running' || r.model !== undefined || fs.existsSync(path.join(r.dir, 'run.json')))
+    .sort((a, b) => b.updatedAt - a.updatedAt);
+}
+
+/** Renders events as the human-readable run log (coloured by syntaxes/greater-run-log.tmLanguage.json). */
+export function formatRunLog(events: readonly RunEvent[]): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return events.map((e) => {
+    switch (e.kind) {
+      case 'run-started': return `[run] ${e.runId} model=${e.model} task=${e.task} steps=${e.totalSteps}\n[prompt] ${JSON.stringify(e.initialPrompt)}`;
+      case 'phase': return `[phase] step ${e.step} ${e.phase}${e.candidate ? ` candidate ${e.candidate.index}/${e.candidate.total}` : ''}`;
+      case 'candidates': return `[candidates] step ${e.step} position ${e.position}: ${e.candidates.slice(0, 8).map((c) => `${JSON.stringify(c.token)}=${c.score.toFixed(3)}`).join(' ')}`;
+      case 'step': return `[step] ${e.step}/${e.totalSteps} position ${e.position} score=${e.score.toFixed(4)} accuracy=${pct(e.accuracy)} best=${e.bestScore.toFixed(4)}\n[prompt] ${JSON.stringify(e.prompt)}`;
+      case 'evaluation': return `[eval] ${e.role} ${e.correct}/${e.total} accuracy=${pct(e.accuracy)} ${JSON.stringify(e.prompt)}`;
+      case 'done': return `[done] ${e.reason}${e.bestAccuracy !== undefined ? ` accuracy=${pct(e.initialAccuracy ?? 0)} -> ${pct(e.bestAccuracy)}` : ''}\n[best] ${JSON.stringify(e.bestPrompt)}`;
+      case 'error': return `[error] ${e.message}${e.resumable ? ' (resumable)' : ''}`;
+      case 'log': return `[${e.level}] ${e.message}`;
+    }
+  }).join('\n') + '\n';
+}

@@ -1,0 +1,233 @@
+// The optimizer panel: one instance (revealed, never duplicated), revived after a window reload by a
+// serializer, CSP with a fresh nonce per render and only media/ as a local resource. It relays the setup
+// form's requests to the worker, the active run's events to the webview, and Apply / Revert / Copy to the
+// editor. The webview keeps its own state (getState/setState); the session (source + run) rides along in it.
+import * as crypto from 'node:crypto';
+import * as vscode from 'vscode';
+import { DatasetPreview, ExtractorCheck, RpcErrorCodes } from '../worker/protocol';
+import { applyPrompt, revertPrompt } from './applyEdit';
+import { runSettings } from './config';
+import { PANEL_VIEW_TYPE } from './core/ids';
+import type { FromWebview, PromptSource, ToWebview } from './core/panelMessages';
+import { readEvents, summarizeRun } from './core/runs';
+import type { Log } from './log';
+import type { ProposalDocuments } from './proposalDocs';
+import type { RunController } from './runController';
+import type { WorkerClient } from './workerClient';
+
+export interface PanelDeps {
+  extensionUri: vscode.Uri;
+  worker: WorkerClient;
+  runs: RunController;
+  proposals: ProposalDocuments;
+  log: Log;
+}
+
+/** What the panel is about: the prompt it optimises and/or the run it shows. */
+export interface PanelSession {
+  source?: PromptSource;
+  runId?: string;
+  runDir?: string;
+}
+
+function errorText(e: unknown): string {
+  const err = e as { code?: number; message?: string };
+  const msg = err?.message ?? String(e);
+  if (err?.code === RpcErrorCodes.OptimizerUnavailable) return `${msg}. The optimizer is not part of this build yet.`;
+  return msg;
+}
+
+export class OptimizerPanel implements vscode.Disposable {
+  static current: OptimizerPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private awaitingStart = false;
+
+  static show(deps: PanelDeps, session: PanelSession): OptimizerPanel {
+    const existing = OptimizerPanel.current;
+    if (existing) {
+      existing.panel.reveal(vscode.ViewColumn.Beside);
+      const busy = existing.session.runId && deps.runs.current?.runId === existing.session.runId;
+      if (!busy || session.runId === existing.session.runId) existing.setSession(session);
+      else vscode.window.showWarningMessage(`GReaTer: run ${existing.session.runId} is still active in the panel; stop it before optimising another prompt.`);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'GReaTer', vscode.ViewColumn.Beside, OptimizerPanel.options(deps.extensionUri));
+    return new OptimizerPanel(panel, deps, session);
+  }
+
+  static options(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
+  }
+
+  /** Restores a panel after a reload from the state the webview saved. */
+  static revive(panel: vscode.WebviewPanel, deps: PanelDeps, state: unknown): OptimizerPanel {
+    const session = (state && typeof state === 'object' && (state as { session?: PanelSession }).session) || {};
+    panel.webview.options = OptimizerPanel.options(deps.extensionUri);
+    return new OptimizerPanel(panel, deps, session);
+  }
+
+  private constructor(readonly panel: vscode.WebviewPanel, private readonly deps: PanelDeps, private session: PanelSession) {
+    OptimizerPanel.current = this;
+    this.render();
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: FromWebview) => void this.handle(m)),
+      deps.runs.onRunEvent(({ runId, event }) => {
+        // run-started arrives before the run/start response: adopt it while our start is in flight
+        if (this.awaitingStart && !this.session.runId && event.kind === 'run-started') this.session = { ...this.session, runId, runDir: event.runDir };
+        if (runId === this.session.runId) this.post({ type: 'event', runId, event });
+      }),
+      deps.runs.onRunEnded((e) => {
+        if (e.runId !== this.session.runId) return;
+        this.post({ type: 'runState', state: e.outcome === 'completed' || e.outcome === 'cancelled' ? 'finished' : 'failed', message: e.message, resumable: e.resumable });
+      }),
+    );
+  }
+
+  get currentSession(): PanelSession {
+    return this.session;
+  }
+
+  private setSession(session: PanelSession): void {
+    this.session = session;
+    this.panel.title = session.source ? `GReaTer: ${session.source.label}` : session.runId ? `GReaTer: ${session.runId}` : 'GReaTer';
+    this.sendInit();
+  }
+
+  private render(): void {
+    const wv = this.panel.webview;
+    const media = (f: string) => wv.asWebviewUri(vscode.Uri.joinPath(this.deps.extensionUri, 'media', f));
+    const nonce = crypto.randomBytes(16).toString('base64');
+    this.panel.title = this.session.source ? `GReaTer: ${this.session.source.label}` : this.session.runId ? `GReaTer: ${this.session.runId}` : 'GReaTer';
+    this.panel.iconPath = vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'icon.svg');
+    wv.html = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${wv.cspSource}; img-src ${wv.cspSource} data:; font-src ${wv.cspSource}; script-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${media('webview.css')}" rel="stylesheet">
+<title>GReaTer</title>
+</head>
+<body>
+<main id="app" aria-live="polite"></main>
+<script nonce="${nonce}" src="${media('webview.js')}"></script>
+</body>
+</html>`;
+  }
+
+  private post(msg: ToWebview): void {
+    void this.panel.webview.postMessage(msg);
+  }
+
+  private sendInit(): void {
+    const { source, runId, runDir } = this.session;
+    this.post({ type: 'init', source, settings: runSettings(), trusted: vscode.workspace.isTrusted, ...(runId ? { runId } : {}) });
+    if (!runDir || !runId) return;
+    // replay what the run folder already holds, then live events continue
+    for (const event of readEvents(runDir)) this.post({ type: 'event', runId, event });
+    const active = this.deps.runs.current?.runId === runId;
+    if (active) {
+      this.post({ type: 'runState', state: this.deps.runs.current?.cancelling ? 'cancelling' : 'running' });
+    } else {
+      const s = summarizeRun(runDir, undefined, () => false);
+      const state = s.status === 'failed' || s.status === 'interrupted' ? 'failed' : 'finished';
+      const message = s.status === 'interrupted' ? `Run ${runId} was interrupted at step ${s.step ?? 0}; it can be resumed.` : s.error;
+      this.post({ type: 'runState', state, ...(message ? { message } : {}), resumable: s.resumable });
+    }
+  }
+
+  private async handle(m: FromWebview): Promise<void> {
+    const { worker, runs, proposals, log } = this.deps;
+    switch (m.type) {
+      case 'ready':
+        this.sendInit();
+        return;
+      case 'pickDataset': {
+        const picked = await vscode.window.showOpenDialog({
+          canSelectMany: false, canSelectFolders: true, canSelectFiles: true, openLabel: 'Use as dataset',
+          filters: { Datasets: ['json', 'jsonl', 'csv', 'tsv'], 'All files': ['*'] },
+        });
+        if (picked?.[0]) this.post({ type: 'datasetPicked', path: picked[0].fsPath });
+        return;
+      }
+      case 'preview':
+        try {
+          const result = await worker.request(DatasetPreview, { dataset: m.dataset, questionField: m.questionField, answerField: m.answerField, rows: 5 });
+          this.post({ type: 'preview', result });
+        } catch (e) {
+          this.post({ type: 'requestError', request: 'preview', message: errorText(e) });
+        }
+        return;
+      case 'checkExtractor': {
+        const r = m.request;
+        try {
+          const result = await worker.request(ExtractorCheck, {
+            model: r.model, device: r.device, dataset: r.dataset, questionField: r.questionField, answerField: r.answerField,
+            extractor: r.extractor, seed: r.seed, prompt: r.initialPrompt, samples: 5,
+            ...(this.session.source ? { context: this.session.source.context } : {}),
+          });
+          this.post({ type: 'extractorCheck', result });
+        } catch (e) {
+          this.post({ type: 'requestError', request: 'extractorCheck', message: errorText(e) });
+        }
+        return;
+      }
+      case 'start':
+        this.session = { source: this.session.source };
+        this.awaitingStart = true;
+        try {
+          const res = await runs.start(m.request, this.session.source);
+          this.session = { ...this.session, ...res };
+          this.panel.title = `GReaTer: ${this.session.source?.label ?? res.runId}`;
+          this.post({ type: 'runStarted', runId: res.runId, runDir: res.runDir });
+          this.post({ type: 'runState', state: 'running' });
+        } catch (e) {
+          this.post({ type: 'requestError', request: 'start', message: errorText(e) });
+        } finally {
+          this.awaitingStart = false;
+        }
+        return;
+      case 'stop':
+        if (await runs.cancel()) this.post({ type: 'runState', state: 'cancelling' });
+        return;
+      case 'resume':
+        if (!this.session.runDir) return;
+        this.awaitingStart = true;
+        try {
+          const res = await runs.resume(this.session.runDir);
+          this.session = { ...this.session, ...res };
+          this.post({ type: 'runStarted', runId: res.runId, runDir: res.runDir });
+          this.post({ type: 'runState', state: 'running' });
+        } catch (e) {
+          this.post({ type: 'requestError', request: 'start', message: errorText(e) });
+        } finally {
+          this.awaitingStart = false;
+        }
+        return;
+      case 'apply':
+      case 'revert': {
+        const source = this.session.source ?? (this.session.runId ? runs.sourceFor(this.session.runId) : undefined);
+        if (!source) {
+          this.post({ type: 'requestError', request: 'apply', message: 'This run was not started from a prompt in a file; use Copy.' });
+          return;
+        }
+        const out = m.type === 'apply' ? await applyPrompt(source, m.prompt, proposals) : await revertPrompt(source, proposals);
+        log.info(out.message);
+        if (out.ok) this.post({ type: 'applied', action: m.type, message: out.message });
+        else this.post({ type: 'requestError', request: 'apply', message: out.message });
+        return;
+      }
+      case 'copy':
+        await vscode.env.clipboard.writeText(m.prompt);
+        vscode.window.setStatusBarMessage('GReaTer: prompt copied', 3000);
+        return;
+    }
+  }
+
+  dispose(): void {
+    if (OptimizerPanel.current === this) OptimizerPanel.current = undefined;
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+}
