@@ -13,6 +13,7 @@ import { referenceLogits } from './helpers/reference-model';
 const variants: { name: string; family: TinyFamily; opts: TinyOptions }[] = [
   { name: 'llama (untied head)', family: 'llama', opts: { seed: 11 } },
   { name: 'llama (tied, llama3 rope scaling)', family: 'llama', opts: { seed: 12, tied: true, ropeScalingLlama3: true } },
+  { name: 'llama (bf16 weights, sharded)', family: 'llama', opts: { seed: 15, dtype: 'BF16', sharded: true } },
   { name: 'qwen2', family: 'qwen2', opts: { seed: 13 } },
   { name: 'gemma2', family: 'gemma2', opts: { seed: 14 } },
 ];
@@ -86,6 +87,39 @@ for (const v of variants) {
       };
       const expected = ce(ref[6], 42, 0.2) / 3 + ce(ref[9], 7, 1) / 3 + 0.3 * ce(ref[10], 100, 1);
       assert.ok(Math.abs(res.loss - expected) < 1e-8, `loss ${res.loss} vs ${expected}`);
+    });
+
+    test('weight gradients (training) match float64 finite differences, tied embeddings included', async () => {
+      const items = [
+        { ids: IDS.slice(0, 7), targets: [{ position: 3, id: IDS[4] }, { position: 6, id: 12 }] },
+        { ids: IDS.slice(2, 11), targets: [{ position: 8, id: 99, temperature: 0.5 }] },
+      ];
+      const { loss, grads } = await m64.weightGradient(items);
+      const check = ['model.embed_tokens.weight', 'model.layers.1.self_attn.k_proj.weight', 'model.layers.0.mlp.down_proj.weight', 'model.norm.weight', 'model.layers.0.input_layernorm.weight'];
+      const weights = m64.weightMap;
+      const eps = 1e-6;
+      for (const name of check) {
+        const w = weights.get(name)!;
+        const g = grads.get(name)!;
+        assert.equal(g.length, w.length, name);
+        // the entries with the largest gradients, plus one embedding row of a token that is fed in
+        const idx = [...g.keys()].sort((a, b) => Math.abs(g[b]) - Math.abs(g[a])).slice(0, 3);
+        if (name === 'model.embed_tokens.weight') idx.push(IDS[1] * m64.config.hiddenSize + 2);
+        for (const i of idx) {
+          const orig = w[i];
+          const at = async (v: number) => {
+            const u = Float64Array.from(w); u[i] = v;
+            m64.setWeights(new Map([[name, u]]));
+            const r = await m64.weightGradient(items);
+            return r.loss;
+          };
+          const num = ((await at(orig + eps)) - (await at(orig - eps))) / (2 * eps);
+          m64.setWeights(new Map([[name, Float64Array.from(w).fill(orig, i, i + 1)]]));
+          const rel = Math.abs(num - g[i]) / Math.max(1e-8, Math.abs(num) + Math.abs(g[i]));
+          assert.ok(rel < 1e-4, `${name}[${i}]: analytic ${g[i]} vs numeric ${num}`);
+        }
+      }
+      assert.ok(loss > 0);
     });
 
     test('KV-cache decoding equals greedy full recomputation token for token (and logit for logit)', async () => {

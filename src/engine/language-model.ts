@@ -428,21 +428,82 @@ export class LanguageModel {
     if (!items.length) return [];
     const { s, g } = await this.grad(false, false);
     const H = this.config.hiddenSize;
+    const batch = this.packTargets(items);
+    const { B, S } = batch;
+    const table = this.embeddingTable;
+    const embeds = this.make(B * S * H);
+    const gRows: bigint[] = [];
+    items.forEach((it, b) => {
+      it.ids.forEach((id, j) => embeds.set(it.embeddingOverrides?.get(j) ?? table.subarray(id * H, (id + 1) * H), (b * S + j) * H));
+      for (const p of it.gradPositions ?? [...it.ids.keys()]) {
+        if (p < 0 || p >= it.ids.length) throw new UserError(`gradient position ${p} is outside the sequence (length ${it.ids.length})`);
+        gRows.push(BigInt(b * S + p));
+      }
+    });
+    const out = await s.run({
+      ...this.weightFeeds(g.weightNames),
+      ...batch.feeds(g.hasSlidingBias),
+      inputs_embeds: { dtype: this.dtype, dims: [B, S, H], data: embeds },
+      grad_rows: { dtype: 'int64', dims: [gRows.length], data: BigInt64Array.from(gRows) },
+    }, ['nll', 'grad_embeds']);
+    this.counters.forwardPasses += B;
+    this.counters.backwardPasses += B;
+    const grad = out.grad_embeds.data as FloatArray;
+    let gi = 0;
+    return batch.perItem(out.nll.data as FloatArray).map(({ loss, nll }, b) => {
+      const grads: FloatArray[] = [];
+      for (let k = 0; k < (items[b].gradPositions ?? items[b].ids).length; k++, gi++) grads.push(grad.slice(gi * H, (gi + 1) * H));
+      return { loss, nll, grad: grads };
+    });
+  }
+
+  /**
+   * Training: the summed loss of all items (each as in inputGradient) and its gradient with respect to every
+   * weight, keyed by HF tensor name (tied embeddings receive both the input and the head contributions).
+   */
+  async weightGradient(items: readonly Pick<GradItem, 'ids' | 'targets'>[]): Promise<{ loss: number; perItem: number[]; grads: Map<string, FloatArray> }> {
+    const { s, g } = await this.grad(true, true);
+    const batch = this.packTargets(items);
+    const ids = new BigInt64Array(batch.B * batch.S);
+    items.forEach((it, b) => it.ids.forEach((id, j) => (ids[b * batch.S + j] = BigInt(id))));
+    const out = await s.run({
+      ...this.weightFeeds(g.weightNames),
+      ...batch.feeds(g.hasSlidingBias),
+      input_ids: { dtype: 'int64', dims: [batch.B, batch.S], data: ids },
+    });
+    this.counters.forwardPasses += batch.B;
+    this.counters.backwardPasses += batch.B;
+    const perItem = batch.perItem(out.nll.data as FloatArray).map((r) => r.loss);
+    const grads = new Map<string, FloatArray>();
+    for (const n of g.weightNames) grads.set(n, out[`grad.w.${n}`].data as FloatArray);
+    return { loss: perItem.reduce((a, b) => a + b, 0), perItem, grads };
+  }
+
+  /** Replaces weights in place (training updates); shapes must not change. */
+  setWeights(updates: ReadonlyMap<string, FloatArray>): void {
+    for (const [name, data] of updates) {
+      const cur = this.weights.get(name);
+      if (!cur || cur.length !== data.length) throw new Error(`setWeights: ${name} is not a weight of this model or has the wrong size`);
+      cur.set(data);
+    }
+  }
+
+  /** Current weights by HF name (live views: copy before mutating elsewhere). */
+  get weightMap(): ReadonlyMap<string, FloatArray> {
+    return this.weights;
+  }
+
+  /** Right-pads items into one batch and packs their targets; shared by both gradient graphs. */
+  private packTargets(items: readonly Pick<GradItem, 'ids' | 'targets'>[]) {
     const B = items.length;
     const S = Math.max(...items.map((it) => it.ids.length));
     if (S > this.config.maxPositions) throw new UserError(`a sequence of ${S} tokens exceeds the model's context window of ${this.config.maxPositions} tokens`);
-    const table = this.embeddingTable;
-    const embeds = this.make(B * S * H);
     const pos = new Int32Array(B * S).fill(-1);
-    const tRows: bigint[] = [], tIds: bigint[] = [], tScale: number[] = [], tWeight: number[] = [], gRows: bigint[] = [];
+    const tRows: bigint[] = [], tIds: bigint[] = [], tScale: number[] = [], tWeight: number[] = [];
     items.forEach((it, b) => {
       this.checkIds(it.ids);
       if (!it.targets.length) throw new UserError(`gradient item ${b} has no targets`);
-      it.ids.forEach((id, j) => {
-        const o = it.embeddingOverrides?.get(j);
-        embeds.set(o ?? table.subarray(id * H, (id + 1) * H), (b * S + j) * H);
-        pos[b * S + j] = j;
-      });
+      it.ids.forEach((_, j) => (pos[b * S + j] = j));
       for (const t of it.targets) {
         if (t.position < 0 || t.position >= it.ids.length) throw new UserError(`target position ${t.position} is outside the sequence (length ${it.ids.length})`);
         this.checkIds([t.id]);
@@ -451,42 +512,32 @@ export class LanguageModel {
         tScale.push(1 / (t.temperature ?? 1));
         tWeight.push(t.weight ?? 1 / it.targets.length);
       }
-      for (const p of it.gradPositions ?? [...it.ids.keys()]) {
-        if (p < 0 || p >= it.ids.length) throw new UserError(`gradient position ${p} is outside the sequence (length ${it.ids.length})`);
-        gRows.push(BigInt(b * S + p));
-      }
     });
     const N = tRows.length;
-    const feeds: Record<string, HostTensor | ort.Tensor> = {
-      ...this.weightFeeds(g.weightNames),
-      inputs_embeds: { dtype: this.dtype, dims: [B, S, H], data: embeds },
-      ...this.positionFeeds(B, S, pos, new Int32Array(0), 0, g.hasSlidingBias),
-      target_rows: { dtype: 'int64', dims: [N], data: BigInt64Array.from(tRows) },
-      target_ids: { dtype: 'int64', dims: [N, 1], data: BigInt64Array.from(tIds) },
-      target_scale: { dtype: this.dtype, dims: [N, 1], data: this.fromNumbers(tScale) },
-      target_weight: { dtype: this.dtype, dims: [N], data: this.fromNumbers(tWeight) },
-      grad_rows: { dtype: 'int64', dims: [gRows.length], data: BigInt64Array.from(gRows) },
+    return {
+      B, S,
+      feeds: (hasSliding: boolean): Record<string, HostTensor> => ({
+        ...this.positionFeeds(B, S, pos, new Int32Array(0), 0, hasSliding),
+        target_rows: { dtype: 'int64', dims: [N], data: BigInt64Array.from(tRows) },
+        target_ids: { dtype: 'int64', dims: [N, 1], data: BigInt64Array.from(tIds) },
+        target_scale: { dtype: this.dtype, dims: [N, 1], data: this.fromNumbers(tScale) },
+        target_weight: { dtype: this.dtype, dims: [N], data: this.fromNumbers(tWeight) },
+      }),
+      /** Splits the flat per-target NLL back into items: each item's weighted loss and its NLLs. */
+      perItem: (nll: FloatArray): { loss: number; nll: number[] }[] => {
+        let ti = 0;
+        return items.map((it) => {
+          const itemNll: number[] = [];
+          let loss = 0;
+          for (const t of it.targets) {
+            itemNll.push(nll[ti]);
+            loss += (t.weight ?? 1 / it.targets.length) * nll[ti];
+            ti++;
+          }
+          return { loss, nll: itemNll };
+        });
+      },
     };
-    const out = await s.run(feeds, ['nll', 'grad_embeds']);
-    this.counters.forwardPasses += B;
-    this.counters.backwardPasses += B;
-    const nll = out.nll.data as FloatArray;
-    const grad = out.grad_embeds.data as FloatArray;
-    const results: GradResult[] = [];
-    let ti = 0, gi = 0;
-    items.forEach((it) => {
-      const itemNll: number[] = [];
-      let loss = 0;
-      for (const t of it.targets) {
-        itemNll.push(nll[ti]);
-        loss += (t.weight ?? 1 / it.targets.length) * nll[ti];
-        ti++;
-      }
-      const grads: FloatArray[] = [];
-      for (let k = 0; k < (it.gradPositions ?? it.ids).length; k++, gi++) grads.push(grad.slice(gi * H, (gi + 1) * H));
-      results.push({ loss, nll: itemNll, grad: grads });
-    });
-    return results;
   }
 
   private fromNumbers(xs: number[]): FloatArray {
