@@ -1,0 +1,140 @@
+// `greater optimize`: runs GReaTer on a local model and a task file, with a live progress line (or JSON
+// event lines), a run folder that is checkpointed every step, and `--resume RUN_DIR`. Ctrl-C once stops
+// after the current step keeping the best prompt; twice stops at once (the last checkpoint stays valid).
+import type { Command } from '../main';
+import { helpText, parseFlags, requireString, type FlagSpec, type ParsedFlags } from '../args';
+import { UserError } from '../../engine/errors';
+import { makeConfig, type GreaterConfig } from '../../greater/config';
+import { ProgressLine } from '../../greater/progress';
+import { resumeRun, startRun } from '../../greater/run';
+import { PRESET_NAMES, type ExtractorSpec } from '../../greater/tasks';
+import type { TaskOptions } from '../../greater/setup';
+import type { RunEvent } from '../../worker/protocol';
+
+/** Flags shared by optimize, eval and extractor-check. */
+export const TASK_FLAGS: FlagSpec = {
+  model: { kind: 'string', help: 'model folder or Hugging Face repo id' },
+  task: { kind: 'string', help: 'dataset file (.json BBH, .jsonl, .csv, .tsv, .json array)' },
+  extractor: { kind: 'string', help: `extractor preset (${PRESET_NAMES.slice(0, 3).join(', ')}, …, gsm8k, folio, auto) or custom text ending where the answer starts` },
+  'question-field': { kind: 'string', help: 'column holding the question' },
+  'answer-field': { kind: 'string', help: 'column holding the gold answer' },
+  device: { kind: 'string', help: 'cpu, cuda, webgpu or auto', default: 'cpu' },
+  seed: { kind: 'number', help: 'seed for the train/held-out split and the proposal groups', default: 0 },
+  'skip-memory-check': { kind: 'boolean', help: 'load the model even if it looks too large for free memory' },
+  help: { kind: 'boolean', help: 'show this help' },
+};
+
+/** Flag → config key, for every hyperparameter exposed on the command line. */
+const CONFIG_FLAGS: Record<string, { key: keyof GreaterConfig; kind: 'string' | 'number' | 'boolean'; help: string }> = {
+  steps: { key: 'steps', kind: 'number', help: 'optimisation steps (default 125)' },
+  prompt: { key: 'initialPrompt', kind: 'string', help: 'initial prompt (the {control} text)' },
+  template: { key: 'promptTemplate', kind: 'string', help: 'user turn with {question} and {control} (default "{question}. Use {control}")' },
+  joiner: { key: 'reasoningJoiner', kind: 'string', help: 'text between reasoning and extractor (default " ")' },
+  'train-size': { key: 'trainSize', kind: 'number', help: 'training examples (default 50)' },
+  'held-out': { key: 'heldOutSize', kind: 'number', help: 'held-out examples evaluated at the end (default 100; 0 = none)' },
+  'max-new-tokens': { key: 'maxNewTokens', kind: 'number', help: 'reasoning length cap (default 1024)' },
+  'top-k': { key: 'topK', kind: 'number', help: 'per-sample top-k in the proposal (default 40)' },
+  'top-q': { key: 'topQ', kind: 'number', help: 'random intersections in the proposal (default 6)' },
+  'batch-size': { key: 'batchSize', kind: 'number', help: 'samples per batch (default 9)' },
+  'evaluate-top': { key: 'evaluateTop', kind: 'number', help: 'best prompts evaluated on the held-out set (default 1)' },
+  faithful: { key: 'faithful', kind: 'boolean', help: 'reference semantics for the ALGORITHM §13 items (always replace with the best of the top 3, …)' },
+  halving: { key: 'halving', kind: 'boolean', help: 'successive halving in selection (same result, fewer generations)' },
+};
+
+const FLAGS: FlagSpec = {
+  ...TASK_FLAGS,
+  ...Object.fromEntries(Object.entries(CONFIG_FLAGS).map(([k, v]) => [k, { kind: v.kind, help: v.help }])),
+  out: { kind: 'string', help: 'run folder (default .greater/runs/<run-id>)' },
+  resume: { kind: 'string', help: 'continue the run in this folder from its checkpoint' },
+  'eval-model': { kind: 'string', help: 'also evaluate the initial and best prompts on this model (transfer)' },
+  'json-events': { kind: 'boolean', help: 'print every event as one JSON line on stdout instead of the progress line' },
+};
+
+export function extractorSpec(v: string | undefined): ExtractorSpec | undefined {
+  if (v === undefined) return undefined;
+  return PRESET_NAMES.includes(v) ? { preset: v } : { text: v };
+}
+
+export function taskOptions(cmd: string, flags: ParsedFlags): TaskOptions {
+  return {
+    file: requireString(cmd, flags, 'task'),
+    ...(typeof flags['question-field'] === 'string' ? { questionField: flags['question-field'] } : {}),
+    ...(typeof flags['answer-field'] === 'string' ? { answerField: flags['answer-field'] } : {}),
+    ...(typeof flags.extractor === 'string' ? { extractor: extractorSpec(flags.extractor) } : {}),
+  };
+}
+
+export function configFromFlags(flags: ParsedFlags): GreaterConfig {
+  const o: Record<string, unknown> = { seed: flags.seed };
+  for (const [flag, { key }] of Object.entries(CONFIG_FLAGS)) if (flags[flag] !== undefined) o[key] = flags[flag];
+  return makeConfig(o, 'greater optimize');
+}
+
+/** Renders the event stream: JSON lines, or a progress line (carriage return on a terminal). */
+export async function consume(events: AsyncIterable<RunEvent>, json: boolean): Promise<RunEvent | undefined> {
+  const line = new ProgressLine();
+  const tty = process.stderr.isTTY === true;
+  let last: RunEvent | undefined;
+  for await (const e of events) {
+    last = e;
+    if (json) { process.stdout.write(JSON.stringify(e) + '\n'); continue; }
+    if (e.kind === 'log') process.stderr.write(`${tty ? '\r\x1b[K' : ''}${e.level}: ${e.message}\n`);
+    else if (e.kind === 'run-started') process.stderr.write(`run ${e.runId} in ${e.runDir}\n`);
+    else if (e.kind === 'evaluation') process.stderr.write(`${tty ? '\r\x1b[K' : ''}held-out ${e.role}: ${e.correct}/${e.total} (${(100 * e.accuracy).toFixed(1)}%) ${e.prompt}\n`);
+    if (line.update(e) && (tty || e.kind === 'step')) process.stderr.write(tty ? `\r\x1b[K${line.text()}` : `${line.text()}\n`);
+    if (e.kind === 'step' && tty) process.stderr.write(`\r\x1b[Kstep ${e.step}: ${e.score.toFixed(4)} ${e.prompt}\n${line.text()}`);
+  }
+  if (tty && !json) process.stderr.write('\n');
+  return last;
+}
+
+/** Ctrl-C: first → soft (finish the step, keep the best), second → hard. */
+export function interruptible(): { soft: AbortSignal; hard: AbortSignal; dispose(): void } {
+  const soft = new AbortController();
+  const hard = new AbortController();
+  const onInt = () => {
+    if (!soft.signal.aborted) {
+      process.stderr.write('\nstopping after this step (Ctrl-C again to stop now; the last checkpoint stays)\n');
+      soft.abort('soft');
+    } else hard.abort('hard');
+  };
+  process.on('SIGINT', onInt);
+  return { soft: soft.signal, hard: hard.signal, dispose: () => process.off('SIGINT', onInt) };
+}
+
+export const command: Command = {
+  summary: 'optimise a prompt with GReaTer on a local model',
+  async run(argv: string[]): Promise<number> {
+    const flags = parseFlags('optimize', argv, FLAGS);
+    if (flags.help) {
+      process.stdout.write(helpText('optimize', this.summary, FLAGS) + '\n');
+      return 0;
+    }
+    const cancel = interruptible();
+    try {
+      let events: AsyncIterable<RunEvent>;
+      if (typeof flags.resume === 'string') {
+        const allowed = new Set(['resume', 'device', 'json-events', 'skip-memory-check']);
+        const extra = argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]).filter((n) => !allowed.has(n));
+        if (extra.length) throw new UserError(`greater optimize: --resume takes its settings from the run folder; remove --${extra.join(', --')}`);
+        events = resumeRun(flags.resume, cancel, { device: flags.device as string, skipMemoryCheck: flags['skip-memory-check'] === true });
+      } else {
+        events = startRun({
+          model: requireString('optimize', flags, 'model'), device: flags.device as string, task: taskOptions('optimize', flags),
+          config: configFromFlags(flags), ...(typeof flags.out === 'string' ? { out: flags.out } : {}),
+          ...(typeof flags['eval-model'] === 'string' ? { evalModel: flags['eval-model'] } : {}),
+          skipMemoryCheck: flags['skip-memory-check'] === true,
+        }, cancel);
+      }
+      const last = await consume(events, flags['json-events'] === true);
+      if (last?.kind === 'done' && flags['json-events'] !== true) {
+        process.stdout.write(`best prompt: ${last.bestPrompt}\n`);
+        if (last.initialAccuracy !== undefined) process.stdout.write(`held-out accuracy: initial ${(100 * last.initialAccuracy).toFixed(1)}% → best ${(100 * last.bestAccuracy!).toFixed(1)}%\n`);
+        if (last.reportPath) process.stdout.write(`report: ${last.reportPath}\n`);
+      }
+      return last?.kind === 'done' && last.reason === 'cancelled' ? 130 : 0;
+    } finally {
+      cancel.dispose();
+    }
+  },
+};

@@ -1,0 +1,210 @@
+// The GReaTer step loop (ALGORITHM Appendix A with the §13 decisions of docs/algorithm-decisions.md):
+// reasoning (only when the current control has none: the winner's reasoning is reused, §11 item 1) →
+// proposal → gradient over reasoning → selection → schedule. State lives in a RunState; each finished step
+// is persisted before its `step` event goes out, so a kill loses at most the step in flight.
+import type { RunEvent, Phase } from '../worker/protocol';
+import { Rng } from './rng';
+import type { GreaterConfig } from './config';
+import type { ModelPort } from './model';
+import { countsSince, snapshot } from './model';
+import { generationBudget, type PromptLayout } from './layout';
+import { isPeriodToken, type Vocabulary } from './vocab';
+import { neighbourBans, proposalRows, proposeFromRows } from './proposal';
+import { candidateScores, controlGradient, heat, rankCandidates } from './gradient';
+import {
+  assemble, chunks, controlFluency, generateAndScore, scoreControl, withoutReasonings, type ControlScore, type ScoreOptions,
+} from './scorer';
+import { selectCandidate } from './selection';
+import { advance, periodExitAllowed } from './schedule';
+import { ctrlKey, STATE_SCHEMA_VERSION, type RunState, type TopEntry } from './state';
+import { addTop } from './top';
+
+export class CancelledError extends Error {
+  constructor(readonly mode: 'soft' | 'hard') {
+    super(`run cancelled (${mode})`);
+    this.name = 'CancelledError';
+  }
+}
+
+export interface OptimizerContext {
+  model: ModelPort;
+  layout: PromptLayout;
+  vocab: Vocabulary;
+  config: GreaterConfig;
+  /** Dataset file, for messages. */
+  file: string;
+  /** Writes the checkpoint; called after every step, before its event. */
+  persist(state: RunState): void;
+  soft: AbortSignal;
+  hard: AbortSignal;
+}
+
+export function initialState(ctx: Pick<OptimizerContext, 'layout' | 'config'>): RunState {
+  const ctrl = ctx.layout.encodeControl(ctx.config.initialPrompt);
+  return {
+    schemaVersion: STATE_SCHEMA_VERSION, step: 0, ctrl, pos: 0, initLen: ctrl.length, rng: new Rng(ctx.config.seed).getState(),
+    current: null, reasonings: null, cache: [], top: [], unchanged: 0, initial: null, history: [], finished: null, elapsedSeconds: 0,
+  };
+}
+
+function entry(ctx: OptimizerContext, ctrl: readonly number[], s: ControlScore, step: number): TopEntry {
+  const wrong = s.mistakes.reduce((a, b) => a + b, 0);
+  return { ctrl: [...ctrl], prompt: ctx.layout.controlText(ctrl), score: s.score, accuracy: 1 - wrong / s.mistakes.length, step };
+}
+
+/** Runs steps state.step+1 … config.steps, emitting events; returns with state.finished set unless cancelled. */
+export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e: RunEvent) => void): Promise<RunState> {
+  const { model: m, layout, vocab, config: cfg } = ctx;
+  const check = () => { if (ctx.hard.aborted) throw new CancelledError('hard'); };
+  const rng = Rng.fromState(state.rng);
+  const N = layout.samples.length;
+  const w = cfg.controlWeight / 10;
+  const keepBest = cfg.acceptance === 'keep-best';
+  let stepSeconds = state.history.length ? state.elapsedSeconds / state.history.length : 0;
+
+  while (state.step < cfg.steps && !state.finished) {
+    if (ctx.soft.aborted) throw new CancelledError('soft');
+    const step = state.step + 1;
+    const t0 = Date.now();
+    const before = snapshot(m);
+    const eta = () => Math.max(0, Math.round(stepSeconds * (cfg.steps - step + 1) - (Date.now() - t0) / 1000));
+    const phase = (p: Phase, candidate?: { index: number; total: number }) => emit({ kind: 'phase', step, phase: p, ...(candidate ? { candidate } : {}), etaSeconds: eta() });
+    const opts: ScoreOptions = { batchSize: cfg.batchSize, maxNewTokens: generationBudget(layout, state.ctrl.length, cfg.maxNewTokens, m.config.maxPositions, ctx.file), selectionWeight: w };
+    const cache = new Map(state.cache);
+    const reasoningsOf = new Map<string, number[][]>();
+    const ctrl = state.ctrl;
+    const pos = state.pos;
+
+    // 1. Reasoning of the current control (and its score, from the same pass).
+    if (!state.reasonings || !state.current) {
+      phase('reasoning');
+      const sc = await scoreControl(m, layout, ctrl, ctrl, opts, check);
+      state.reasonings = sc.reasonings;
+      state.current = withoutReasonings(sc);
+      cache.set(ctrlKey(ctrl), state.current);
+      const e = entry(ctx, ctrl, state.current, step - 1);
+      if (!state.initial) state.initial = e;
+      state.top = addTop(state.top, e, cfg.topPrompts);
+    }
+
+    // 2. Proposal at pos.
+    phase('proposal');
+    const rows = await proposalRows(m, layout, ctrl, pos, cfg.batchSize, check);
+    const proposal = proposeFromRows(rows, vocab.banned, neighbourBans(ctrl, pos, cfg.neighbourBan), ctrl[pos],
+      { topK: cfg.topK, topQ: cfg.topQ, groupSize: cfg.intersectionSize, minPool: 2 * cfg.keepForSelection }, rng);
+
+    // 3. Gradient over the current reasoning.
+    phase('gradient');
+    const grad = await controlGradient(m, layout, ctrl, state.reasonings, { answerTemperature: cfg.answerTemperature, controlWeight: cfg.controlWeight, batchSize: cfg.batchSize }, check);
+    const ranked = rankCandidates(proposal.candidates, candidateScores(m, proposal.candidates, grad.sum[pos]));
+    const isFiller = ctrl[pos] === vocab.filler;
+    const incumbent = keepBest && !isFiller ? state.current : null;
+    const chosen: number[] = [];
+    for (const r of ranked) {
+      if (chosen.length === cfg.keepForSelection) break;
+      if (keepBest && r.id === ctrl[pos]) continue; // it competes with its known score, or is a filler placeholder
+      if (cfg.requireRoundTrip && !roundTrips(layout, ctrl, pos, r.id)) continue;
+      chosen.push(r.id);
+    }
+    emit({
+      kind: 'candidates', step, position: pos, promptTokens: ctrl.map((id) => vocab.text(id)), heat: heat(grad.sum),
+      candidates: ranked.map((r) => ({ token: vocab.text(r.id), id: r.id, score: r.score })),
+    });
+
+    // 4. Selection.
+    let winner = ctrl[pos];
+    let score: ControlScore = state.current;
+    let kept = true;
+    let evaluated = 0;
+    if (chosen.length) {
+      const sel = await selectCandidate({
+        ctrl, pos, candidates: chosen, incumbent, acceptance: cfg.acceptance, periodExitNeedsNoWorse: cfg.periodExitNeedsNoWorse,
+        periodEligible: (id) => isPeriodToken(vocab, id) && periodExitAllowed(pos, state.initLen),
+        evaluate: async (cand, prune, k) => {
+          phase('selection', { index: k + 1, total: chosen.length });
+          evaluated++;
+          const fluencyTargets = cfg.fluencyOnCandidate ? cand : ctrl;
+          const key = cfg.fluencyOnCandidate ? ctrlKey(cand) : `${ctrlKey(cand)}|${ctrlKey(ctrl)}`;
+          const hit = cache.get(key);
+          if (hit) return hit;
+          let sc;
+          if (!cfg.halving || !prune) {
+            sc = await scoreControl(m, layout, cand, fluencyTargets, opts, check);
+          } else {
+            // Successive halving: score the first half of the chunks; give up if even zero mistakes on the
+            // rest could not win. Exact, so results are unchanged (§11 item 6).
+            const fl = await controlFluency(m, layout, cand, fluencyTargets, cfg.batchSize, check);
+            const all = chunks(N, cfg.batchSize);
+            const half = all.slice(0, Math.ceil(all.length / 2));
+            const r1 = await generateAndScore(m, layout, cand, half, opts, check);
+            let wrong = 0;
+            for (const v of r1.values()) wrong += v.mistake;
+            const lower = wrong / N + w * fl;
+            if (prune.strict ? lower >= prune.bound : lower > prune.bound) return null;
+            const r2 = await generateAndScore(m, layout, cand, all.slice(half.length), opts, check);
+            for (const [i, v] of r2) r1.set(i, v);
+            sc = assemble(r1, N, fl, w);
+          }
+          reasoningsOf.set(key, sc.reasonings);
+          const plain = withoutReasonings(sc);
+          cache.set(key, plain);
+          return plain;
+        },
+      });
+      winner = sel.winner;
+      score = sel.score;
+      kept = sel.kept;
+    }
+    const newCtrl = ctrl.slice();
+    newCtrl[pos] = winner;
+    const changed = winner !== ctrl[pos];
+    if (changed || !kept) {
+      const key = cfg.fluencyOnCandidate ? ctrlKey(newCtrl) : `${ctrlKey(newCtrl)}|${ctrlKey(ctrl)}`;
+      state.reasonings = reasoningsOf.get(key) ?? null; // a cache hit has no reasoning: regenerated next step
+      state.current = score;
+    }
+    const e = entry(ctx, newCtrl, score, step);
+    state.top = addTop(state.top, e, cfg.topPrompts);
+
+    // 5. Schedule, stopping rules, checkpoint.
+    const adv = advance({ ctrl: newCtrl, pos }, (id) => isPeriodToken(vocab, id), vocab.filler);
+    state.ctrl = adv.ctrl;
+    state.pos = adv.pos;
+    if (adv.grew) { state.current = null; state.reasonings = null; }
+    state.unchanged = changed || adv.grew ? 0 : state.unchanged + 1;
+    if (score.score < cfg.lossThreshold) {
+      if (cfg.thresholdAction === 'stop') state.finished = 'early-stop';
+      else { state.pos = 0; state.initLen = state.ctrl.length; } // the reference's restart; the top list is kept
+    }
+    if (!state.finished && cfg.stopAfterUnchangedSweeps > 0 && state.unchanged >= cfg.stopAfterUnchangedSweeps * state.ctrl.length) {
+      state.finished = 'converged';
+    }
+    state.step = step;
+    if (state.step >= cfg.steps && !state.finished) state.finished = 'completed';
+    state.rng = rng.getState();
+    state.cache = cfg.crossStepCache ? [...cache] : [];
+    const seconds = (Date.now() - t0) / 1000;
+    state.elapsedSeconds += seconds;
+    const counts = countsSince(m, before);
+    state.history.push({
+      step, position: pos, prompt: e.prompt, score: score.score, accuracy: e.accuracy, candidates: proposal.candidates.length,
+      evaluated, kept, counts, seconds,
+    });
+    stepSeconds = state.elapsedSeconds / state.history.length;
+    ctx.persist(state);
+    emit({
+      kind: 'step', step, totalSteps: cfg.steps, position: pos, prompt: e.prompt, promptTokens: newCtrl.map((id) => vocab.text(id)),
+      score: score.score, accuracy: e.accuracy, bestScore: state.top[0].score, bestPrompt: state.top[0].prompt,
+      etaSeconds: Math.round(stepSeconds * (cfg.steps - step)), counts,
+    });
+  }
+  return state;
+}
+
+/** §13 item 5: the candidate control must come back unchanged from decode → encode. */
+function roundTrips(layout: PromptLayout, ctrl: readonly number[], pos: number, id: number): boolean {
+  const c = ctrl.slice();
+  c[pos] = id;
+  const back = layout.encodeControl(layout.controlText(c));
+  return back.length === c.length && back.every((t, i) => t === c[i]);
+}

@@ -1,0 +1,34 @@
+// report.md: the human-readable face of report.json (same numbers, nothing computed here).
+import type { RunReport, EvaluationReport } from './run';
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function evalSection(title: string, r: EvaluationReport): string[] {
+  const lines = [`## ${title} (${r.model})`, '', '| prompt | correct | accuracy | teacher-forced |', '|---|---|---|---|'];
+  const row = (label: string, e: EvaluationReport['initial']) => lines.push(`| ${label}: ${e.prompt.replace(/\|/g, '\\|')} | ${e.correct}/${e.total} | ${pct(e.accuracy)} | ${pct(e.forcedAccuracy)} |`);
+  row('initial', r.initial);
+  r.best.forEach((b, i) => row(`best #${i + 1}`, b));
+  if (r.comparison) {
+    const c = r.comparison;
+    lines.push('', `Best vs initial, per example: ${c.wins.length} wins, ${c.losses.length} losses, ${c.bothRight} both right, ${c.bothWrong} both wrong.`);
+    if (c.wins.length) lines.push(`Wins (data rows): ${c.wins.join(', ')}`);
+    if (c.losses.length) lines.push(`Losses (data rows): ${c.losses.join(', ')}`);
+  }
+  lines.push('');
+  return lines;
+}
+
+export function renderReportMarkdown(r: RunReport): string {
+  const lines = [
+    `# GReaTer run ${r.runId}`, '',
+    `Model ${r.model}, task ${r.task} (extractor ${r.extractor})${r.faithful ? ', --faithful' : ''}; ${r.steps} steps, finished: ${r.finished}.`, '',
+    `Passes: ${r.totals.forwardPasses} forward, ${r.totals.backwardPasses} backward, ${r.totals.generatedTokens} generated tokens, ${r.totals.seconds.toFixed(1)} s.`, '',
+    '## Top prompts (training score = mistakes + 0.02 × fluency)', '', '| # | score | train acc. | step | prompt |', '|---|---|---|---|---|',
+    ...r.best.map((b, i) => `| ${i + 1} | ${b.score.toFixed(4)} | ${pct(b.accuracy)} | ${b.step} | ${b.prompt.replace(/\|/g, '\\|')} |`), '',
+  ];
+  if (r.initial) lines.push(`Initial prompt: score ${r.initial.score.toFixed(4)}, train accuracy ${pct(r.initial.accuracy)}.`, '');
+  lines.push(`Last prompt: ${r.last.prompt}`, '');
+  if (r.heldOut) lines.push(...evalSection('Held-out evaluation', r.heldOut));
+  if (r.transfer) lines.push(...evalSection('Transfer evaluation', r.transfer));
+  return lines.join('\n');
+}

@@ -1,0 +1,202 @@
+// A whole optimisation run as one stream of typed events: prepare (task, model, layout) → run directory →
+// steps (checkpoint every step) → held-out evaluation of the initial and best prompts (and on a second
+// model for transfer) → report. `resumeRun` rebuilds everything from run.json + checkpoint.json; what
+// defines the run comes from the folder, not from the caller.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../engine/errors';
+import type { RunEvent } from '../worker/protocol';
+import { streamFrom } from './channel';
+import type { GreaterConfig } from './config';
+import { compareEvaluations, evaluatePrompt, type Comparison, type PromptEvaluation } from './evaluation';
+import { generationBudget, type PromptLayout } from './layout';
+import type { ModelPort } from './model';
+import { CancelledError, initialState, runSteps, type OptimizerContext } from './optimizer';
+import {
+  appendEvent, createRunDir, newRunId, readJson, readRunMeta, RUN_FILES, RUN_SCHEMA_VERSION, writeJsonAtomic, writeTextAtomic, type RunMeta,
+} from './rundir';
+import {
+  examplesByIndex, loadModel, prepareLayout, prepareTask, prepareVocabulary, type LoadedModel, type TaskOptions,
+} from './setup';
+import { checkState, ctrlKey, type RunState, type TopEntry } from './state';
+import type { Task, TaskExample } from './tasks';
+import { renderReportMarkdown } from './report';
+
+export interface StartOptions {
+  model: string;
+  device?: string;
+  task: TaskOptions;
+  config: GreaterConfig;
+  /** Run folder; default <runsDir>/<runId>. */
+  out?: string;
+  runsDir?: string;
+  evalModel?: string;
+  skipMemoryCheck?: boolean;
+}
+
+export interface Cancellation {
+  soft: AbortSignal;
+  hard: AbortSignal;
+}
+
+export interface EvaluationReport {
+  model: string;
+  initial: PromptEvaluation;
+  best: PromptEvaluation[];
+  comparison: Comparison | null;
+}
+
+export interface RunReport {
+  schemaVersion: number;
+  runId: string;
+  finished: string;
+  steps: number;
+  model: string;
+  task: string;
+  extractor: string;
+  faithful: boolean;
+  initial: TopEntry | null;
+  best: TopEntry[];
+  last: { prompt: string; ctrl: number[] };
+  heldOut: EvaluationReport | null;
+  transfer: EvaluationReport | null;
+  totals: { forwardPasses: number; backwardPasses: number; generatedTokens: number; seconds: number };
+}
+
+interface Live {
+  dir: string;
+  meta: RunMeta;
+  task: Task;
+  loaded: LoadedModel;
+  layout: PromptLayout;
+  state: RunState;
+}
+
+export function startRun(opts: StartOptions, cancel: Cancellation): AsyncIterable<RunEvent> {
+  return streamFrom(async (emit) => {
+    const cfg = opts.config;
+    const { task, train, heldOut } = prepareTask(opts.task, cfg);
+    const loaded = await loadModel({ model: opts.model, device: opts.device, skipMemoryCheck: opts.skipMemoryCheck });
+    const layout = prepareLayout(loaded.model, task, train, cfg);
+    const runId = opts.out ? path.basename(path.resolve(opts.out)) : newRunId(task.name);
+    const dir = path.resolve(opts.out ?? path.join(opts.runsDir ?? '.greater/runs', runId));
+    const meta: RunMeta = {
+      schemaVersion: RUN_SCHEMA_VERSION, runId, createdAt: new Date().toISOString(), config: cfg,
+      model: { id: opts.model, dir: loaded.dir, ...(loaded.revision ? { revision: loaded.revision } : {}) },
+      device: opts.device ?? 'cpu', ...(opts.evalModel ? { evalModel: opts.evalModel } : {}),
+      task: {
+        file: path.resolve(task.file), sha256: task.sha256, questionField: opts.task.questionField, answerField: opts.task.answerField,
+        extractor: opts.task.extractor ?? { preset: task.extractor.id }, extractorId: task.extractor.id, extractorText: task.extractor.text,
+      },
+      train: train.map((e) => e.index), heldOut: heldOut.map((e) => e.index),
+    };
+    createRunDir(dir, meta);
+    const state = initialState({ layout, config: cfg });
+    await drive({ dir, meta, task, loaded, layout, state }, cancel, emit, opts.skipMemoryCheck);
+  });
+}
+
+export function resumeRun(dirIn: string, cancel: Cancellation, overrides: { device?: string; skipMemoryCheck?: boolean } = {}): AsyncIterable<RunEvent> {
+  return streamFrom(async (emit) => {
+    const dir = path.resolve(dirIn);
+    const meta = readRunMeta(dir);
+    const cfg = meta.config;
+    const taskOpts: TaskOptions = { file: meta.task.file, questionField: meta.task.questionField, answerField: meta.task.answerField, extractor: meta.task.extractor };
+    const { task } = prepareTask(taskOpts, { ...cfg, heldOutSize: 0, trainSize: 1 });
+    if (task.sha256 !== meta.task.sha256) {
+      throw new UserError(`${meta.task.file}: the dataset changed since the run started (sha256 ${task.sha256.slice(0, 12)}… vs ${meta.task.sha256.slice(0, 12)}… in ${RUN_FILES.run}); restore it or start a new run`);
+    }
+    const train = examplesByIndex(task, meta.train, 'training');
+    const modelRef = fs.existsSync(meta.model.dir) ? meta.model.dir : meta.model.id;
+    const loaded = await loadModel({ model: modelRef, device: overrides.device ?? meta.device, skipMemoryCheck: overrides.skipMemoryCheck });
+    const layout = prepareLayout(loaded.model, task, train, cfg);
+    const ckFile = path.join(dir, RUN_FILES.checkpoint);
+    const state = fs.existsSync(ckFile) ? checkState(readJson(ckFile, 'checkpoint'), ckFile, train.length) : initialState({ layout, config: cfg });
+    await drive({ dir, meta, task, loaded, layout, state }, cancel, emit, overrides.skipMemoryCheck);
+  });
+}
+
+async function drive(live: Live, cancel: Cancellation, emitRaw: (e: RunEvent) => void, skipMemoryCheck?: boolean): Promise<void> {
+  const { dir, meta, task, loaded, layout } = live;
+  const cfg = meta.config;
+  const emit = (e: RunEvent) => { appendEvent(dir, e); emitRaw(e); };
+  emit({ kind: 'run-started', runId: meta.runId, runDir: dir, totalSteps: cfg.steps, initialPrompt: cfg.initialPrompt, model: meta.model.id, task: task.name });
+  for (const w of task.warnings) emit({ kind: 'log', level: 'warn', message: w });
+  const vocab = prepareVocabulary(loaded.model, cfg);
+  const writeBest = (s: RunState) => writeJsonAtomic(path.join(dir, RUN_FILES.best), { runId: meta.runId, step: s.step, initial: s.initial, top: s.top });
+  const ctx: OptimizerContext = {
+    model: loaded.model, layout, vocab, config: cfg, file: task.file, soft: cancel.soft, hard: cancel.hard,
+    persist: (s) => { writeJsonAtomic(path.join(dir, RUN_FILES.checkpoint), s); writeBest(s); },
+  };
+  let state = live.state;
+  try {
+    state = await runSteps(ctx, state, emit);
+  } catch (e) {
+    if (!(e instanceof CancelledError)) throw e;
+    if (state.top.length) writeBest(state);
+    emit({ kind: 'done', reason: 'cancelled', bestPrompt: state.top[0]?.prompt ?? cfg.initialPrompt });
+    return;
+  }
+  const check = () => { if (cancel.hard.aborted || cancel.soft.aborted) throw new CancelledError(cancel.hard.aborted ? 'hard' : 'soft'); };
+  let heldOut: EvaluationReport | null = null;
+  let transfer: EvaluationReport | null = null;
+  try {
+    if (meta.heldOut.length && state.initial) {
+      const examples = examplesByIndex(task, meta.heldOut, 'held-out');
+      heldOut = await evaluateSet(loaded.model, task, examples, cfg, state, { name: meta.model.id, transfer: false }, emit, check);
+      if (meta.evalModel) {
+        const other = await loadModel({ model: meta.evalModel, device: meta.device, skipMemoryCheck });
+        try {
+          transfer = await evaluateSet(other.model, task, examples, cfg, state, { name: meta.evalModel, transfer: true }, emit, check);
+        } finally {
+          await other.model.dispose();
+        }
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof CancelledError)) throw e;
+    writeBest(state);
+    emit({ kind: 'done', reason: 'cancelled', bestPrompt: state.top[0]?.prompt ?? cfg.initialPrompt });
+    return;
+  }
+  const report: RunReport = {
+    schemaVersion: RUN_SCHEMA_VERSION, runId: meta.runId, finished: state.finished ?? 'completed', steps: state.step, model: meta.model.id,
+    task: task.name, extractor: task.extractor.id, faithful: cfg.faithful, initial: state.initial, best: state.top,
+    last: { prompt: layout.controlText(state.ctrl), ctrl: state.ctrl }, heldOut, transfer,
+    totals: state.history.reduce((t, h) => ({
+      forwardPasses: t.forwardPasses + h.counts.forwardPasses, backwardPasses: t.backwardPasses + h.counts.backwardPasses,
+      generatedTokens: t.generatedTokens + h.counts.generatedTokens, seconds: t.seconds + h.seconds,
+    }), { forwardPasses: 0, backwardPasses: 0, generatedTokens: 0, seconds: 0 }),
+  };
+  writeJsonAtomic(path.join(dir, RUN_FILES.report), report);
+  writeTextAtomic(path.join(dir, RUN_FILES.reportMd), renderReportMarkdown(report));
+  await loaded.model.dispose();
+  emit({
+    kind: 'done', reason: state.finished === 'completed' ? 'completed' : 'early-stop', bestPrompt: state.top[0]?.prompt ?? cfg.initialPrompt,
+    ...(heldOut ? { initialAccuracy: heldOut.initial.accuracy, bestAccuracy: heldOut.best[0].accuracy } : {}),
+    reportPath: path.join(dir, RUN_FILES.report),
+  });
+}
+
+/** Initial prompt and the best `evaluateTop` prompts on the held-out examples, on `m`. */
+async function evaluateSet(
+  m: ModelPort, task: Task, examples: readonly TaskExample[], cfg: GreaterConfig, state: RunState,
+  which: { name: string; transfer: boolean }, emit: (e: RunEvent) => void, check: () => void,
+): Promise<EvaluationReport> {
+  const layout = prepareLayout(m, task, examples, cfg);
+  const run = async (t: TopEntry, role: 'initial' | 'best') => {
+    emit({ kind: 'phase', step: state.step, phase: 'evaluation' });
+    // The optimising model uses the exact ids; another model gets the prompt as text (its own tokenizer).
+    const ctrl = which.transfer ? layout.encodeControl(t.prompt) : t.ctrl;
+    const ev = await evaluatePrompt(m, layout, ctrl, {
+      batchSize: cfg.batchSize, maxNewTokens: generationBudget(layout, ctrl.length, cfg.maxNewTokens, m.config.maxPositions, task.file),
+      answerTokens: cfg.evalAnswerTokens, joiner: cfg.reasoningJoiner, extractor: task.extractor,
+    }, check);
+    emit({ kind: 'evaluation', role, prompt: which.transfer ? `[${which.name}] ${t.prompt}` : t.prompt, correct: ev.correct, total: ev.total, accuracy: ev.accuracy });
+    return ev;
+  };
+  const initial = await run(state.initial!, 'initial');
+  const best: PromptEvaluation[] = [];
+  for (const t of state.top.slice(0, cfg.evaluateTop)) best.push(ctrlKey(t.ctrl) === ctrlKey(state.initial!.ctrl) ? initial : await run(t, 'best'));
+  return { model: which.name, initial, best, comparison: best.length ? compareEvaluations(initial, best[0]) : null };
+}
