@@ -12,6 +12,8 @@ const commands: Record<string, () => Promise<Command>> = {
   version: async () => ({ summary: 'print the version', run: async () => { process.stdout.write(require('../../../package.json').version + '\n'); return 0; } }),
   convert: async () => (await import('./commands/convert')).command,
   optimize: async () => (await import('./commands/optimize')).command,
+  eval: async () => (await import('./commands/eval')).command,
+  'extractor-check': async () => (await import('./commands/extractor-check')).command,
   generate: async () => (await import('./commands/generate')).command,
   logits: async () => (await import('./commands/logits')).command,
   grad: async () => (await import('./commands/grad')).command,

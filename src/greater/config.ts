@@ -44,6 +44,8 @@ export interface GreaterConfig {
   evaluateTop: number;
   /** Answer tokens generated after the extractor in held-out evaluation (§9; numbers get +4). */
   evalAnswerTokens: number;
+  /** Gradient through the current reasoning (§6); false = the paper's "gradient without reasoning" ablation (§13 item 12). */
+  gradientOverReasoning: boolean;
   /** Successive halving in selection: prune candidates that provably cannot win (no effect on results). */
   halving: boolean;
   /** Stop when this many full sweeps changed nothing (0 = never; §13 item 5 loop detection). */
@@ -88,6 +90,7 @@ export const DEFAULT_CONFIG: Readonly<GreaterConfig> = Object.freeze({
   topPrompts: 10,
   evaluateTop: 1,
   evalAnswerTokens: 8,
+  gradientOverReasoning: true,
   halving: false,
   stopAfterUnchangedSweeps: 2,
   acceptance: 'keep-best',

@@ -9,6 +9,7 @@ import { isCorrect, parseCompletion, type AnswerKind, type Extractor } from './t
 export interface ExampleResult {
   index: number;
   line: number;
+  question: string;
   gold: string;
   /** Parsed answer, null if none could be read. */
   answer: string | null;
@@ -18,6 +19,8 @@ export interface ExampleResult {
   reasoning: string;
   /** What the model wrote after the extractor. */
   completion: string;
+  /** Decoded extractor tokens + completion, as the model's token stream reads (special tokens skipped). */
+  tail: string;
   truncated: boolean;
 }
 
@@ -64,9 +67,10 @@ export async function evaluatePrompt(
       for (let j = s.answerStart; j < s.target.length; j++) if (g.suffix!.argmax[j] !== s.target[j]) forced = false;
       const completion = m.decode(answers[k].ids, { skipSpecialTokens: true });
       examples.push({
-        index: s.index, line: s.line, gold: s.answer, answer: parseCompletion(completion, opts.extractor.kind),
+        index: s.index, line: s.line, question: s.question, gold: s.answer, answer: parseCompletion(completion, opts.extractor.kind),
         correct: isCorrect(completion, s.answer, opts.extractor.kind), forcedCorrect: forced,
-        reasoning: m.decode(g.ids, { skipSpecialTokens: true }), completion, truncated: g.finish === 'length',
+        reasoning: m.decode(g.ids, { skipSpecialTokens: true }), completion,
+        tail: m.decode([...extractorIds, ...answers[k].ids], { skipSpecialTokens: true }), truncated: g.finish === 'length',
       });
     });
     onProgress?.(examples.length, n);

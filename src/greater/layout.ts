@@ -13,6 +13,7 @@ export interface SampleLayout {
   /** Example index in the dataset (stable across runs). */
   index: number;
   line: number;
+  question: string;
   answer: string;
   /** Template prefix, question and the text before the control (e.g. "… . Use"). */
   before: number[];
@@ -97,7 +98,7 @@ export function buildLayout(m: ModelPort, examples: readonly TaskExample[], opts
     if (before.length > 1 && before[0] === before[1] && m.tokenizer.specialIds.has(before[0])) before = before.slice(1); // template BOS + tokenizer BOS
     const after = encodeFragment(m, parts[1], 'x');
     const target = encodeFragment(m, opts.joiner + opts.extractorText + ex.answer, 'x');
-    return { index: ex.index, line: ex.line, answer: ex.answer, before, after, target, answerStart: locateAnswer(m, target, ex.answer) };
+    return { index: ex.index, line: ex.line, question: ex.question, answer: ex.answer, before, after, target, answerStart: locateAnswer(m, target, ex.answer) };
   });
 
   return {

@@ -95,7 +95,8 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
 
     // 3. Gradient over the current reasoning.
     phase('gradient');
-    const grad = await controlGradient(m, layout, ctrl, state.reasonings, { answerTemperature: cfg.answerTemperature, controlWeight: cfg.controlWeight, batchSize: cfg.batchSize }, check);
+    const gradReasonings = cfg.gradientOverReasoning ? state.reasonings : state.reasonings.map(() => []);
+    const grad = await controlGradient(m, layout, ctrl, gradReasonings, { answerTemperature: cfg.answerTemperature, controlWeight: cfg.controlWeight, batchSize: cfg.batchSize }, check);
     const ranked = rankCandidates(proposal.candidates, candidateScores(m, proposal.candidates, grad.sum[pos]));
     const isFiller = ctrl[pos] === vocab.filler;
     const incumbent = keepBest && !isFiller ? state.current : null;

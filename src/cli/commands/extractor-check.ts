@@ -1,0 +1,47 @@
+// `greater extractor-check`: dry run of the extractor on N samples — reasoning with the prompt, the
+// extractor appended, the answer read after it shown next to the gold one. Exit 1 if no answer can be read at all.
+import type { Command } from '../main';
+import { helpText, parseFlags, requireString, type FlagSpec } from '../args';
+import { DEFAULT_CONFIG, makeConfig } from '../../greater/config';
+import { extractorDryRun } from '../../greater/oneshot';
+import { TASK_FLAGS, taskOptions } from './optimize';
+
+const FLAGS: FlagSpec = {
+  ...TASK_FLAGS,
+  prompt: { kind: 'string', help: 'the prompt text (the {control} part)', default: DEFAULT_CONFIG.initialPrompt },
+  template: { kind: 'string', help: 'user turn with {question} and {control}', default: DEFAULT_CONFIG.promptTemplate },
+  joiner: { kind: 'string', help: 'text between reasoning and extractor', default: DEFAULT_CONFIG.reasoningJoiner },
+  samples: { kind: 'number', help: 'how many training samples to try', default: 5 },
+  'max-new-tokens': { kind: 'number', help: 'reasoning length cap', default: 512 },
+  json: { kind: 'boolean', help: 'print the result as JSON' },
+};
+
+export const command: Command = {
+  summary: 'dry-run the extractor: reasoning, extracted answer and gold answer for a few samples',
+  async run(argv: string[]): Promise<number> {
+    const flags = parseFlags('extractor-check', argv, FLAGS);
+    if (flags.help) { process.stdout.write(helpText('extractor-check', this.summary, FLAGS) + '\n'); return 0; }
+    const samples = flags.samples as number;
+    const prompt = flags.prompt as string;
+    const config = makeConfig({
+      seed: flags.seed, promptTemplate: flags.template, reasoningJoiner: flags.joiner, maxNewTokens: flags['max-new-tokens'],
+      trainSize: samples, initialPrompt: prompt,
+    }, 'greater extractor-check');
+    const r = await extractorDryRun({
+      model: requireString('extractor-check', flags, 'model'), device: flags.device as string, task: taskOptions('extractor-check', flags),
+      prompt, config, skipMemoryCheck: flags['skip-memory-check'] === true,
+    }, samples);
+    if (flags.json) {
+      process.stdout.write(JSON.stringify({ extractor: r.extractorId, text: r.extractorText, problems: r.check.problems, samples: r.evaluation.examples }, null, 1) + '\n');
+    } else {
+      process.stdout.write(`extractor ${r.extractorId}: ${JSON.stringify(r.extractorText)}\n\n`);
+      for (const e of r.evaluation.examples) {
+        const reasoning = e.reasoning.replace(/\s+/g, ' ').trim();
+        process.stdout.write(`line ${e.line}: ${reasoning.length > 160 ? reasoning.slice(0, 157) + '...' : reasoning}\n`);
+        process.stdout.write(`  extracted ${e.answer === null ? '(none)' : JSON.stringify(e.answer)}  gold ${JSON.stringify(e.gold)}  ${e.correct ? 'correct' : 'wrong'}\n`);
+      }
+    }
+    for (const p of r.check.problems) process.stderr.write(`problem: ${p}\n`);
+    return r.check.extractorFound === 0 || r.check.parsed === 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,67 @@
+// One-shot jobs outside a run: evaluate a prompt on a task (`greater eval`, eval/prompt) and the extractor
+// dry run (`greater extractor-check`, extractor/check): reasoning with the prompt for a few samples, the
+// extractor appended, the extracted answer next to the gold one.
+import type { GreaterConfig } from './config';
+import { evaluatePrompt, type PromptEvaluation } from './evaluation';
+import { generationBudget } from './layout';
+import { loadModel, prepareLayout, prepareTask, type TaskOptions } from './setup';
+import { checkExtractorMatches, type ExtractorCheck, type Task } from './tasks';
+
+export interface OneShotOptions {
+  model: string;
+  device?: string;
+  task: TaskOptions;
+  /** The {control} text. */
+  prompt: string;
+  config: GreaterConfig;
+  skipMemoryCheck?: boolean;
+}
+
+export type SplitChoice = 'heldout' | 'train' | 'all';
+
+function cancelCheck(signal?: AbortSignal): () => void {
+  return () => { if (signal?.aborted) throw new Error('cancelled'); };
+}
+
+async function evaluateOn(opts: OneShotOptions, pick: (t: ReturnType<typeof prepareTask>) => Task['examples'], signal?: AbortSignal, onProgress?: (d: number, n: number) => void): Promise<{ ev: PromptEvaluation; task: Task }> {
+  const cfg = { ...opts.config, initialPrompt: opts.prompt };
+  const prepared = prepareTask(opts.task, cfg);
+  const examples = pick(prepared);
+  const loaded = await loadModel({ model: opts.model, device: opts.device, skipMemoryCheck: opts.skipMemoryCheck });
+  try {
+    const layout = prepareLayout(loaded.model, prepared.task, examples, cfg);
+    const ctrl = layout.encodeControl(opts.prompt);
+    const ev = await evaluatePrompt(loaded.model, layout, ctrl, {
+      batchSize: cfg.batchSize, maxNewTokens: generationBudget(layout, ctrl.length, cfg.maxNewTokens, loaded.model.config.maxPositions, prepared.task.file),
+      answerTokens: cfg.evalAnswerTokens, joiner: cfg.reasoningJoiner, extractor: prepared.task.extractor,
+    }, cancelCheck(signal), onProgress);
+    return { ev, task: prepared.task };
+  } finally {
+    await loaded.model.dispose();
+  }
+}
+
+/** Accuracy of one prompt on the held-out split (as a run would evaluate it), the train split, or all rows. */
+export async function evaluateTaskPrompt(opts: OneShotOptions, split: SplitChoice, limit?: number, signal?: AbortSignal, onProgress?: (d: number, n: number) => void): Promise<PromptEvaluation> {
+  const cfg = split === 'all' ? { ...opts.config, heldOutSize: 0 } : opts.config;
+  const { ev } = await evaluateOn({ ...opts, config: cfg }, (p) => {
+    const rows = split === 'train' ? p.train : split === 'heldout' ? p.heldOut : p.task.examples;
+    return limit !== undefined ? rows.slice(0, limit) : rows;
+  }, signal, onProgress);
+  return ev;
+}
+
+export interface DryRun {
+  evaluation: PromptEvaluation;
+  check: ExtractorCheck;
+  extractorId: string;
+  extractorText: string;
+}
+
+/** The first `samples` training examples: reasoning + extractor + answer, checked like a run would read them. */
+export async function extractorDryRun(opts: OneShotOptions, samples: number, signal?: AbortSignal): Promise<DryRun> {
+  const cfg = { ...opts.config, heldOutSize: 0, trainSize: Math.max(1, Math.min(samples, opts.config.trainSize)) };
+  const { ev, task } = await evaluateOn({ ...opts, config: cfg }, (p) => p.train.slice(0, samples), signal);
+  const check = checkExtractorMatches(ev.examples.map((e) => e.reasoning + e.tail), task.extractor);
+  return { evaluation: ev, check, extractorId: task.extractor.id, extractorText: task.extractor.text };
+}
