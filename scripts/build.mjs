@@ -13,7 +13,7 @@ if (!process.argv.includes('--bundles-only')) {
 const common = { bundle: true, sourcemap: !release, minify: release, logLevel: 'warning' };
 const entries = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'out/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
-  { entryPoints: ['src/worker/main.ts'], outfile: 'out/worker.js', platform: 'node', format: 'cjs', external: ['onnxruntime-node', 'sharp'] },
+  { entryPoints: ['src/worker/main.ts'], outfile: 'out/worker.js', platform: 'node', format: 'cjs', external: ['onnxruntime-node', 'onnxruntime-common', 'sharp'] },
   { entryPoints: ['src/webview/main.ts'], outfile: 'media/webview.js', platform: 'browser', format: 'iife' },
 ];
 for (const e of entries) {

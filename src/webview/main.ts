@@ -332,7 +332,8 @@ function renderSetup(): HTMLElement {
         s.form.extractorMode = v === '__text' ? 'text' : 'preset';
         if (v !== '__text') s.form.preset = v;
       }) },
-      ...(p?.extractorPresets ?? []).map((x) => h('option', { value: x.name, selected: f.extractorMode === 'preset' && x.name === f.preset, title: x.description }, x.name)),
+      ...(p?.extractorPresets.length ? p.extractorPresets : [{ name: 'auto', description: 'chosen by the optimizer from the dataset' }]).map((x) =>
+        h('option', { value: x.name, selected: f.extractorMode === 'preset' && (x.name === f.preset || (!f.preset && x.name === 'auto')), title: x.description }, x.name)),
       h('option', { value: '__text', selected: f.extractorMode === 'text' }, 'Custom text…')),
       f.extractorMode === 'text' ? textInput('extractor-text', f.extractorText, (v) => (state.form.extractorText = v), { placeholder: 'e.g. Therefore, the final answer is' }) : null,
       button('check-extractor', state.busy.check ? 'Checking…' : 'Dry run on 5 samples', () => {

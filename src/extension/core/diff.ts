@@ -3,8 +3,9 @@
 
 export type DiffOp = { op: 'same' | 'add' | 'del'; text: string };
 
+/** Words with their trailing whitespace (leading whitespace alone), so a diff reads word by word. */
 export function tokenize(s: string): string[] {
-  return s.match(/\s+|[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu) ?? [];
+  return s.match(/^\s+|\S+\s*/g) ?? [];
 }
 
 export function diffWords(before: string, after: string): DiffOp[] {
@@ -24,8 +25,9 @@ export function diffWords(before: string, after: string): DiffOp[] {
   let i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) { push('same', a[i]); i++; j++; }
-    else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) { push('add', b[j]); j++; }
-    else { push('del', a[i]); i++; }
+    // on ties delete first, so a replaced phrase reads "old → new"
+    else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) { push('del', a[i]); i++; }
+    else { push('add', b[j]); j++; }
   }
   return out;
 }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `npm run test:vscode`: set up (idempotent), build the bundles and the in-host suite, start code-server,
+# run the in-host mocha suite, then the Chromium UI test (screenshots in test-results/vscode/), stop.
+# Each suite gets a fresh workspace holding copies of test/extension-fixtures.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$ROOT/scripts/vscode-e2e"
+export VSCODE_E2E_HOME=${VSCODE_E2E_HOME:-$HOME/.cache/greater-vscode-e2e}
+export NODE_PATH="$VSCODE_E2E_HOME/tools/node_modules"
+
+"$HERE/setup.sh"
+cd "$ROOT"
+node scripts/build.mjs --bundles-only
+rm -rf out/test-vscode
+node node_modules/typescript/bin/tsc -p test/vscode/tsconfig.json
+
+WORK=$(mktemp -d /tmp/greater-vscode-e2e.XXXXXX)
+for w in ws-host ws-ui; do mkdir -p "$WORK/$w" && cp -r test/extension-fixtures/. "$WORK/$w/"; done
+"$HERE/code-server.sh" start "$WORK/state"
+cleanup() { "$HERE/code-server.sh" stop "$WORK/state"; rm -rf "$WORK"; }
+trap cleanup EXIT
+URL=$(cat "$WORK/state/url")
+
+status=0
+node "$HERE/ext-host-tests.cjs" "$URL" "$WORK/ws-host" "$ROOT" "$ROOT/out/test-vscode/test/vscode/suite" || status=1
+mkdir -p test-results/vscode
+node "$HERE/ui-e2e.cjs" "$URL" "$WORK/ws-ui" "$ROOT" "$ROOT/test-results/vscode" || status=1
+if [ "$status" != 0 ]; then
+  echo "--- code-server log (tail) ---"; tail -n 40 "$WORK/state/code-server.log"
+fi
+exit $status

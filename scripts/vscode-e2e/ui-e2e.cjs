@@ -1,0 +1,125 @@
+// UI end-to-end test in Chromium against code-server: CodeLens → panel → built-in demo task → run → Stop →
+// Apply → the file changed → Undo restores it, with a screenshot per stage under <out-dir>.
+// When the worker reports "optimizer not available" the run stages cannot happen: the test then checks that
+// this is shown clearly and says SKIP for the rest.
+// usage: NODE_PATH=<cache>/tools/node_modules node ui-e2e.cjs <url> <workspace> <extensionDevelopmentPath> <out-dir>
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+const { launch, workbenchUrl } = require('./browser.cjs');
+
+const [url, folder, devPath, outDir] = process.argv.slice(2);
+const t0 = Date.now();
+const log = (...a) => console.log(`[ui ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+const RUN_TIMEOUT = Number(process.env.UI_RUN_TIMEOUT_MS || 600000);
+
+async function palette(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('>' + title);
+  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: title }).waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+}
+
+/** Text of the visible lines of the first editor group (Monaco renders spaces as U+00A0). */
+async function editorText(page) {
+  const lines = await page.locator('.editor-group-container').first().locator('.view-lines .view-line').allInnerTexts();
+  return lines.join('\n').replace(/\u00a0/g, ' ');
+}
+
+async function until(fn, what, ms = 30000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+(async () => {
+  fs.mkdirSync(outDir, { recursive: true });
+  const shot = async (page, name) => {
+    await page.screenshot({ path: path.join(outDir, name) });
+    log('screenshot', name);
+  };
+  const browser = await launch();
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  page.on('pageerror', (e) => log('pageerror', e.message));
+  try {
+    await page.goto(workbenchUrl(url, folder, [['extensionDevelopmentPath', devPath], ['skipWelcome', 'true']]));
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'prompts.ts' }).waitFor({ timeout: 60000 });
+    log('workbench ready');
+
+    // 1. the TypeScript file with its CodeLenses
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('prompts.ts');
+    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'prompts.ts' }).waitFor();
+    await page.keyboard.press('Enter');
+    const lens = page.locator('.codelens-decoration a', { hasText: 'Optimize prompt' });
+    await lens.first().waitFor({ timeout: 60000 });
+    assert.strictEqual(await lens.count(), 5, 'five prompts in prompts.ts');
+    const original = await editorText(page);
+    assert.match(original, /You are a careful assistant/);
+    await shot(page, '01-codelens.png');
+
+    // 2. click the first lens → the panel, with the prompt and the built-in demo task preselected
+    await lens.first().click();
+    const wv = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await wv.locator('#title').waitFor({ timeout: 60000 });
+    assert.strictEqual((await wv.locator('#prompt').inputValue()).trim(), 'You are a careful assistant. Answer the question and explain your reasoning.');
+    assert.strictEqual(await wv.locator('#dataset-demo').isChecked(), true);
+    await wv.locator('#preview, #preview-error').first().waitFor({ timeout: 120000 });
+    await shot(page, '02-panel.png');
+
+    const previewError = await wv.locator('#preview-error').count() ? await wv.locator('#preview-error').innerText() : '';
+    if (/optimizer not available/.test(previewError)) {
+      // 3'. no optimizer in this build: Start must fail with the same clear message
+      await wv.locator('#start').click();
+      const err = await wv.locator('#start-error').innerText({ timeout: 60000 });
+      assert.match(err, /^run\/start: optimizer not available/);
+      await shot(page, '03-optimizer-unavailable.png');
+      await palette(page, 'GReaTer: Show Runs');
+      await page.getByText('No GReaTer runs in this workspace yet.').first().waitFor({ timeout: 30000 });
+      await shot(page, '04-runs-view.png');
+      log(`SKIP run/stop/apply/undo stages: ${err}`);
+      console.log('UI E2E PASS (optimizer not available: setup stages only)');
+      return;
+    }
+
+    // 3. a short run on the demo model: watch two steps, then Stop
+    await wv.locator('#steps').fill('6');
+    await wv.locator('#steps').dispatchEvent('change');
+    await wv.locator('#start').click();
+    await wv.locator('#step-count', { hasText: /step [2-9]\// }).waitFor({ timeout: RUN_TIMEOUT });
+    await shot(page, '03-live.png');
+    await wv.locator('#stop').click();
+    await wv.locator('#apply').waitFor({ timeout: RUN_TIMEOUT });
+    const best = (await wv.locator('#best-prompt').innerText()).trim();
+    log('best prompt:', JSON.stringify(best));
+    await shot(page, '04-result.png');
+
+    // 4. Apply → the file holds the best prompt; Ctrl+Z → the original is back
+    await wv.locator('#apply').click();
+    await wv.locator('#apply-message').waitFor({ timeout: 30000 });
+    const applied = await until(async () => { const t = await editorText(page); return t.includes(`'${best}'`) && t; }, 'the applied prompt in the editor');
+    if (best !== 'You are a careful assistant. Answer the question and explain your reasoning.') {
+      assert.notStrictEqual(applied, original, 'the file changed');
+    } else log('note: the best prompt equals the initial one, so Apply wrote the same text');
+    await shot(page, '05-applied.png');
+    await page.locator('.editor-group-container').first().locator('.view-line').first().click();
+    await page.keyboard.press('Control+Z');
+    await until(async () => (await editorText(page)) === original, 'the original text after undo');
+    await shot(page, '06-undone.png');
+    console.log('UI E2E PASS');
+  } catch (e) {
+    await page.screenshot({ path: path.join(outDir, 'failure.png') }).catch(() => {});
+    console.error('UI E2E FAIL', e);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+})();

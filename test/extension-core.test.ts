@@ -1,0 +1,135 @@
+// Pure extension logic besides prompt finding: Apply's conflict check, the runs folder reader, the word
+// diff, the estimate, and the manifest against the names table (package.json and code must agree).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { locateOriginal } from '../src/extension/core/conflict';
+import { diffWords } from '../src/extension/core/diff';
+import { estimateRun, parameterCount } from '../src/extension/core/estimate';
+import { COMMANDS, CONTEXT_KEYS, RUN_ITEM_CONTEXT, RUN_LOG_LANGUAGE, RUNS_VIEW, SETTINGS } from '../src/extension/core/ids';
+import { formatRunLog, listRuns, readEvents } from '../src/extension/core/runs';
+import { renderReplacement, sourceFromSelection } from '../src/extension/core/source';
+import { ACTIVE_LOCK_FILE, type RunEvent } from '../src/worker/protocol';
+
+const repo = path.resolve(__dirname, '../..');
+
+test('conflict check: same text in place, moved but unique, changed, ambiguous', () => {
+  const lit = '"Answer briefly."';
+  const doc = `const a = ${lit};\n`;
+  assert.deepEqual(locateOriginal(doc, 10, 10 + lit.length, lit), { ok: true, start: 10, end: 27, moved: false });
+  const moved = `// new line\n${doc}`;
+  assert.deepEqual(locateOriginal(moved, 10, 27, lit), { ok: true, start: 22, end: 39, moved: true });
+  const changed = 'const a = "Answer at length.";\n';
+  assert.deepEqual(locateOriginal(changed, 10, 27, lit), { ok: false, reason: 'the prompt at line 1 changed since the run started' });
+  const twice = `x(${lit});\n${doc}`;
+  const r = locateOriginal(twice, 0, 17, lit);
+  assert.equal(r.ok, false);
+  assert.match((r as { reason: string }).reason, /more than once/);
+});
+
+const ev = (e: RunEvent) => JSON.stringify(e);
+const step = (n: number, best: number, prompt: string): RunEvent => ({
+  kind: 'step', step: n, totalSteps: 5, position: 1, prompt, promptTokens: [prompt], score: best, accuracy: 0.5, bestScore: best,
+  bestPrompt: prompt, etaSeconds: 1, counts: { forwardPasses: 1, backwardPasses: 1, generatedTokens: 1 },
+});
+
+function makeRun(root: string, id: string, lines: string[], opts: { checkpoint?: boolean; mtime?: number } = {}): string {
+  const dir = path.join(root, id);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'events.jsonl'), lines.join('\n'));
+  if (opts.checkpoint) fs.writeFileSync(path.join(dir, 'checkpoint.json'), '{}');
+  if (opts.mtime) fs.utimesSync(dir, opts.mtime, opts.mtime);
+  return dir;
+}
+
+test('runs folder: status, best score and prompt per run; a cut last line and stray folders tolerated', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-runs-'));
+  const started = (id: string): RunEvent => ({ kind: 'run-started', runId: id, runDir: path.join(root, id), totalSteps: 5, initialPrompt: 'Go.', model: 'demo', task: 'demo' });
+  makeRun(root, 'a-done', [ev(started('a-done')), ev(step(1, 0.4, 'Go on.')), ev({ kind: 'done', reason: 'completed', bestPrompt: 'Go on.', initialAccuracy: 0.2, bestAccuracy: 0.6 })], { mtime: 1000 });
+  makeRun(root, 'b-killed', [ev(started('b-killed')), ev(step(1, 0.3, 'Go now.')), ev(step(2, 0.35, 'Go now!')), '{"kind":"ste'], { checkpoint: true, mtime: 3000 });
+  makeRun(root, 'c-failed', [ev(started('c-failed')), ev({ kind: 'error', message: 'out of memory', resumable: true })], { checkpoint: true, mtime: 2000 });
+  makeRun(root, 'd-live', [ev(started('d-live'))], { mtime: 4000 });
+  makeRun(root, 'e-cancelled', [ev(started('e-cancelled')), ev(step(1, 0.5, 'Try.')), ev({ kind: 'done', reason: 'cancelled', bestPrompt: 'Try.' })], { checkpoint: true, mtime: 500 });
+  fs.mkdirSync(path.join(root, 'not-a-run'));
+  fs.writeFileSync(path.join(root, ACTIVE_LOCK_FILE), JSON.stringify({ pid: 4242, runId: 'd-live' }));
+
+  const runs = listRuns(root, (pid) => pid === 4242);
+  assert.deepEqual(runs.map((r) => [r.id, r.status, r.resumable]), [
+    ['d-live', 'running', false], ['b-killed', 'interrupted', true], ['c-failed', 'failed', true],
+    ['a-done', 'done', false], ['e-cancelled', 'cancelled', true],
+  ]);
+  const killed = runs.find((r) => r.id === 'b-killed')!;
+  assert.equal(killed.step, 2);
+  assert.equal(killed.bestScore, 0.35);
+  assert.equal(killed.bestPrompt, 'Go now!');
+  const done = runs.find((r) => r.id === 'a-done')!;
+  assert.equal(done.bestAccuracy, 0.6);
+  assert.equal(runs.find((r) => r.id === 'c-failed')!.error, 'out of memory');
+  // the live run's owner died: no longer running
+  assert.equal(listRuns(root, () => false).find((r) => r.id === 'd-live')!.status, 'interrupted');
+  assert.deepEqual(listRuns(path.join(root, 'missing'), () => true), []);
+  assert.equal(readEvents(path.join(root, 'b-killed')).length, 3);
+});
+
+test('run log text: one tagged line per event, prompts quoted', () => {
+  const text = formatRunLog([step(3, 0.5, 'Say "why".'), { kind: 'error', message: 'boom', resumable: true }]);
+  assert.equal(text, '[step] 3/5 position 1 score=0.5000 accuracy=50.0% best=0.5000\n[prompt] "Say \\"why\\"."\n[error] boom (resumable)\n');
+});
+
+test('word diff keeps the common words and marks the changed ones', () => {
+  assert.deepEqual(diffWords('Use step by step reasoning.', 'Use careful step reasoning.'), [
+    { op: 'same', text: 'Use ' }, { op: 'del', text: 'step by ' }, { op: 'add', text: 'careful ' }, { op: 'same', text: 'step reasoning.' },
+  ]);
+  assert.deepEqual(diffWords('', 'new'), [{ op: 'add', text: 'new' }]);
+  const ops = diffWords('a b c d', 'a x c y');
+  assert.equal(ops.filter((o) => o.op !== 'add').map((o) => o.text).join(''), 'a b c d', 'same+del rebuild the old text');
+  assert.equal(ops.filter((o) => o.op !== 'del').map((o) => o.text).join(''), 'a x c y', 'same+add rebuild the new text');
+});
+
+test('estimate: sizes read from model names; time grows with steps and candidates; unknown size says nothing', () => {
+  assert.equal(parameterCount('HuggingFaceTB/SmolLM2-360M-Instruct'), 360e6);
+  assert.equal(parameterCount('Qwen/Qwen2.5-0.5B-Instruct'), 0.5e9);
+  assert.equal(parameterCount('google/gemma-2-2b-it'), 2e9);
+  assert.equal(parameterCount('my-model'), undefined);
+  const base = { model: 'Qwen/Qwen2.5-0.5B-Instruct', device: 'cpu' as const, steps: 10, topQ: 5, trainSize: 50 };
+  const e = estimateRun(base);
+  assert.ok(e.memoryBytes! > 0.5e9 * 4, 'at least the fp32 weights');
+  assert.ok(Math.abs(estimateRun({ ...base, steps: 20 }).seconds! / e.seconds! - 2) < 1e-9);
+  assert.ok(estimateRun({ ...base, topQ: 10 }).seconds! > e.seconds!);
+  assert.ok(estimateRun({ ...base, device: 'cuda' }).seconds! < e.seconds!);
+  assert.deepEqual(estimateRun({ ...base, model: 'my-model' }), {});
+});
+
+test('a selection inside a literal is re-encoded with that literal\'s escaping, without quotes', () => {
+  const text = "const p = 'Be brief. Answer with yes or no.';\n";
+  const start = text.indexOf('Answer'), end = text.indexOf("no.'") + 3;
+  const src = sourceFromSelection({ uri: 'file:///a.ts', fileName: '/a.ts', languageId: 'typescript', text }, start, end);
+  assert.equal(src.bodyOnly, true);
+  assert.equal(renderReplacement(src, "Don't hedge."), "Don\\'t hedge.");
+  assert.throws(() => sourceFromSelection({ uri: 'file:///a.ts', fileName: '/a.ts', languageId: 'typescript', text }, 3, start),
+    /crosses the edge of a string literal/);
+});
+
+test('package.json agrees with the names table: commands, views, menus, settings, activation', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
+  const c = pkg.contributes;
+  const declared: string[] = c.commands.map((x: { command: string }) => x.command).sort();
+  assert.deepEqual(declared, Object.values(COMMANDS).sort());
+  assert.ok(c.commands.every((x: { category: string }) => x.category === 'GReaTer'));
+  assert.ok(!pkg.activationEvents.includes('*'), 'no "*" activation');
+  assert.deepEqual(pkg.extensionKind, ['workspace']);
+  assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+  assert.equal(pkg.main, './out/extension.js');
+  assert.ok(c.views.greater.some((v: { id: string }) => v.id === RUNS_VIEW));
+  for (const key of Object.values(SETTINGS)) assert.ok(c.configuration.properties[`greater.${key}`], `setting greater.${key}`);
+  const menuItems = Object.values(c.menus).flat() as { command: string; when?: string }[];
+  for (const m of menuItems) assert.ok((declared as string[]).includes(m.command), `menu refers to unknown command ${m.command}`);
+  const whens = menuItems.map((m) => m.when ?? '').join(' ');
+  for (const ctx of [RUN_ITEM_CONTEXT.running, RUN_ITEM_CONTEXT.resumable]) assert.ok(whens.includes(ctx), `no menu for ${ctx}`);
+  assert.ok(whens.includes(CONTEXT_KEYS.runActive) && whens.includes(CONTEXT_KEYS.promptLanguages));
+  const grammar = c.grammars.find((g: { language: string }) => g.language === RUN_LOG_LANGUAGE);
+  assert.ok(grammar && fs.existsSync(path.join(repo, grammar.path)));
+  assert.ok(fs.existsSync(path.join(repo, pkg.icon)));
+});
