@@ -1,0 +1,106 @@
+// `greater optimize` as a real process: the same seed gives the same trajectory, and a run killed with
+// SIGKILL (mid-step and between steps) then resumed with --resume ends with the same prompts, scores and
+// held-out results as the uninterrupted run.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeTinyModel } from './helpers/tiny-models';
+
+const bin = path.resolve(__dirname, '../../bin/greater.js');
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-resume-'));
+const modelDir = path.join(root, 'model');
+const taskFile = path.join(root, 'compare.jsonl');
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+before(() => {
+  writeTinyModel(modelDir, 'llama', { seed: 11 });
+  const rows: string[] = [];
+  for (let i = 0; i < 14; i++) {
+    const a = (i * 7) % 10, b = (i * 3 + 1) % 10;
+    rows.push(JSON.stringify({ question: `Is ${a} larger than ${b}?\nOptions:\n(A) yes\n(B) no`, answer: a > b ? '(A)' : '(B)' }));
+  }
+  fs.writeFileSync(taskFile, rows.join('\n') + '\n');
+});
+
+const ARGS = ['--task', taskFile, '--steps', '5', '--train-size', '6', '--held-out', '4', '--max-new-tokens', '6',
+  '--top-k', '6', '--top-q', '3', '--batch-size', '3', '--seed', '7', '--json-events'];
+
+function runToEnd(args: string[]): { events: Record<string, unknown>[]; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, 'optimize', ...args], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `optimize failed: ${r.stderr}`);
+  return { events: r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>), stderr: r.stderr };
+}
+
+/** Starts a run and SIGKILLs it when `when` first matches an event line; resolves once it is dead. */
+function runAndKill(args: string[], when: (e: Record<string, unknown>) => boolean): Promise<{ killed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'optimize', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    let killed = false;
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!killed && when(JSON.parse(line) as Record<string, unknown>)) { killed = true; child.kill('SIGKILL'); }
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', () => resolve({ killed }));
+  });
+}
+
+interface Outcome { top: unknown; history: unknown; heldOut: unknown; ctrl: unknown }
+
+function outcome(dir: string): Outcome {
+  const best = JSON.parse(fs.readFileSync(path.join(dir, 'best.json'), 'utf8'));
+  const ck = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8'));
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+  // Wall-clock fields differ between runs; everything else must match.
+  const history = ck.history.map((h: Record<string, unknown>) => ({ ...h, seconds: 0 }));
+  const heldOut = { initial: report.heldOut.initial.examples, best: report.heldOut.best[0].examples, comparison: report.heldOut.comparison };
+  return { top: best.top, history, heldOut, ctrl: [ck.ctrl, ck.pos] };
+}
+
+let reference: Outcome;
+
+test('same seed → same trajectory (two uninterrupted runs)', () => {
+  const a = path.join(root, 'a'), b = path.join(root, 'b');
+  const ra = runToEnd(['--model', modelDir, '--out', a, ...ARGS]);
+  runToEnd(['--model', modelDir, '--out', b, ...ARGS]);
+  reference = outcome(a);
+  assert.deepEqual(outcome(b), reference);
+  const steps = ra.events.filter((e) => e.kind === 'step');
+  assert.equal(steps.length, 5);
+  assert.equal(ra.events[ra.events.length - 1].kind, 'done');
+  // The events file holds the same events as the stream.
+  const logged = fs.readFileSync(path.join(a, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(logged.map((e: { kind: string }) => e.kind), ra.events.map((e) => e.kind));
+});
+
+for (const [name, when] of [
+  ['mid-step (during selection of step 3)', (e: Record<string, unknown>) => e.kind === 'phase' && e.step === 3 && e.phase === 'selection'],
+  ['right after step 2 was reported', (e: Record<string, unknown>) => e.kind === 'step' && e.step === 2],
+  ['during the first step', (e: Record<string, unknown>) => e.kind === 'phase' && e.step === 1 && e.phase === 'gradient'],
+] as const) {
+  test(`SIGKILL ${name}, then --resume → identical result`, async () => {
+    assert.ok(reference, 'reference run missing');
+    const dir = path.join(root, `k-${name.length}`);
+    const { killed } = await runAndKill(['--model', modelDir, '--out', dir, ...ARGS], when);
+    assert.ok(killed, 'the run ended before the kill point');
+    assert.ok(!fs.existsSync(path.join(dir, 'report.json')), 'a killed run has no report');
+    const resumed = runToEnd(['--resume', dir, '--json-events']);
+    assert.equal(resumed.events[0].kind, 'run-started');
+    assert.deepEqual(outcome(dir), reference);
+  });
+}
+
+test('--resume refuses settings that belong to the run folder', () => {
+  const r = spawnSync(process.execPath, [bin, 'optimize', '--resume', path.join(root, 'a'), '--steps', '9'], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--resume takes its settings from the run folder; remove --steps/);
+});
