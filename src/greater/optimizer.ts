@@ -15,7 +15,7 @@ import {
   assemble, chunks, controlFluency, generateAndScore, scoreControl, withoutReasonings, type ControlScore, type ScoreOptions,
 } from './scorer';
 import { selectCandidate } from './selection';
-import { advance, periodExitAllowed } from './schedule';
+import { advance, isConverged, periodExitAllowed } from './schedule';
 import { ctrlKey, STATE_SCHEMA_VERSION, type RunState, type TopEntry } from './state';
 import { addTop } from './top';
 
@@ -177,7 +177,7 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
       if (cfg.thresholdAction === 'stop') state.finished = 'early-stop';
       else { state.pos = 0; state.initLen = state.ctrl.length; } // the reference's restart; the top list is kept
     }
-    if (!state.finished && cfg.stopAfterUnchangedSweeps > 0 && state.unchanged >= cfg.stopAfterUnchangedSweeps * state.ctrl.length) {
+    if (!state.finished && isConverged(state.unchanged, state.ctrl.length, cfg.stopAfterUnchangedSweeps)) {
       state.finished = 'converged';
     }
     state.step = step;

@@ -26,3 +26,8 @@ export function advance(s: ScheduleState, isPeriod: (id: number) => boolean, fil
 export function periodExitAllowed(pos: number, initLen: number): boolean {
   return pos >= 0.5 * initLen;
 }
+
+/** §13 item 5: `sweeps` full sweeps (one step per control position each) without any change → converged. */
+export function isConverged(unchangedSteps: number, ctrlLen: number, sweeps: number): boolean {
+  return sweeps > 0 && unchangedSteps >= sweeps * ctrlLen;
+}
