@@ -43,7 +43,7 @@ async function evaluateOn(opts: OneShotOptions, pick: (t: ReturnType<typeof prep
 
 /** Accuracy of one prompt on the held-out split (as a run would evaluate it), the train split, or all rows. */
 export async function evaluateTaskPrompt(opts: OneShotOptions, split: SplitChoice, limit?: number, signal?: AbortSignal, onProgress?: (d: number, n: number) => void): Promise<PromptEvaluation> {
-  const cfg = split === 'all' ? { ...opts.config, heldOutSize: 0 } : opts.config;
+  const cfg = split === 'all' ? { ...opts.config, heldOutSize: 0, trainSize: 1 } : opts.config;
   const { ev } = await evaluateOn({ ...opts, config: cfg }, (p) => {
     const rows = split === 'train' ? p.train : split === 'heldout' ? p.heldOut : p.task.examples;
     return limit !== undefined ? rows.slice(0, limit) : rows;
