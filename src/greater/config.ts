@@ -46,6 +46,9 @@ export interface GreaterConfig {
   evalAnswerTokens: number;
   /** Gradient through the current reasoning (§6); false = the paper's "gradient without reasoning" ablation (§13 item 12). */
   gradientOverReasoning: boolean;
+  /** The selected candidate's reasoning is the next step's current reasoning (§11 item 1; greedy decoding
+   *  makes regeneration identical, so this only saves work). false = regenerate every step, the reference's cost. */
+  reuseReasoning: boolean;
   /** Successive halving in selection: prune candidates that provably cannot win (no effect on results). */
   halving: boolean;
   /** Stop when this many full sweeps changed nothing (0 = never; §13 item 5 loop detection). */
@@ -91,6 +94,7 @@ export const DEFAULT_CONFIG: Readonly<GreaterConfig> = Object.freeze({
   evaluateTop: 1,
   evalAnswerTokens: 8,
   gradientOverReasoning: true,
+  reuseReasoning: true,
   halving: false,
   stopAfterUnchangedSweeps: 2,
   acceptance: 'keep-best',

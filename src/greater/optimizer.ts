@@ -76,6 +76,7 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
     const pos = state.pos;
 
     // 1. Reasoning of the current control (and its score, from the same pass).
+    if (!cfg.reuseReasoning) state.reasonings = null;
     if (!state.reasonings || !state.current) {
       phase('reasoning');
       const sc = await scoreControl(m, layout, ctrl, ctrl, opts, check);
