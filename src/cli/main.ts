@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<Command>> = {
   generate: async () => (await import('./commands/generate')).command,
   logits: async () => (await import('./commands/logits')).command,
   grad: async () => (await import('./commands/grad')).command,
+  'train-demo': async () => (await import('./commands/train-demo')).command,
 };
 
 function usage(): string {

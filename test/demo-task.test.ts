@@ -1,0 +1,138 @@
+// The demo task and tokenizer (src/demo): worked answers are right, estimates are mostly wrong, the
+// instruction rule flips with one word, task files are seeded and disjoint, and the generated tokenizer
+// loads offline in transformers.js with one token per corpus word and an exact round trip.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Tokenizer } from '../src/engine/tokenizer';
+import { Rng } from '../src/greater/rng';
+import { isCorrect } from '../src/greater/tasks/answers';
+import { loadTask } from '../src/greater/tasks';
+import { columnSteps, estimateOf, roundToTen, sampleProblem } from '../src/demo/arithmetic';
+import { GOOD_WORDS, WEAK_WORDS, sampleInstruction, styleOf } from '../src/demo/instructions';
+import { DEFAULT_INITIAL_PROMPT, EXTRACTOR_TEXT, parseProblem, responseText, sampleTrainingText } from '../src/demo/task';
+import { buildTokenizerFiles, learnMerges, preTokenize } from '../src/demo/tokenizer';
+import { GOOD_EXAMPLE_PROMPT, TASK_FILES, TASK_SIZES, writeTaskFiles } from '../src/demo/train';
+
+/** Re-does the column addition written in a worked answer: the digits it writes, read back to front. */
+function readWorkedAnswer(text: string): number {
+  const written = [...text.matchAll(/write (\d+)\./g)].map((m) => m[1]);
+  return Number(written.reverse().join(''));
+}
+
+test('worked answers add column by column and reach the true sum; their own arithmetic is right', () => {
+  const rng = new Rng(1);
+  for (let i = 0; i < 2000; i++) {
+    const p = sampleProblem(rng);
+    const steps = columnSteps(p);
+    assert.equal(readWorkedAnswer(steps), p.a + p.b, steps);
+    for (const m of steps.matchAll(/((?:\d+ \+ )+\d+) = (\d+)/g)) {
+      const lhs = m[1].split(' + ').map(Number).reduce((a, b) => a + b, 0);
+      assert.equal(lhs, Number(m[2]), m[0]);
+    }
+    assert.ok(responseText(p, 'worked').endsWith(`the final answer is $${p.a + p.b}$.`));
+  }
+  assert.equal(columnSteps({ a: 947, b: 285 }), '7 + 5 = 12, write 2. 4 + 8 + 1 = 13, write 3. 9 + 2 + 1 = 12, write 12.');
+  assert.equal(columnSteps({ a: 47, b: 305 }), '7 + 5 = 12, write 2. 4 + 0 + 1 = 5, write 5. 0 + 3 = 3, write 3.');
+});
+
+test('estimates round to tens and are exact only when the rounding errors cancel (about 9%)', () => {
+  assert.equal(roundToTen(45), 50);
+  assert.equal(roundToTen(44), 40);
+  assert.equal(roundToTen(995), 1000);
+  assert.equal(estimateOf({ a: 41, b: 39 }), 80);
+  const rng = new Rng(2);
+  let exact = 0;
+  const n = 20000;
+  for (let i = 0; i < n; i++) {
+    const p = sampleProblem(rng);
+    if (estimateOf(p) === p.a + p.b) exact++;
+  }
+  assert.ok(Math.abs(exact / n - 0.09) < 0.01, `exact estimates ${exact / n}`);
+});
+
+test('the instruction rule: good words ask for work, weak words for an estimate, one word flips it', () => {
+  assert.equal(styleOf(DEFAULT_INITIAL_PROMPT), 'estimate');
+  assert.equal(styleOf(GOOD_EXAMPLE_PROMPT), 'worked');
+  assert.equal(styleOf('proper logical reasoning and think step by step. Finally give the actual correct answer.'), 'worked');
+  assert.equal(styleOf('a quick reasoning.'), 'worked'); // one edit of the default: 1 good vs 1 weak
+  assert.equal(styleOf('careful quick guess.'), 'estimate'); // 1 good vs 2 weak
+  assert.equal(styleOf('the answer.'), 'estimate'); // no good word at all
+  for (const w of GOOD_WORDS) assert.ok(!WEAK_WORDS.includes(w), w);
+  const rng = new Rng(3);
+  let worked = 0;
+  for (let i = 0; i < 2000; i++) {
+    const s = sampleInstruction(rng);
+    assert.match(s, /^[A-Za-z][A-Za-z .]*\.$/, s);
+    if (styleOf(s) === 'worked') worked++;
+  }
+  assert.ok(worked > 700 && worked < 1300, `worked share ${worked / 2000}`);
+});
+
+test('task files are seeded, disjoint, and load through the tasks layer with the integer extractor', () => {
+  const a = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-task-'));
+  const b = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-task-'));
+  try {
+    const first = writeTaskFiles(a);
+    writeTaskFiles(b);
+    for (const f of Object.values(TASK_FILES)) assert.equal(fs.readFileSync(path.join(a, f), 'utf8'), fs.readFileSync(path.join(b, f), 'utf8'));
+    assert.equal(first.train.length, TASK_SIZES.train);
+    assert.equal(first.heldOut.length, TASK_SIZES.heldOut);
+    const keys = (rows: { question: string }[]) => rows.map((r) => JSON.stringify(parseProblem(r.question)));
+    const trainKeys = new Set(keys(first.train));
+    assert.equal(trainKeys.size, first.train.length);
+    assert.equal(new Set(keys(first.heldOut)).size, first.heldOut.length);
+    for (const k of keys(first.heldOut)) assert.ok(!trainKeys.has(k), `held-out question ${k} is also a training question`);
+    // The model's own training texts never contain a task question.
+    const rng = new Rng(4);
+    for (let i = 0; i < 3000; i++) {
+      const t = sampleTrainingText(rng, undefined, first.avoid);
+      const p = parseProblem(t.user.split('. Use')[0])!;
+      assert.ok(!first.avoid.has(`${p.a}+${p.b}`));
+    }
+    const task = loadTask(path.join(a, TASK_FILES.heldOut));
+    assert.equal(task.extractor.text, EXTRACTOR_TEXT);
+    assert.deepEqual(task.kind, { type: 'integer', signed: false });
+    for (const ex of task.examples) {
+      const p = parseProblem(ex.question)!;
+      assert.equal(Number(ex.answer), p.a + p.b);
+    }
+    assert.ok(isCorrect('632$.', '632', task.kind));
+  } finally {
+    fs.rmSync(a, { recursive: true, force: true });
+    fs.rmSync(b, { recursive: true, force: true });
+  }
+});
+
+test('the demo tokenizer loads offline, gives one token per corpus word and round-trips', async () => {
+  const rng = new Rng(5);
+  const texts: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const t = sampleTrainingText(rng, { extractorShare: 1, counterfactualShare: 0 });
+    texts.push(t.user, `${t.response} ${EXTRACTOR_TEXT}${t.answer}`);
+  }
+  const files = buildTokenizerFiles(learnMerges(texts), 256);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-tok-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizerJson));
+    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig));
+    const tok = await Tokenizer.load(dir);
+    assert.equal(tok.vocabSize, files.vocabSize);
+    for (const text of texts.slice(0, 200)) {
+      const ids = tok.encode(text, { addSpecialTokens: false });
+      assert.equal(ids.length, preTokenize(text).length, text);
+      assert.equal(tok.decode(ids), text);
+    }
+    // Digits are single tokens, so an answer's tokens are its digits.
+    assert.deepEqual(tok.encode('$632', { addSpecialTokens: false }).map((i) => tok.tokenText(i)), ['$', '6', '3', '2']);
+    // Text outside the corpus still encodes (byte fallback through the 256 byte symbols).
+    assert.equal(tok.decode(tok.encode('Größe 🙂', { addSpecialTokens: false })), 'Größe 🙂');
+    const chat = tok.applyChatTemplate([{ role: 'system', content: 'S' }, { role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }], { addGenerationPrompt: true });
+    assert.equal(chat, '<|begin|><|system|>\nS<|end|>\n<|user|>\nQ<|end|>\n<|assistant|>\nA<|end|>\n<|assistant|>\n');
+    assert.deepEqual(tok.eosIds, [files.eosId]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
