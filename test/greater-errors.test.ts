@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeTinyModel } from './helpers/tiny-models';
-import { checkModelFits, estimateModelMemory } from '../src/greater/memory';
+import { checkModelFits, estimateModelMemory } from '../src/engine/weights/memory';
 import { UserError } from '../src/engine/errors';
 
 const bin = path.resolve(__dirname, '../../bin/greater.js');
@@ -72,8 +72,12 @@ test('a prompt longer than the context window (file and line of the longest ques
 
 test('a model too large for free memory is refused before loading', () => {
   const big = path.join(root, 'big');
-  writeTinyModel(big, 'llama', { seed: 2 });
-  // A shard whose header declares 2^40 float32 parameters: only the header is read.
+  writeTinyModel(big, 'llama', { seed: 2, sharded: true });
+  // An extra shard, listed in the index, whose header declares 2^40 float32 parameters: only headers are read.
+  const indexFile = path.join(big, 'model.safetensors.index.json');
+  const index = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
+  index.weight_map['model.layers.9.mlp.up_proj.weight'] = 'model-extra.safetensors';
+  fs.writeFileSync(indexFile, JSON.stringify(index));
   const header = Buffer.from(JSON.stringify({ 'model.layers.9.mlp.up_proj.weight': { dtype: 'F32', shape: [1048576, 1048576], data_offsets: [0, 4 * 2 ** 40] } }));
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(header.length));

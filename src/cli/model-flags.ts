@@ -1,7 +1,6 @@
 // Flags shared by every command that loads a model, and the one function that loads it.
 import { UserError } from '../engine/errors';
-import { LanguageModel } from '../engine/language-model';
-import { parseDevice } from '../engine/runtime/session';
+import { LanguageModel, parseDevice } from '../engine';
 import { FlagSpec, ParsedFlags, requireString } from './args';
 
 export const MODEL_FLAGS: FlagSpec = {

@@ -2,8 +2,8 @@
 // ONNX). The engine's LanguageModel satisfies it structurally; tests may script it.
 import type {
   EngineCounters, GenerateOptions, Generation, GradItem, GradResult,
-} from '../engine/language-model';
-import type { ChatMessage } from '../engine/tokenizer';
+} from '../engine';
+import type { ChatMessage } from '../engine';
 
 export type FloatArray = Float32Array | Float64Array;
 

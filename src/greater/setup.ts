@@ -2,12 +2,12 @@
 // the model (after the memory check), the prompt layout and the vocabulary, with the input checks that
 // must fail before hours of compute (context window, extractor that cannot appear in the text).
 import { UserError } from '../engine/errors';
-import { resolveModelDir } from '../engine/hub';
-import { LanguageModel } from '../engine/language-model';
-import { parseDevice } from '../engine/runtime/session';
+import { resolveModelDir } from '../engine';
+import { LanguageModel } from '../engine';
+import { parseDevice } from '../engine';
 import type { GreaterConfig } from './config';
 import { buildLayout, encodeFragment, generationBudget, type PromptLayout } from './layout';
-import { checkModelFits } from './memory';
+import { checkModelFits } from '../engine';
 import type { ModelPort } from './model';
 import { loadTask, splitExamples, type ExtractorSpec, type Task, type TaskExample } from './tasks';
 import { buildVocabulary, type Vocabulary } from './vocab';

@@ -84,8 +84,8 @@ function parseHeader(file: string, text: string): { entries: HeaderEntry[]; data
   return { entries, dataBytes: cursor };
 }
 
-/** Reads one .safetensors file; F16 and BF16 tensors are widened to Float32. */
-export function readSafetensorsFile(file: string): Map<string, LoadedTensor> {
+/** Opens a .safetensors file and parses its header; with `checkSize`, also checks it against the file size. The caller closes `fd`. */
+function openChecked(file: string, checkSize = true): { fd: number; entries: HeaderEntry[]; dataStart: number } {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -99,7 +99,7 @@ export function readSafetensorsFile(file: string): Map<string, LoadedTensor> {
     const lenBuf = Buffer.alloc(8);
     readFully(fd, lenBuf, 8, 0, file);
     const headerLen = lenBuf.readBigUInt64LE(0);
-    if (headerLen > BigInt(size - 8)) {
+    if (headerLen > BigInt(size - 8) && checkSize) {
       throw new UserError(`${file}: truncated or not safetensors: header length field says ${headerLen} bytes, but only ${size - 8} bytes follow it`);
     }
     const hlen = Number(headerLen);
@@ -108,9 +108,27 @@ export function readSafetensorsFile(file: string): Map<string, LoadedTensor> {
     const { entries, dataBytes } = parseHeader(file, headerBuf.toString('utf8'));
     const dataStart = 8 + hlen;
     const expected = dataStart + dataBytes;
-    if (size !== expected) {
+    if (size !== expected && checkSize) {
       throw new UserError(`${file}: ${size < expected ? 'truncated' : 'has trailing bytes'}: expected ${expected} bytes by header, file has ${size}`);
     }
+    return { fd, entries, dataStart };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** Tensor names, dtypes and shapes of one .safetensors file, reading only the header (sizes are checked at load). */
+export function readSafetensorsHeader(file: string): { name: string; dtype: DiskDType; shape: number[] }[] {
+  const { fd, entries } = openChecked(file, false);
+  fs.closeSync(fd);
+  return entries.map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape.slice() }));
+}
+
+/** Reads one .safetensors file; F16 and BF16 tensors are widened to Float32. */
+export function readSafetensorsFile(file: string): Map<string, LoadedTensor> {
+  const { fd, entries, dataStart } = openChecked(file);
+  try {
     const out = new Map<string, LoadedTensor>();
     for (const e of entries) {
       const n = numel(e.shape);
@@ -181,41 +199,45 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 
-/** Loads a Hugging Face model folder's weights: model.safetensors, or the index plus its shards. */
-export function loadWeightsDir(dir: string): Map<string, LoadedTensor> {
+/** The safetensors files holding a model folder's weights (model.safetensors, or the shards its index lists). */
+export function listWeightFiles(dir: string): { files: string[]; index?: { file: string; weightMap: Record<string, string> } } {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`${dir}: model folder not found`);
   const single = path.join(dir, SINGLE_FILE);
-  if (fs.existsSync(single)) return readSafetensorsFile(single);
+  if (fs.existsSync(single)) return { files: [single] };
   const indexFile = path.join(dir, INDEX_FILE);
-  if (fs.existsSync(indexFile)) return loadSharded(dir, indexFile);
+  if (fs.existsSync(indexFile)) {
+    let index: unknown;
+    try {
+      index = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
+    } catch (e) {
+      throw new UserError(`${indexFile}: not valid JSON (${(e as Error).message})`);
+    }
+    const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
+    if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
+      throw new UserError(`${indexFile}: expected an object with "weight_map": {tensor name: shard file}`);
+    }
+    const wanted = weightMap as Record<string, unknown>;
+    const shards = [...new Set(Object.values(wanted))];
+    for (const sh of shards) {
+      if (typeof sh !== 'string' || sh.includes('..') || path.isAbsolute(sh)) throw new UserError(`${indexFile}: bad shard file name ${JSON.stringify(sh)}`);
+      if (!fs.existsSync(path.join(dir, sh))) throw new UserError(`${indexFile}: shard ${sh} is listed in the index but missing from ${dir}`);
+    }
+    return { files: (shards as string[]).map((sh) => path.join(dir, sh)), index: { file: indexFile, weightMap: wanted as Record<string, string> } };
+  }
   const other = fs.readdirSync(dir).filter((f) => /\.(bin|pt|pth|gguf|ckpt)$/.test(f));
   const hint = other.length > 0 ? `; found ${other.join(', ')}, but only safetensors weights are supported` : '';
   throw new UserError(`${dir}: no weights found: looked for ${SINGLE_FILE} and ${INDEX_FILE} in this folder${hint}`);
 }
 
-function loadSharded(dir: string, indexFile: string): Map<string, LoadedTensor> {
-  let index: unknown;
-  try {
-    index = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${indexFile}: not valid JSON (${(e as Error).message})`);
-  }
-  const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
-  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
-    throw new UserError(`${indexFile}: expected an object with "weight_map": {tensor name: shard file}`);
-  }
-  const wanted = weightMap as Record<string, unknown>;
-  const shards = [...new Set(Object.values(wanted))];
-  for (const s of shards) {
-    if (typeof s !== 'string' || s.includes('..') || path.isAbsolute(s)) throw new UserError(`${indexFile}: bad shard file name ${JSON.stringify(s)}`);
-    if (!fs.existsSync(path.join(dir, s))) throw new UserError(`${indexFile}: shard ${s} is listed in the index but missing from ${dir}`);
-  }
+/** Loads a Hugging Face model folder's weights: model.safetensors, or the index plus its shards. */
+export function loadWeightsDir(dir: string): Map<string, LoadedTensor> {
+  const { files, index } = listWeightFiles(dir);
   const out = new Map<string, LoadedTensor>();
-  for (const s of shards as string[]) {
-    for (const [name, t] of readSafetensorsFile(path.join(dir, s))) out.set(name, t);
-  }
-  for (const [name, s] of Object.entries(wanted)) {
-    if (!out.has(name)) throw new UserError(`${indexFile}: tensor '${name}' is mapped to ${String(s)} but that shard does not contain it`);
+  for (const f of files) for (const [name, t] of readSafetensorsFile(f)) out.set(name, t);
+  if (index) {
+    for (const [name, sh] of Object.entries(index.weightMap)) {
+      if (!out.has(name)) throw new UserError(`${index.file}: tensor '${name}' is mapped to ${String(sh)} but that shard does not contain it`);
+    }
   }
   return out;
 }

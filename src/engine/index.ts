@@ -1,0 +1,14 @@
+// The engine's public surface: everything outside src/engine imports from here, never from internals.
+export { UserError, isUserError } from './errors';
+export { LanguageModel, argmax } from './language-model';
+export type { LoadOptions, GenerateOptions, Generation, SuffixScore, GradItem, GradResult, GradTarget, EngineCounters } from './language-model';
+export type { ModelConfig } from './model/config';
+export type { FloatArray } from './model/rope';
+export { resolveModelDir } from './hub';
+export type { ResolveOptions, ResolvedModel } from './hub';
+export { parseDevice, resolveDevice, DEVICES } from './runtime/session';
+export type { Device, DeviceChoice } from './runtime/session';
+export { Tokenizer } from './tokenizer';
+export type { ChatMessage } from './tokenizer';
+export { estimateModelMemory, checkModelFits, availableMemory } from './weights/memory';
+export type { MemoryEstimate } from './weights/memory';
