@@ -148,7 +148,7 @@ test('replacement keeps the f-string {question} interpolation and re-escapes for
   const out = replacementSource(plan, 'Say "why" {briefly}.\nThen', style);
   assert.equal(out, 'f"Say \\"why\\" {{briefly}}.\\nThen\\nQuestion: {question}\\nAnswer:"');
   const back = decode(out.slice(2, -1), style);
-  assert.deepEqual(missingPlaceholders(plan, back), []);
+  assert.deepEqual(missingPlaceholders(plan.placeholders.map((p) => p.text), back), []);
   assert.equal(replacementSource(plan, plan.optimizable, style), 'f"' + src + '"', 'unchanged prompt → unchanged source');
 });
 

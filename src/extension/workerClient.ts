@@ -77,6 +77,8 @@ export class WorkerClient implements vscode.Disposable {
   }
 
   private async start(): Promise<MessageConnection> {
+    // the single choke point for Workspace Trust: no worker, hence no model loading, when untrusted
+    if (!vscode.workspace.isTrusted) throw new Error('GReaTer does not start its worker in an untrusted workspace; trust the workspace first');
     const now = Date.now();
     this.crashes = this.crashes.filter((t) => now - t < CRASH_WINDOW_MS);
     if (this.crashes.length >= MAX_CRASHES) {
