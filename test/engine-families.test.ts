@@ -169,6 +169,19 @@ for (const v of variants) {
       }
     });
 
+    test('prompt scores read from the prefill equal teacher-forced log-probs, and leave generation unchanged', async () => {
+      const prompts = [IDS.slice(0, 4), IDS.slice(1, 10)];
+      const promptScores = [[{ position: 0, id: IDS[1] }, { position: 2, id: 17 }], [{ position: 5, id: IDS[7] }, { position: 8, id: 3 }, { position: 1, id: 250 }]];
+      const plain = await m64.generate(prompts, { maxNewTokens: 4, stopIds: [] });
+      const scored = await m64.generate(prompts, { maxNewTokens: 4, stopIds: [], promptScores });
+      const V = m64.config.vocabSize;
+      for (const [b, list] of promptScores.entries()) {
+        assert.deepEqual(scored[b].ids, plain[b].ids);
+        const [ref] = await m64.nextTokenLogProbs([prompts[b]], [list.map((t) => t.position)]);
+        list.forEach((t, k) => assert.ok(Math.abs(scored[b].promptLogProbs![k] - ref[k * V + t.id]) < 1e-9, `prompt ${b} score ${k}`));
+      }
+    });
+
     test('a row stops at its stop token while the others continue', async () => {
       const [free] = await m32.generate([IDS.slice(0, 4)], { maxNewTokens: 8, stopIds: [] });
       const stopAt = free.ids[3];

@@ -9,7 +9,7 @@ import { UserError } from '../src/engine/errors';
 import { DEFAULT_CONFIG, makeConfig, type GreaterConfig } from '../src/greater/config';
 import { buildLayout, locateAnswer, encodeFragment, type PromptLayout } from '../src/greater/layout';
 import { initialState, runSteps, type OptimizerContext } from '../src/greater/optimizer';
-import { controlFluency, scoreControl } from '../src/greater/scorer';
+import { scoreControl } from '../src/greater/scorer';
 import { buildVocabulary } from '../src/greater/vocab';
 import { isConverged } from '../src/greater/schedule';
 import { addTop } from '../src/greater/top';
@@ -66,9 +66,24 @@ test('§13.2 selection fluency scores the candidate\'s own tokens; the reference
   const ctrl = layout.encodeControl('think step by step.');
   const cand = ctrl.slice();
   cand[1] = ctrl[1] === 97 ? 98 : 97;
-  const own = await controlFluency(m, layout, cand, cand, 3, () => {});
-  const stale = await controlFluency(m, layout, cand, ctrl, 3, () => {});
-  const old = await controlFluency(m, layout, ctrl, ctrl, 3, () => {});
+  const opts = { batchSize: 3, maxNewTokens: 4, selectionWeight: 0.02 };
+  const fluency = async (c: number[], targets: number[]) => (await scoreControl(m, layout, c, targets, opts, () => {})).fluency;
+  // Reference: mean −log p(targets[j] | before + c[:j]) by plain teacher forcing, sample by sample.
+  const reference = async (c: number[], targets: number[]) => {
+    const V = m.config.vocabSize;
+    let total = 0, count = 0;
+    for (const s of layout.samples) {
+      const positions = c.map((_, j) => s.before.length + j - 1);
+      const [rows] = await m.nextTokenLogProbs([[...s.before, ...c]], [positions]);
+      positions.forEach((_, j) => { total -= rows[j * V + targets[j]]; count++; });
+    }
+    return total / count;
+  };
+  const own = await fluency(cand, cand);
+  const stale = await fluency(cand, ctrl);
+  const old = await fluency(ctrl, ctrl);
+  assert.ok(Math.abs(own - (await reference(cand, cand))) < 1e-4);
+  assert.ok(Math.abs(stale - (await reference(cand, ctrl))) < 1e-4);
   assert.notEqual(own, stale);
   assert.notEqual(stale, old, 'stale targets still see the candidate context');
   assert.ok(own > 0 && stale > 0);

@@ -35,6 +35,11 @@ export interface GenerateOptions {
    * cache, e.g. an extractor plus the gold answer: scoring costs one extra pass, no re-encoding.
    */
   suffixes?: readonly (readonly number[])[];
+  /**
+   * Per prompt, log-probabilities to read from the prefill pass at no extra cost: target `id` at logit row
+   * `position` of that prompt (row p predicts the token after p), e.g. a prompt's own tokens for fluency.
+   */
+  promptScores?: readonly (readonly { position: number; id: number }[])[];
 }
 
 export interface SuffixScore {
@@ -48,6 +53,8 @@ export interface Generation {
   ids: number[];
   finish: 'stop' | 'length';
   suffix?: SuffixScore;
+  /** log p(id | prompt[..position]) for each of `promptScores`, in order. */
+  promptLogProbs?: number[];
 }
 
 export interface GradTarget {
@@ -289,7 +296,7 @@ export class LanguageModel {
     const maxNew = Math.max(0, Math.floor(opts.maxNewTokens));
     const stop = new Set(opts.stopIds ?? this.stopIds);
     const results: Generation[] = prompts.map(() => ({ ids: [], finish: 'length' }));
-    if (maxNew === 0 && !opts.suffixes) return results;
+    if (maxNew === 0 && !opts.suffixes && !opts.promptScores) return results;
     if (L + maxNew > this.config.maxPositions) {
       throw new UserError(`prompt of ${L} tokens + ${maxNew} new tokens exceeds the model's context window of ${this.config.maxPositions} tokens`);
     }
@@ -308,12 +315,28 @@ export class LanguageModel {
     const maxSuffix = suffixes ? Math.max(0, ...suffixes.map((x) => x.length)) : 0;
     if (suffixes) suffixes.forEach((x) => this.checkIds(x));
     const cache = new KvCache(B, L + maxNew + maxSuffix + 1, this.config, this.make);
-    let res = await this.step(ids, pos, B, L, null, prompts.map((_, b) => b * L + L - 1));
+    const V = this.config.vocabSize;
+    // Prefill rows: each prompt's last token first (decoding starts from those), then any prompt scores.
+    const scoreRows: number[] = [];
+    opts.promptScores?.forEach((list, b) => list.forEach(({ position, id }) => {
+      if (position < 0 || position >= prompts[b].length) throw new UserError(`prompt score position ${position} is outside prompt ${b} (length ${prompts[b].length})`);
+      this.checkIds([id]);
+      scoreRows.push(b * L + L - prompts[b].length + position);
+    }));
+    let res = await this.step(ids, pos, B, L, null, [...prompts.map((_, b) => b * L + L - 1), ...scoreRows]);
     cache.append(res.present, L, pos);
+    if (opts.promptScores) {
+      let r = B;
+      opts.promptScores.forEach((list, b) => {
+        results[b].promptLogProbs = list.map(({ id }) => {
+          const o = (r++) * V;
+          return res.logits[o + id] - logSumExp(res.logits, o, V);
+        });
+      });
+    }
     const done = new Array<boolean>(B).fill(false);
     const nextPos = prompts.map((p) => p.length);
     const fed = new Array<number>(B).fill(0); // generated tokens already in the cache, per row
-    const V = this.config.vocabSize;
     // Logits that follow each row's last cached token (needed to score the first suffix token).
     const lastLogits: FloatArray[] = [];
     const keepLast = () => { if (suffixes) for (let b = 0; b < B; b++) if (!done[b]) lastLogits[b] = res.logits.slice(b * V, (b + 1) * V); };

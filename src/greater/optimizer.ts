@@ -12,7 +12,7 @@ import { isPeriodToken, type Vocabulary } from './vocab';
 import { neighbourBans, proposalRows, proposeFromRows } from './proposal';
 import { candidateScores, controlGradient, heat, rankCandidates } from './gradient';
 import {
-  assemble, chunks, controlFluency, generateAndScore, scoreControl, withoutReasonings, type ControlScore, type ScoreOptions,
+  assemble, chunks, generateAndScore, scoreControl, withoutReasonings, type ControlScore, type ScoreOptions,
 } from './scorer';
 import { selectCandidate } from './selection';
 import { advance, isConverged, periodExitAllowed } from './schedule';
@@ -133,19 +133,24 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
           if (!cfg.halving || !prune) {
             sc = await scoreControl(m, layout, cand, fluencyTargets, opts, check);
           } else {
-            // Successive halving: score the first half of the chunks; give up if even zero mistakes on the
-            // rest could not win. Exact, so results are unchanged (§11 item 6).
-            const fl = await controlFluency(m, layout, cand, fluencyTargets, cfg.batchSize, check);
+            // Successive halving: score the first half of the chunks; give up if even zero mistakes and zero
+            // fluency loss on the rest could not win (NLL ≥ 0, so the bound is exact and results unchanged, §11 item 6).
             const all = chunks(N, cfg.batchSize);
             const half = all.slice(0, Math.ceil(all.length / 2));
-            const r1 = await generateAndScore(m, layout, cand, half, opts, check);
+            const r1 = await generateAndScore(m, layout, cand, fluencyTargets, half, opts, check);
             let wrong = 0;
-            for (const v of r1.values()) wrong += v.mistake;
-            const lower = wrong / N + w * fl;
+            let nll = 0;
+            let perSample = 0;
+            for (const v of r1.values()) {
+              wrong += v.mistake;
+              nll += v.nllSum;
+              perSample = v.nllCount;
+            }
+            const lower = wrong / N + (perSample ? (w * nll) / (perSample * N) : 0);
             if (prune.strict ? lower >= prune.bound : lower > prune.bound) return null;
-            const r2 = await generateAndScore(m, layout, cand, all.slice(half.length), opts, check);
+            const r2 = await generateAndScore(m, layout, cand, fluencyTargets, all.slice(half.length), opts, check);
             for (const [i, v] of r2) r1.set(i, v);
-            sc = assemble(r1, N, fl, w);
+            sc = assemble(r1, N, w);
           }
           reasoningsOf.set(key, sc.reasonings);
           const plain = withoutReasonings(sc);

@@ -35,48 +35,41 @@ export function chunks(n: number, size: number): number[][] {
   return out;
 }
 
-/** Reasoning + teacher-forced answer for the samples of the given chunks. */
+export interface SampleResult {
+  mistake: number;
+  reasoning: number[];
+  truncated: boolean;
+  /** Σ −log p(fluency target j | before + ctrl[:j]) over this sample's control positions, and their count. */
+  nllSum: number;
+  nllCount: number;
+}
+
+/**
+ * Reasoning + teacher-forced answer for the samples of the given chunks. The control's fluency NLL is read
+ * from the same prefill pass (`promptScores`), so scoring costs no extra forward pass. `fluencyTargets` =
+ * ctrl normally; the reference (faithful) scores the pre-edit control's tokens in the candidate's context
+ * (§13 item 2).
+ */
 export async function generateAndScore(
-  m: ModelPort, layout: PromptLayout, ctrl: readonly number[], chunkList: readonly number[][], opts: ScoreOptions, check: () => void,
-): Promise<Map<number, { mistake: number; reasoning: number[]; truncated: boolean }>> {
-  const out = new Map<number, { mistake: number; reasoning: number[]; truncated: boolean }>();
+  m: ModelPort, layout: PromptLayout, ctrl: readonly number[], fluencyTargets: readonly number[], chunkList: readonly number[][], opts: ScoreOptions, check: () => void,
+): Promise<Map<number, SampleResult>> {
+  const out = new Map<number, SampleResult>();
   for (const idx of chunkList) {
     check();
     const samples = idx.map((i) => layout.samples[i]);
+    const promptScores = samples.map((s) => ctrl.map((_, j) => ({ position: s.before.length + j - 1, id: fluencyTargets[j] })).filter((t) => t.position >= 0));
     const gens = await m.generate(samples.map((s) => layout.promptIds(s, ctrl)), {
-      maxNewTokens: opts.maxNewTokens, suffixes: samples.map((s) => s.target), ...(opts.stopIds ? { stopIds: opts.stopIds } : {}),
+      maxNewTokens: opts.maxNewTokens, suffixes: samples.map((s) => s.target), promptScores, ...(opts.stopIds ? { stopIds: opts.stopIds } : {}),
     });
     gens.forEach((g, k) => {
       const s = samples[k];
       let wrong = 0;
       for (let j = s.answerStart; j < s.target.length; j++) if (g.suffix!.argmax[j] !== s.target[j]) wrong = 1;
-      out.set(idx[k], { mistake: wrong, reasoning: g.ids, truncated: g.finish === 'length' });
+      const lps = g.promptLogProbs ?? [];
+      out.set(idx[k], { mistake: wrong, reasoning: g.ids, truncated: g.finish === 'length', nllSum: -lps.reduce((a, b) => a + b, 0), nllCount: lps.length });
     });
   }
   return out;
-}
-
-/**
- * Mean −log p(targets[j] | before + ctrl[:j]) over samples and positions. targets = ctrl normally; the
- * reference (faithful) scores the pre-edit control's tokens against the candidate's context (§13 item 2).
- */
-export async function controlFluency(
-  m: ModelPort, layout: PromptLayout, ctrl: readonly number[], targets: readonly number[], batchSize: number, check: () => void,
-): Promise<number> {
-  const V = m.config.vocabSize;
-  let total = 0;
-  let count = 0;
-  for (const idx of chunks(layout.samples.length, batchSize)) {
-    check();
-    const seqs = idx.map((i) => [...layout.samples[i].before, ...ctrl]);
-    const positions = idx.map((i) => ctrl.map((_, j) => layout.samples[i].before.length + j - 1).filter((p) => p >= 0));
-    const rows = await m.nextTokenLogProbs(seqs, positions);
-    rows.forEach((r, k) => {
-      const first = ctrl.length - positions[k].length; // 1 when the control starts the sequence
-      positions[k].forEach((_, q) => { total -= r[q * V + targets[first + q]]; count++; });
-    });
-  }
-  return count ? total / count : 0;
 }
 
 export function combineScore(mistakes: readonly number[], fluency: number, selectionWeight: number): number {
@@ -88,21 +81,25 @@ export function combineScore(mistakes: readonly number[], fluency: number, selec
 export async function scoreControl(
   m: ModelPort, layout: PromptLayout, ctrl: readonly number[], fluencyTargets: readonly number[], opts: ScoreOptions, check: () => void,
 ): Promise<ScoredControl> {
-  const fluency = await controlFluency(m, layout, ctrl, fluencyTargets, opts.batchSize, check);
-  const res = await generateAndScore(m, layout, ctrl, chunks(layout.samples.length, opts.batchSize), opts, check);
-  return assemble(res, layout.samples.length, fluency, opts.selectionWeight);
+  const res = await generateAndScore(m, layout, ctrl, fluencyTargets, chunks(layout.samples.length, opts.batchSize), opts, check);
+  return assemble(res, layout.samples.length, opts.selectionWeight);
 }
 
-export function assemble(res: Map<number, { mistake: number; reasoning: number[]; truncated: boolean }>, n: number, fluency: number, w: number): ScoredControl {
+export function assemble(res: Map<number, SampleResult>, n: number, w: number): ScoredControl {
   const mistakes: number[] = [];
   const reasonings: number[][] = [];
   let truncated = 0;
+  let nll = 0;
+  let count = 0;
   for (let i = 0; i < n; i++) {
     const r = res.get(i)!;
     mistakes.push(r.mistake);
     reasonings.push(r.reasoning);
     if (r.truncated) truncated++;
+    nll += r.nllSum;
+    count += r.nllCount;
   }
+  const fluency = count ? nll / count : 0;
   return { mistakes, fluency, score: combineScore(mistakes, fluency, w), truncated, reasonings };
 }
 
