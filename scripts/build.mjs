@@ -13,7 +13,9 @@ if (!process.argv.includes('--bundles-only')) {
 const common = { bundle: true, sourcemap: !release, minify: release, logLevel: 'warning' };
 const entries = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'out/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
-  { entryPoints: ['src/worker/main.ts'], outfile: 'out/worker.js', platform: 'node', format: 'cjs', external: ['onnxruntime-node', 'onnxruntime-common', 'sharp'] },
+  { entryPoints: ['src/worker/main.ts'], outfile: 'out/worker.js', platform: 'node', format: 'cjs', external: ['onnxruntime-node', 'onnxruntime-common'],
+    // transformers.js requires sharp at load time; the worker never touches images (see the stub)
+    alias: { sharp: './scripts/stubs/sharp.cjs' } },
   { entryPoints: ['src/webview/main.ts'], outfile: 'media/webview.js', platform: 'browser', format: 'iife' },
 ];
 for (const e of entries) {
