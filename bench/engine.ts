@@ -1,7 +1,8 @@
 // Engine benchmark (not a test): a seeded random model with SmolLM-135M's shape at 256 tokens.
 //  • forward (logits at the last row) vs forward + input gradient (4 answer targets): ms and ratio;
 //  • decoding 256 new tokens with the KV cache vs recomputing the whole prefix every token: tokens/s and ratio;
-//  • peak RSS. Prints one table; goals: gradient ratio ≤ 2.5, KV-cache speed-up ≥ 5×.
+//  • peak RSS. Both weight placements (graph inputs, resident initializers) side by side.
+// Prints one table; goals: gradient ratio ≤ 2.5, KV-cache speed-up ≥ 5×.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -37,41 +38,49 @@ async function main(): Promise<void> {
   try {
     process.stdout.write('writing a seeded random SmolLM-135M-shaped model…\n');
     writeTinyModel(dir, 'llama', { seed: 1, tied: true, config: SMOLLM_135M });
-    const m = await LanguageModel.load(dir, { withoutTokenizer: true });
     const ids = Array.from({ length: SEQ }, (_, i) => (i * 7919 + 13) % SMOLLM_135M.vocab_size);
     const targets = [SEQ - 5, SEQ - 4, SEQ - 3, SEQ - 2].map((p) => ({ position: p, id: ids[p + 1], temperature: 0.2 }));
-
-    const fwd = await time(() => m.logitsAt([ids], [[SEQ - 1]]));
-    const fwdAll = await time(() => m.logits([ids]), 3);
-    const grad = await time(() => m.inputGradient([{ ids, targets, gradPositions: [100] }]));
-
     const prompt = ids.slice(0, 16);
-    const tCache0 = performance.now();
-    const [gen] = await m.generate([prompt], { maxNewTokens: NEW, stopIds: [] });
-    const cacheMs = performance.now() - tCache0;
-    const seq = [...prompt];
-    const tFull0 = performance.now();
-    for (let t = 0; t < NEW; t++) {
-      const [l] = await m.logitsAt([seq], [[seq.length - 1]]);
-      seq.push(argmax(l, 0, SMOLLM_135M.vocab_size));
+    const measured: Record<string, { fwd: number; fwdAll: number; grad: number; cacheMs: number; gen: number[] }> = {};
+    let fullMs = 0;
+    let recomputed: number[] = [];
+    for (const mode of ['inputs', 'resident'] as const) {
+      const m = await LanguageModel.load(dir, { withoutTokenizer: true, weights: mode });
+      const fwd = await time(() => m.logitsAt([ids], [[SEQ - 1]]));
+      const fwdAll = await time(() => m.logits([ids]), 3);
+      const grad = await time(() => m.inputGradient([{ ids, targets, gradPositions: [100] }]));
+      await m.generate([prompt], { maxNewTokens: 2, stopIds: [] }); // warm-up
+      const t0 = performance.now();
+      const [gen] = await m.generate([prompt], { maxNewTokens: NEW, stopIds: [] });
+      measured[mode] = { fwd, fwdAll, grad, cacheMs: performance.now() - t0, gen: gen.ids };
+      if (mode === 'inputs') {
+        const seq = [...prompt];
+        const tFull0 = performance.now();
+        for (let t = 0; t < NEW; t++) {
+          const [l] = await m.logitsAt([seq], [[seq.length - 1]]);
+          seq.push(argmax(l, 0, SMOLLM_135M.vocab_size));
+        }
+        fullMs = performance.now() - tFull0;
+        recomputed = seq.slice(prompt.length);
+      }
+      await m.dispose();
     }
-    const fullMs = performance.now() - tFull0;
-    const same = seq.slice(prompt.length).every((t, i) => t === gen.ids[i]);
+    const i = measured.inputs, r = measured.resident;
+    const same = recomputed.every((t, k) => t === i.gen[k]) && r.gen.every((t, k) => t === i.gen[k]);
     const rssMb = process.resourceUsage().maxRSS / 1024;
-
-    const rows: [string, string][] = [
-      ['forward, 256 tokens (logits at last row)', `${fwd.toFixed(0)} ms`],
-      ['forward, 256 tokens (logits at all rows)', `${fwdAll.toFixed(0)} ms`],
-      ['forward + input gradient, 256 tokens', `${grad.toFixed(0)} ms`],
-      ['ratio (fwd+grad) / fwd (goal ≤ 2.5)', `${(grad / fwd).toFixed(2)}`],
-      [`decode ${NEW} tokens with KV cache`, `${((NEW / cacheMs) * 1000).toFixed(1)} tok/s`],
-      [`decode ${NEW} tokens by full recomputation`, `${((NEW / fullMs) * 1000).toFixed(1)} tok/s`],
-      ['KV-cache speed-up (goal ≥ 5×)', `${(fullMs / cacheMs).toFixed(1)}×`],
-      ['cached and recomputed tokens identical', same ? 'yes' : 'NO'],
-      ['peak RSS', `${rssMb.toFixed(0)} MB`],
+    const tps = (ms: number) => `${((NEW / ms) * 1000).toFixed(1)} tok/s`;
+    const rows: [string, string, string][] = [
+      ['forward, 256 tokens (logits at last row)', `${i.fwd.toFixed(0)} ms`, `${r.fwd.toFixed(0)} ms`],
+      ['forward, 256 tokens (logits at all rows)', `${i.fwdAll.toFixed(0)} ms`, `${r.fwdAll.toFixed(0)} ms`],
+      ['forward + input gradient, 256 tokens', `${i.grad.toFixed(0)} ms`, `${r.grad.toFixed(0)} ms`],
+      ['ratio (fwd+grad) / fwd (goal ≤ 2.5)', (i.grad / i.fwd).toFixed(2), (r.grad / r.fwd).toFixed(2)],
+      [`decode ${NEW} tokens with KV cache`, tps(i.cacheMs), tps(r.cacheMs)],
+      [`decode ${NEW} tokens by full recomputation`, tps(fullMs), ''],
+      ['KV-cache speed-up (goal ≥ 5×)', `${(fullMs / i.cacheMs).toFixed(1)}×`, `${(fullMs / r.cacheMs).toFixed(1)}×`],
+      ['cached, recomputed and resident tokens identical', same ? 'yes' : 'NO', ''],
+      ['peak RSS of the whole run', `${rssMb.toFixed(0)} MB`, ''],
     ];
-    process.stdout.write(`\n| measure | value |\n|---|---|\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}\n`);
-    await m.dispose();
+    process.stdout.write(`\n| measure | weights as inputs | resident weights |\n|---|---|---|\n${rows.map((c) => `| ${c.join(' | ')} |`).join('\n')}\n`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -12,6 +12,7 @@ import { FloatArray, inverseFrequencies, ropeTables } from './model/rope';
 import { expectedWeights } from './model/weight-table';
 import { DeviceChoice, HostTensor, Session, resolveDevice, Device } from './runtime/session';
 import { ChatMessage, Tokenizer } from './tokenizer';
+import { ResidentWeightsDir } from './runtime/resident-weights';
 import { loadWeightsDir } from './weights/safetensors';
 
 export interface LoadOptions extends ResolveOptions {
@@ -20,6 +21,13 @@ export interface LoadOptions extends ResolveOptions {
   dtype?: 'float32' | 'float64';
   /** Skip the tokenizer (engine tests on random weights). */
   withoutTokenizer?: boolean;
+  /**
+   * Where inference sessions keep the weights. 'inputs': one host copy fed to every run (least memory;
+   * needed for training). 'resident': written once to an external-data file each session loads (faster
+   * kernels on CPU, no per-run host→device copy on a GPU; one copy per session). Default: resident on a
+   * GPU, inputs on CPU.
+   */
+  weights?: 'inputs' | 'resident';
 }
 
 export interface GenerateOptions {
@@ -131,6 +139,7 @@ export class LanguageModel {
   private readonly invFreq: Float64Array;
   private readonly make: Make;
   private readonly weightTensors = new Map<string, ort.Tensor>();
+  private residentDir: ResidentWeightsDir | null = null;
 
   private constructor(
     readonly dir: string,
@@ -141,6 +150,7 @@ export class LanguageModel {
     readonly device: Device,
     readonly dtype: 'float32' | 'float64',
     readonly deviceNote: string | undefined,
+    readonly weightsMode: 'inputs' | 'resident',
   ) {
     this.invFreq = inverseFrequencies(config.rope, config.headDim);
     this.make = dtype === 'float32' ? (n) => new Float32Array(n) : (n) => new Float64Array(n);
@@ -161,7 +171,8 @@ export class LanguageModel {
     const dtype = opts.dtype ?? 'float32';
     const weights = LanguageModel.validateWeights(resolved.dir, config, dtype);
     const dev = await resolveDevice(opts.device ?? 'cpu');
-    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note);
+    const mode = opts.weights ?? (dev.device === 'cpu' ? 'inputs' : 'resident');
+    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode);
   }
 
   /** Every tensor the config implies must be present with its exact shape; extras are ignored. */
@@ -218,8 +229,10 @@ export class LanguageModel {
   private forward(): Promise<{ s: Session; g: BuiltGraph }> {
     if (!this.forwardSession) {
       this.forwardSession = (async () => {
-        const g = buildForwardGraph(this.config, this.family, this.dtype);
-        return { s: await Session.create('forward', g.model, this.device, this.dtype === 'float64'), g };
+        const resident = this.resident();
+        const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map);
+        const model = resident ? resident.writeModel('forward', g.model) : g.model;
+        return { s: await Session.create('forward', model, this.device, this.dtype === 'float64'), g };
       })();
     }
     return this.forwardSession;
@@ -229,13 +242,30 @@ export class LanguageModel {
     let p = this.gradSessions.get(key);
     if (!p) {
       p = (async () => {
-        const g = buildGradGraph(this.config, this.family, this.dtype, { weights, fromIds });
-        return { s: await Session.create('gradient', g.model, this.device, this.dtype === 'float64'), g };
+        // Training graphs take the weights as inputs: they change every step.
+        const resident = weights ? null : this.resident();
+        const g = buildGradGraph(this.config, this.family, this.dtype, { weights, fromIds, resident: resident?.map });
+        const model = resident ? resident.writeModel(`gradient-${key.replace('|', '-')}`, g.model) : g.model;
+        return { s: await Session.create('gradient', model, this.device, this.dtype === 'float64'), g };
       })();
       this.gradSessions.set(key, p);
     }
     return p;
   }
+  private resident(): ResidentWeightsDir | null {
+    if (this.weightsMode !== 'resident') return null;
+    if (!this.residentDir) {
+      this.residentDir = ResidentWeightsDir.write(this.weights);
+      // Sessions own the weights now; the host keeps only the embedding table (candidate scoring, embeddings).
+      for (const name of [...this.weights.keys()]) {
+        if (name === 'model.embed_tokens.weight') continue;
+        this.weights.delete(name);
+        this.weightTensors.delete(name);
+      }
+    }
+    return this.residentDir;
+  }
+
   private weightFeeds(names: string[], overrides?: ReadonlyMap<string, FloatArray>): Record<string, ort.Tensor> {
     const f: Record<string, ort.Tensor> = {};
     for (const n of names) {
@@ -485,6 +515,7 @@ export class LanguageModel {
    * weight, keyed by HF tensor name (tied embeddings receive both the input and the head contributions).
    */
   async weightGradient(items: readonly Pick<GradItem, 'ids' | 'targets'>[]): Promise<{ loss: number; perItem: number[]; grads: Map<string, FloatArray> }> {
+    if (this.weightsMode === 'resident') throw new Error('weightGradient: load the model with weights: "inputs" to train it');
     const { s, g } = await this.grad(true, true);
     const batch = this.packTargets(items);
     const ids = new BigInt64Array(batch.B * batch.S);
@@ -504,6 +535,7 @@ export class LanguageModel {
 
   /** Replaces weights in place (training updates); shapes must not change. */
   setWeights(updates: ReadonlyMap<string, FloatArray>): void {
+    if (this.weightsMode === 'resident') throw new Error('setWeights: load the model with weights: "inputs" to change its weights');
     for (const [name, data] of updates) {
       const cur = this.weights.get(name);
       if (!cur || cur.length !== data.length) throw new Error(`setWeights: ${name} is not a weight of this model or has the wrong size`);
@@ -574,6 +606,8 @@ export class LanguageModel {
     for (const p of all) await (await p).s.release();
     this.forwardSession = null;
     this.gradSessions.clear();
+    this.residentDir?.remove();
+    this.residentDir = null;
   }
 }
 

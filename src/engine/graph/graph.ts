@@ -13,7 +13,10 @@ export type TypedData = Float32Array | Float64Array | BigInt64Array | Int32Array
 export interface ConstTensor {
   readonly dtype: DType;
   readonly dims: readonly number[];
+  /** Empty when the bytes live in an external data file (see `external`). */
   readonly data: TypedData;
+  /** ONNX external data: bytes [offset, offset + length) of `location`, relative to the model file. */
+  readonly external?: { readonly location: string; readonly offset: number; readonly length: number };
 }
 
 export type Attr =
@@ -97,7 +100,7 @@ export class GraphCore {
 
   /** An initializer; identical small constants are shared. */
   constant(c: ConstTensor, name?: string): Value {
-    const key = c.data.length <= 16 ? `${c.dtype}|${c.dims.join(',')}|${Array.from(c.data as ArrayLike<number | bigint>).join(',')}` : '';
+    const key = c.data.length <= 16 && !c.external ? `${c.dtype}|${c.dims.join(',')}|${Array.from(c.data as ArrayLike<number | bigint>).join(',')}` : '';
     if (key && !name) {
       const hit = this.constCache.get(key);
       if (hit) return hit;

@@ -4,6 +4,13 @@ import { Attr, ConstTensor, Node, OPSET, Shape, Value } from './graph';
 import { Graph, ONNX_DTYPE } from './ops';
 
 function tensorProto(name: string, c: ConstTensor): onnx.ITensorProto {
+  if (c.external) {
+    const e = c.external;
+    return {
+      name, dataType: ONNX_DTYPE[c.dtype], dims: [...c.dims], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [{ key: 'location', value: e.location }, { key: 'offset', value: String(e.offset) }, { key: 'length', value: String(e.length) }],
+    };
+  }
   const bytes = new Uint8Array(c.data.buffer, c.data.byteOffset, c.data.byteLength);
   return { name, dataType: ONNX_DTYPE[c.dtype], dims: [...c.dims], rawData: bytes };
 }

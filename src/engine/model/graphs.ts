@@ -8,7 +8,7 @@ import { DType, Value } from '../graph/graph';
 import { Graph } from '../graph/ops';
 import { toModelProto } from '../graph/serialize';
 import { FamilyDef, ModelConfig } from './config';
-import { AttentionInputs, LayerBuilder, W } from './layers';
+import { AttentionInputs, LayerBuilder, ResidentWeights, W } from './layers';
 import { expectedWeights } from './weight-table';
 
 export interface BuiltGraph {
@@ -56,12 +56,12 @@ function head(b: LayerBuilder, hidden: Value, rows: Value): Value {
   });
 }
 
-export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType): BuiltGraph {
+export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType, resident?: ResidentWeights): BuiltGraph {
   const g = new Graph(`${cfg.modelType}-forward`);
   const ids = g.input('input_ids', 'int64', ['B', 'S']);
   const att = attentionInputs(g, cfg, dtype, true);
   const rows = g.input('logit_rows', 'int64', ['R']);
-  const b = new LayerBuilder(g, cfg, dtype, att, expectedWeights(cfg));
+  const b = new LayerBuilder(g, cfg, dtype, att, expectedWeights(cfg), resident);
   const x = g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), ids));
   const hidden = decoder(b, family, x);
   g.output(head(b, hidden, rows), 'logits');
@@ -75,6 +75,8 @@ export interface GradGraphOptions {
   weights: boolean;
   /** Feed token ids and gather the embeddings in the graph (training), instead of embeddings (GReaTer). */
   fromIds: boolean;
+  /** Frozen weights as initializers in an external file (not with `weights`). */
+  resident?: ResidentWeights;
 }
 
 export function buildGradGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType, opts: GradGraphOptions): BuiltGraph {
@@ -87,7 +89,8 @@ export function buildGradGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType
   const targetIds = g.input('target_ids', 'int64', ['N', 1]);
   const targetScale = g.input('target_scale', dtype, ['N', 1]); // 1 / temperature per target
   const targetWeight = g.input('target_weight', dtype, ['N']);
-  const b = new LayerBuilder(g, cfg, dtype, b0.att, expectedWeights(cfg));
+  if (opts.weights && opts.resident) throw new Error('internal: weight gradients need weights as graph inputs');
+  const b = new LayerBuilder(g, cfg, dtype, b0.att, expectedWeights(cfg), opts.resident);
   const x = embedsIn ?? g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), idsIn!));
   const hidden = decoder(b, family, x);
   const loss = g.scope('loss', () => {

@@ -11,6 +11,9 @@ import { ModelConfig } from './config';
 export const W = (name: string): string => `w.${name}`;
 export const layerPrefix = (i: number): string => `model.layers.${i}`;
 
+/** Where each weight lives in an external data file, by HF name. */
+export type ResidentWeights = ReadonlyMap<string, { location: string; offset: number; length: number }>;
+
 export interface AttentionInputs {
   /** [B,1,1,S,hd] and [B,1,S,hd]: cos/sin per position (rotate_half layout), broadcast over heads. */
   cosQ: Value; sinQ: Value; cosK: Value; sinK: Value;
@@ -27,21 +30,30 @@ export class LayerBuilder {
   readonly newV: Value[] = [];
   private readonly weights = new Map<string, Value>();
 
-  constructor(readonly g: Graph, readonly cfg: ModelConfig, readonly dtype: DType, readonly att: AttentionInputs, readonly expectedShapes: ReadonlyMap<string, number[]>) {}
+  constructor(
+    readonly g: Graph, readonly cfg: ModelConfig, readonly dtype: DType, readonly att: AttentionInputs,
+    readonly expectedShapes: ReadonlyMap<string, number[]>, private readonly resident?: ResidentWeights,
+  ) {}
 
-  /** The weight input for an HF tensor name, declared on first use with its expected shape. */
+  /**
+   * The weight for an HF tensor name, declared on first use with its expected shape: a graph input (one
+   * host copy shared by all sessions, changeable for training), or, with resident weights, an initializer
+   * in an external data file that the session loads once (no per-run transfer: what a GPU needs).
+   */
   weight(name: string): Value {
     let v = this.weights.get(name);
     if (!v) {
       const shape = this.expectedShapes.get(name);
       if (!shape) throw new Error(`internal: weight ${name} is used by the graph but not in the family's weight table`);
-      v = this.g.input(W(name), this.dtype, shape);
+      const ext = this.resident?.get(name);
+      v = ext ? this.g.constant({ dtype: this.dtype, dims: shape, data: new Float32Array(0), external: ext }, W(name)) : this.g.input(W(name), this.dtype, shape);
       this.weights.set(name, v);
     }
     return v;
   }
+  /** Weights fed as graph inputs (all of them unless resident). */
   weightInputs(): Value[] {
-    return [...this.weights.values()];
+    return [...this.weights.values()].filter((v) => !v.constant);
   }
 
   c(x: number): Value {

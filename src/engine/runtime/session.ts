@@ -85,13 +85,13 @@ export class Session {
   private constructor(private readonly s: ort.InferenceSession, readonly name: string) {}
 
   /** `precise` keeps only basic optimizations: ORT's fusions (QuickGelu, FusedMatMul…) are float32-only. */
-  static async create(name: string, model: Uint8Array, device: Device, precise = false): Promise<Session> {
+  static async create(name: string, model: Uint8Array | string, device: Device, precise = false): Promise<Session> {
     const opts: ort.InferenceSession.SessionOptions = {
       executionProviders: [...DEVICES[device]],
       graphOptimizationLevel: precise ? 'basic' : 'all',
     };
     try {
-      return new Session(await ort.InferenceSession.create(model, opts), name);
+      return new Session(await (typeof model === 'string' ? ort.InferenceSession.create(model, opts) : ort.InferenceSession.create(model, opts)), name);
     } catch (e) {
       throw new Error(`onnxruntime could not create the ${name} session: ${String((e as Error).message ?? e).split('\n')[0]}`);
     }

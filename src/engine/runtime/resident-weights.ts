@@ -1,0 +1,57 @@
+// Writes a model's weights once into one external-data file (each tensor 4096-byte aligned, as
+// onnxruntime prefers) beside the session graphs that reference it, so sessions load the weights once
+// instead of receiving them as inputs on every run. The folder is private to this process and removed
+// on dispose or exit.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FloatArray } from '../model/rope';
+import { ResidentWeights } from '../model/layers';
+
+const ALIGN = 4096;
+const FILE = 'weights.bin';
+
+export class ResidentWeightsDir {
+  readonly map: ResidentWeights;
+  private removed = false;
+  private readonly onExit = () => this.remove();
+
+  private constructor(readonly dir: string, map: ResidentWeights) {
+    this.map = map;
+    process.once('exit', this.onExit);
+  }
+
+  static write(weights: ReadonlyMap<string, FloatArray>): ResidentWeightsDir {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-weights-'));
+    const map = new Map<string, { location: string; offset: number; length: number }>();
+    const fd = fs.openSync(path.join(dir, FILE), 'w');
+    try {
+      let offset = 0;
+      for (const [name, data] of weights) {
+        offset = Math.ceil(offset / ALIGN) * ALIGN;
+        const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        let done = 0;
+        while (done < bytes.length) done += fs.writeSync(fd, bytes, done, Math.min(0x40000000, bytes.length - done), offset + done);
+        map.set(name, { location: FILE, offset, length: bytes.length });
+        offset += bytes.length;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return new ResidentWeightsDir(dir, map);
+  }
+
+  /** Writes a graph next to the weights and returns its path (external data resolves relative to it). */
+  writeModel(name: string, model: Uint8Array): string {
+    const p = path.join(this.dir, `${name}.onnx`);
+    fs.writeFileSync(p, model);
+    return p;
+  }
+
+  remove(): void {
+    if (this.removed) return;
+    this.removed = true;
+    process.removeListener('exit', this.onExit);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
