@@ -15,7 +15,10 @@ rm -rf out/test-vscode
 node node_modules/typescript/bin/tsc -p test/vscode/tsconfig.json
 
 WORK=$(mktemp -d /tmp/greater-vscode-e2e.XXXXXX)
-for w in ws-host ws-ui; do mkdir -p "$WORK/$w" && cp -r test/extension-fixtures/. "$WORK/$w/"; done
+for w in ws-host ws-ui; do
+  mkdir -p "$WORK/$w" && cp -r test/extension-fixtures/. "$WORK/$w/"
+  node out/test-vscode/test/vscode/make-tiny-task.js "$WORK/$w/tiny"
+done
 "$HERE/code-server.sh" start "$WORK/state"
 cleanup() { "$HERE/code-server.sh" stop "$WORK/state"; rm -rf "$WORK"; }
 trap cleanup EXIT

@@ -33,8 +33,10 @@ export function lineChart(points: readonly ChartPoint[], width = 520, height = 1
     root.appendChild(svg('circle', { cx: X(p.step), cy: YA(p.accuracy), r: 2.5, class: 'dot-accuracy' }));
   }
   const label = (x: number, y: number, t: string, anchor = 'start') => root.appendChild(svg('text', { x, y, class: 'chart-label', 'text-anchor': anchor }, t));
-  label(pad.l - 4, pad.t + 8, s1.toFixed(2), 'end');
-  label(pad.l - 4, pad.t + hh, s0.toFixed(2), 'end');
+  // enough digits to tell the two ends apart
+  const digits = Math.min(6, Math.max(2, Math.ceil(-Math.log10(s1 - s0)) + 1));
+  label(pad.l - 4, pad.t + 8, s1.toFixed(digits), 'end');
+  label(pad.l - 4, pad.t + hh, s0.toFixed(digits), 'end');
   label(width - pad.r + 4, pad.t + 8, '100%');
   label(width - pad.r + 4, pad.t + hh, '0%');
   label(pad.l, height - 6, `step ${x0}`);

@@ -416,7 +416,8 @@ function renderLive(): HTMLElement | null {
 function renderResult(): HTMLElement | null {
   const r = state.run;
   const best = r.done?.bestPrompt ?? r.last?.bestPrompt;
-  if (!best || r.state === 'running' || r.state === 'starting') return null;
+  // only once the run has ended: while stopping, the best prompt can still change
+  if (!best || (r.state !== 'finished' && r.state !== 'failed')) return null;
   const before = r.initialPrompt ?? state.session.source?.optimizable ?? state.form.prompt;
   const pct = (x?: number) => (x === undefined ? '?' : `${(x * 100).toFixed(1)}%`);
   const initialAcc = r.done?.initialAccuracy ?? r.initialEval?.accuracy;
