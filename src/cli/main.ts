@@ -1,9 +1,12 @@
 // Entry point of the `greater` command: dispatches to one module per sub-command and turns
 // UserErrors into a one-line message with a non-zero exit code (never a stack trace).
 import { isUserError } from '../engine/errors';
+import { FlagSpec, helpText } from './args';
 
 export interface Command {
   summary: string;
+  /** With flags, `--help` is answered here from them; without, the command handles `--help` itself. */
+  flags?: FlagSpec;
   run(argv: string[]): Promise<number>;
 }
 
@@ -38,6 +41,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const cmd = await load();
+    if (cmd.flags && (rest.includes('--help') || rest.includes('-h'))) {
+      process.stdout.write(helpText(name, cmd.summary, cmd.flags) + '\n');
+      return 0;
+    }
     return await cmd.run(rest);
   } catch (e) {
     if (isUserError(e)) {

@@ -1,6 +1,6 @@
 // `greater eval`: accuracy of one prompt on a task (held-out split by default, as a run evaluates it).
 import type { Command } from '../main';
-import { helpText, parseFlags, requireString, type FlagSpec } from '../args';
+import { parseFlags, requireString, type FlagSpec } from '../args';
 import { UserError } from '../../engine/errors';
 import { makeConfig } from '../../greater/config';
 import { evaluateTaskPrompt, type SplitChoice } from '../../greater/oneshot';
@@ -20,10 +20,10 @@ const FLAGS: FlagSpec = {
 };
 
 export const command: Command = {
+  flags: FLAGS,
   summary: 'evaluate a prompt on a task',
   async run(argv: string[]): Promise<number> {
     const flags = parseFlags('eval', argv, FLAGS);
-    if (flags.help) { process.stdout.write(helpText('eval', this.summary, FLAGS) + '\n'); return 0; }
     const split = flags.split as string;
     if (!['heldout', 'train', 'all'].includes(split)) throw new UserError(`greater eval: --split must be heldout, train or all, got '${split}'`);
     const prompt = requireString('eval', flags, 'prompt');

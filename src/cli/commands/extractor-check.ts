@@ -1,7 +1,7 @@
 // `greater extractor-check`: dry run of the extractor on N samples — reasoning with the prompt, the
 // extractor appended, the answer read after it shown next to the gold one. Exit 1 if no answer can be read at all.
 import type { Command } from '../main';
-import { helpText, parseFlags, requireString, type FlagSpec } from '../args';
+import { parseFlags, requireString, type FlagSpec } from '../args';
 import { DEFAULT_CONFIG, makeConfig } from '../../greater/config';
 import { extractorDryRun } from '../../greater/oneshot';
 import { TASK_FLAGS, taskOptions } from './optimize';
@@ -17,10 +17,10 @@ const FLAGS: FlagSpec = {
 };
 
 export const command: Command = {
+  flags: FLAGS,
   summary: 'dry-run the extractor: reasoning, extracted answer and gold answer for a few samples',
   async run(argv: string[]): Promise<number> {
     const flags = parseFlags('extractor-check', argv, FLAGS);
-    if (flags.help) { process.stdout.write(helpText('extractor-check', this.summary, FLAGS) + '\n'); return 0; }
     const samples = flags.samples as number;
     const prompt = flags.prompt as string;
     const config = makeConfig({

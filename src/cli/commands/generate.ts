@@ -2,7 +2,7 @@
 // Output: the continuation text; with --json {"ids": [...], "text": "..."} of the generated tokens only.
 import { UserError } from '../../engine/errors';
 import { Command } from '../main';
-import { FlagSpec, helpText, parseFlags } from '../args';
+import { FlagSpec, parseFlags } from '../args';
 import { MODEL_FLAGS, loadModel, parseIdList } from '../model-flags';
 
 const FLAGS: FlagSpec = {
@@ -12,18 +12,14 @@ const FLAGS: FlagSpec = {
   chat: { kind: 'boolean', help: "wrap --prompt in the model's chat template as a user turn" },
   'max-new-tokens': { kind: 'number', help: 'tokens to generate at most', default: 128 },
   json: { kind: 'boolean', help: 'print {"ids": [...], "text": "..."}' },
-  help: { kind: 'boolean', help: 'show this help' },
 };
 const SUMMARY = 'greedy continuation of a prompt';
 
 export const command: Command = {
   summary: SUMMARY,
+  flags: FLAGS,
   async run(argv) {
     const f = parseFlags('generate', argv, FLAGS);
-    if (f.help) {
-      process.stdout.write(helpText('generate', SUMMARY, FLAGS) + '\n');
-      return 0;
-    }
     if ((f.prompt === undefined) === (f.ids === undefined)) throw new UserError('give exactly one of --prompt TEXT or --ids 1,2,3');
     if (f.chat && f.prompt === undefined) throw new UserError('--chat needs --prompt');
     const maxNew = Number(f['max-new-tokens']);

@@ -2,7 +2,7 @@
 // the embedding-table row fed at input position i (before model-specific scaling such as Gemma's √hidden).
 import { UserError } from '../../engine/errors';
 import { Command } from '../main';
-import { FlagSpec, helpText, parseFlags, requireString } from '../args';
+import { FlagSpec, parseFlags, requireString } from '../args';
 import { MODEL_FLAGS, loadModel, parseIdList } from '../model-flags';
 
 const FLAGS: FlagSpec = {
@@ -11,7 +11,6 @@ const FLAGS: FlagSpec = {
   targets: { kind: 'string', help: 'P:ID pairs, comma-separated: the token ID predicted at position P' },
   temperature: { kind: 'number', help: 'logits are divided by it', default: 1 },
   json: { kind: 'boolean', help: 'print {"loss": L, "grad": [[...], ...]}' },
-  help: { kind: 'boolean', help: 'show this help' },
 };
 const SUMMARY = 'answer loss and its gradient with respect to the input embeddings';
 
@@ -27,12 +26,9 @@ export function parseTargets(s: string): { position: number; id: number }[] {
 
 export const command: Command = {
   summary: SUMMARY,
+  flags: FLAGS,
   async run(argv) {
     const f = parseFlags('grad', argv, FLAGS);
-    if (f.help) {
-      process.stdout.write(helpText('grad', SUMMARY, FLAGS) + '\n');
-      return 0;
-    }
     const ids = parseIdList('ids', requireString('grad', f, 'ids'));
     const targets = parseTargets(requireString('grad', f, 'targets'));
     const T = Number(f.temperature);

@@ -1,25 +1,21 @@
 // `greater logits`: teacher-forced logits, one row of vocab-size floats per input position; row i
 // predicts token i+1. Without --json, the top 5 next tokens per position.
 import { Command } from '../main';
-import { FlagSpec, helpText, parseFlags, requireString } from '../args';
+import { FlagSpec, parseFlags, requireString } from '../args';
 import { MODEL_FLAGS, loadModel, parseIdList } from '../model-flags';
 
 const FLAGS: FlagSpec = {
   ...MODEL_FLAGS,
   ids: { kind: 'string', help: 'input token ids, comma-separated' },
   json: { kind: 'boolean', help: 'print {"logits": [[...], ...]}' },
-  help: { kind: 'boolean', help: 'show this help' },
 };
 const SUMMARY = 'teacher-forced logits for a sequence of token ids';
 
 export const command: Command = {
   summary: SUMMARY,
+  flags: FLAGS,
   async run(argv) {
     const f = parseFlags('logits', argv, FLAGS);
-    if (f.help) {
-      process.stdout.write(helpText('logits', SUMMARY, FLAGS) + '\n');
-      return 0;
-    }
     const ids = parseIdList('ids', requireString('logits', f, 'ids'));
     const m = await loadModel('logits', f);
     try {

@@ -2,7 +2,7 @@
 // event lines), a run folder that is checkpointed every step, and `--resume RUN_DIR`. Ctrl-C once stops
 // after the current step keeping the best prompt; twice stops at once (the last checkpoint stays valid).
 import type { Command } from '../main';
-import { helpText, parseFlags, requireString, type FlagSpec, type ParsedFlags } from '../args';
+import { parseFlags, requireString, type FlagSpec, type ParsedFlags } from '../args';
 import { UserError } from '../../engine/errors';
 import { makeConfig, type GreaterConfig } from '../../greater/config';
 import { ProgressLine } from '../../greater/progress';
@@ -21,7 +21,6 @@ export const TASK_FLAGS: FlagSpec = {
   device: { kind: 'string', help: 'cpu, cuda, webgpu or auto', default: 'cpu' },
   seed: { kind: 'number', help: 'seed for the train/held-out split and the proposal groups', default: 0 },
   'skip-memory-check': { kind: 'boolean', help: 'load the model even if it looks too large for free memory' },
-  help: { kind: 'boolean', help: 'show this help' },
 };
 
 /** Flag → config key, for every hyperparameter exposed on the command line. */
@@ -103,13 +102,10 @@ export function interruptible(): { soft: AbortSignal; hard: AbortSignal; dispose
 }
 
 export const command: Command = {
+  flags: FLAGS,
   summary: 'optimise a prompt with GReaTer on a local model',
   async run(argv: string[]): Promise<number> {
     const flags = parseFlags('optimize', argv, FLAGS);
-    if (flags.help) {
-      process.stdout.write(helpText('optimize', this.summary, FLAGS) + '\n');
-      return 0;
-    }
     const cancel = interruptible();
     try {
       let events: AsyncIterable<RunEvent>;

@@ -97,6 +97,23 @@ export class ConfigReader {
   }
 }
 
+/** The dimension keys every family shares, with the family's own default context length. */
+export function parseDims(r: ConfigReader, defaultMaxPositions: number) {
+  const hiddenSize = r.int('hidden_size');
+  const numHeads = r.int('num_attention_heads');
+  return {
+    vocabSize: r.int('vocab_size'),
+    hiddenSize,
+    intermediateSize: r.int('intermediate_size'),
+    numLayers: r.int('num_hidden_layers'),
+    numHeads,
+    numKvHeads: r.int('num_key_value_heads', numHeads),
+    headDim: r.int('head_dim', hiddenSize / numHeads),
+    maxPositions: r.int('max_position_embeddings', defaultMaxPositions),
+    rmsNormEps: r.num('rms_norm_eps', 1e-6),
+  };
+}
+
 /** Checks shared by all families: the head arithmetic the graph relies on. */
 export function checkInvariants(c: ModelConfig, file: string): ModelConfig {
   const bad = (m: string): never => {

@@ -2,17 +2,14 @@
 // attention and around the MLP ("sandwich" norms), GELU-tanh GeGLU, attention-logit and final-logit
 // soft-capping, query scale query_pre_attn_scalar^-½, and a sliding window on every other layer
 // (even layers slide, as in HF's Gemma2 unless config.layer_types says otherwise). Tied head.
-import { ConfigReader, FamilyDef, registerFamily } from '../config';
+import { ConfigReader, FamilyDef, parseDims, registerFamily } from '../config';
 import { layerPrefix } from '../layers';
 
 export const gemma2: FamilyDef = {
   modelTypes: ['gemma2'],
   parseConfig(hf, file) {
     const r = new ConfigReader(hf, file);
-    const hidden = r.int('hidden_size');
-    const heads = r.int('num_attention_heads');
-    const headDim = r.int('head_dim', hidden / heads);
-    const layers = r.int('num_hidden_layers');
+    const dims = parseDims(r, 8192);
     const act = r.str('hidden_activation', r.str('hidden_act', 'gelu_pytorch_tanh'));
     if (act !== 'gelu_pytorch_tanh' && act !== 'gelu_tanh') r.fail(`hidden_activation "${act}" is not supported for gemma2 (supported: gelu_pytorch_tanh)`);
     const window = r.int('sliding_window', 4096);
@@ -24,29 +21,21 @@ export const gemma2: FamilyDef = {
         if (t === 'full_attention') return undefined;
         return r.fail(`layer_types[${i}] is "${String(t)}"; expected "sliding_attention" or "full_attention"`);
       });
-    } else sliding = Array.from({ length: layers }, (_, i) => (i % 2 === 0 ? window : undefined));
+    } else sliding = Array.from({ length: dims.numLayers }, (_, i) => (i % 2 === 0 ? window : undefined));
     const softcap = (k: string): number | undefined => {
       const v = r.raw(k);
       return v === null || v === undefined ? undefined : r.num(k);
     };
     return {
       modelType: 'gemma2',
-      vocabSize: r.int('vocab_size'),
-      hiddenSize: hidden,
-      intermediateSize: r.int('intermediate_size'),
-      numLayers: layers,
-      numHeads: heads,
-      numKvHeads: r.int('num_key_value_heads', heads),
-      headDim,
-      maxPositions: r.int('max_position_embeddings', 8192),
-      rmsNormEps: r.num('rms_norm_eps', 1e-6),
+      ...dims,
       rope: { theta: r.num('rope_theta', 10000) },
       tieWordEmbeddings: r.bool('tie_word_embeddings', true),
       activation: 'gelu_tanh',
       attentionBias: r.bool('attention_bias', false),
-      gemma: { embedScale: Math.sqrt(hidden), attnSoftcap: softcap('attn_logit_softcapping'), finalSoftcap: softcap('final_logit_softcapping') },
+      gemma: { embedScale: Math.sqrt(dims.hiddenSize), attnSoftcap: softcap('attn_logit_softcapping'), finalSoftcap: softcap('final_logit_softcapping') },
       slidingWindow: sliding,
-      queryScale: 1 / Math.sqrt(r.num('query_pre_attn_scalar', headDim)),
+      queryScale: 1 / Math.sqrt(r.num('query_pre_attn_scalar', dims.headDim)),
       bosTokenId: typeof hf.bos_token_id === 'number' ? hf.bos_token_id : undefined,
       eosTokenIds: r.eosIds(),
     };

@@ -1,35 +1,24 @@
 // LlamaForCausalLM (Llama 2/3/3.1/3.2, SmolLM, TinyLlama, llama2.c exports): pre-norm blocks, GQA,
 // SwiGLU MLP, RoPE (optionally llama3-scaled), tied or untied LM head. config.json keys as in HF.
-import { ConfigReader, FamilyDef, HfConfig, ModelConfig, parseRope, registerFamily } from '../config';
+import { ConfigReader, FamilyDef, HfConfig, ModelConfig, parseDims, parseRope, registerFamily } from '../config';
 import { Value } from '../../graph/graph';
 import { LayerBuilder, layerPrefix } from '../layers';
 
 export function parseLlamaLike(hf: HfConfig, file: string, modelType: string): ModelConfig {
   const r = new ConfigReader(hf, file);
-  const hidden = r.int('hidden_size');
-  const heads = r.int('num_attention_heads');
-  const headDim = r.int('head_dim', hidden / heads);
   const act = r.str('hidden_act', 'silu');
   if (act !== 'silu') r.fail(`hidden_act "${act}" is not supported for ${modelType} (supported: silu)`);
   if (r.bool('mlp_bias', false)) r.fail('mlp_bias: true is not supported');
-  const layers = r.int('num_hidden_layers');
+  const dims = parseDims(r, 2048);
   return {
     modelType,
-    vocabSize: r.int('vocab_size'),
-    hiddenSize: hidden,
-    intermediateSize: r.int('intermediate_size'),
-    numLayers: layers,
-    numHeads: heads,
-    numKvHeads: r.int('num_key_value_heads', heads),
-    headDim,
-    maxPositions: r.int('max_position_embeddings', 2048),
-    rmsNormEps: r.num('rms_norm_eps', 1e-6),
-    rope: parseRope(r, headDim),
+    ...dims,
+    rope: parseRope(r, dims.headDim),
     tieWordEmbeddings: r.bool('tie_word_embeddings', false),
     activation: 'silu',
     attentionBias: r.bool('attention_bias', false),
-    slidingWindow: new Array(layers).fill(undefined),
-    queryScale: 1 / Math.sqrt(headDim),
+    slidingWindow: new Array(dims.numLayers).fill(undefined),
+    queryScale: 1 / Math.sqrt(dims.headDim),
     bosTokenId: typeof hf.bos_token_id === 'number' ? hf.bos_token_id : undefined,
     eosTokenIds: r.eosIds(),
   };
