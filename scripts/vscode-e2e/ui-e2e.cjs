@@ -2,7 +2,8 @@
 // Apply → the file changed → Undo restores it, with a screenshot per stage under <out-dir>.
 // When the worker reports "optimizer not available" the run stages cannot happen: the test then checks that
 // this is shown clearly and says SKIP for the rest.
-// usage: NODE_PATH=<cache>/tools/node_modules node ui-e2e.cjs <url> <workspace> <extensionDevelopmentPath> <out-dir>
+// usage: NODE_PATH=<cache>/tools/node_modules node ui-e2e.cjs <url> <workspace> <extensionDevelopmentPath|-> <out-dir>
+//   '-' = test the extension installed in code-server (from the .vsix) instead of the source folder
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
@@ -49,7 +50,7 @@ async function until(fn, what, ms = 30000) {
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
   page.on('pageerror', (e) => log('pageerror', e.message));
   try {
-    await page.goto(workbenchUrl(url, folder, [['extensionDevelopmentPath', devPath], ['skipWelcome', 'true']]));
+    await page.goto(workbenchUrl(url, folder, [...(devPath === '-' ? [] : [['extensionDevelopmentPath', devPath]]), ['skipWelcome', 'true']]));
     await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'prompts.ts' }).waitFor({ timeout: 60000 });
     log('workbench ready');
@@ -78,8 +79,9 @@ async function until(fn, what, ms = 30000) {
     const previewError = (await wv.locator('#preview-error').count()) ? await wv.locator('#preview-error').innerText() : '';
     const tiny = path.join(path.resolve(folder), 'tiny');
     if (/optimizer not available/.test(previewError)) {
-      // 3'. no optimizer in this build: the panel must say so, and Start must fail with the same one-line
-      // reason instead of hanging
+      // 3'. a worker built without the optimizer: the panel must say so, and Start must fail with the same
+      // one-line reason instead of hanging. Any other load failure is a bug (e.g. a file missing from the .vsix).
+      assert.match(previewError, /built without src\/greater/, 'the optimizer failed to load');
       await wv.locator('#start').click();
       const err = await wv.locator('#start-error').innerText({ timeout: 120000 });
       assert.match(err, /^run\/start: optimizer not available/);

@@ -4,7 +4,7 @@
 // editor. The webview keeps its own state (getState/setState); the session (source + run) rides along in it.
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { DatasetPreview, ExtractorCheck, RpcErrorCodes } from '../worker/protocol';
+import { DatasetPreview, ExtractorCheck } from '../worker/protocol';
 import { applyPrompt, revertPrompt } from './applyEdit';
 import { runSettings } from './config';
 import { PANEL_VIEW_TYPE } from './core/ids';
@@ -31,10 +31,7 @@ export interface PanelSession {
 }
 
 function errorText(e: unknown): string {
-  const err = e as { code?: number; message?: string };
-  const msg = err?.message ?? String(e);
-  if (err?.code === RpcErrorCodes.OptimizerUnavailable) return `${msg}. The optimizer is not part of this build yet.`;
-  return msg;
+  return (e as Error)?.message ?? String(e);
 }
 
 export class OptimizerPanel implements vscode.Disposable {
