@@ -10,6 +10,7 @@ import { diffWords } from '../src/extension/core/diff';
 import { estimateRun, parameterCount } from '../src/extension/core/estimate';
 import { COMMANDS, CONTEXT_KEYS, RUN_ITEM_CONTEXT, RUN_LOG_LANGUAGE, RUNS_VIEW, SETTINGS } from '../src/extension/core/ids';
 import { formatRunLog, listRuns, readEvents } from '../src/extension/core/runs';
+import { redact } from '../src/extension/core/redact';
 import { renderReplacement, sourceFromSelection } from '../src/extension/core/source';
 import { ACTIVE_LOCK_FILE, type RunEvent } from '../src/worker/protocol';
 
@@ -132,4 +133,27 @@ test('package.json agrees with the names table: commands, views, menus, settings
   const grammar = c.grammars.find((g: { language: string }) => g.language === RUN_LOG_LANGUAGE);
   assert.ok(grammar && fs.existsSync(path.join(repo, grammar.path)));
   assert.ok(fs.existsSync(path.join(repo, pkg.icon)));
+});
+
+test('log redaction masks the stored token and anything shaped like an HF token', () => {
+  assert.equal(redact('env HF_TOKEN=s3cret-value ok', ['s3cret-value']), 'env HF_TOKEN=*** ok');
+  assert.equal(redact('auth hf_abcdefghijklmnopqrstuvwxyz123 failed', []), 'auth hf_*** failed');
+  assert.equal(redact('hf_short stays', []), 'hf_short stays');
+});
+
+test('run-log grammar: every pattern compiles and every line of a rendered log gets its tag coloured', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
+  const file = pkg.contributes.grammars.find((g: { language: string }) => g.language === RUN_LOG_LANGUAGE).path;
+  const grammar = JSON.parse(fs.readFileSync(path.join(repo, file), 'utf8'));
+  const tagged: RegExp[] = grammar.repository.tagged.patterns.map((p: { match: string }) => new RegExp(p.match));
+  for (const p of grammar.repository.values.patterns) assert.doesNotThrow(() => new RegExp(p.match), p.match);
+  const log = formatRunLog([
+    { kind: 'run-started', runId: 'r', runDir: '/r', totalSteps: 2, initialPrompt: 'Go.', model: 'demo', task: 'demo' },
+    { kind: 'phase', step: 1, phase: 'gradient' },
+    { kind: 'candidates', step: 1, position: 0, promptTokens: ['Go'], heat: [1], candidates: [{ token: 'Run', id: 3, score: 0.5 }] },
+    step(1, 0.5, 'Run.'), { kind: 'evaluation', role: 'best', prompt: 'Run.', correct: 3, total: 4, accuracy: 0.75 },
+    { kind: 'done', reason: 'completed', bestPrompt: 'Run.', initialAccuracy: 0.5, bestAccuracy: 0.75 },
+    { kind: 'log', level: 'warn', message: 'slow' }, { kind: 'error', message: 'x', resumable: false },
+  ]);
+  for (const line of log.trimEnd().split('\n')) assert.ok(tagged.some((re) => re.test(line)), `no tag pattern for: ${line}`);
 });

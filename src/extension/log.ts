@@ -1,6 +1,7 @@
 // The extension's LogOutputChannel ("GReaTer"): worker stderr, RPC traces and our own messages. Secrets
 // registered here (the HF token) are masked in every line, whatever path a message took to get here.
 import * as vscode from 'vscode';
+import { redact } from './core/redact';
 
 export class Log implements vscode.Disposable {
   readonly channel: vscode.LogOutputChannel;
@@ -16,10 +17,7 @@ export class Log implements vscode.Disposable {
   }
 
   redact(s: string): string {
-    let out = s;
-    for (const v of this.secrets) out = out.split(v).join('***');
-    // HF tokens have a recognisable shape even before we know their value
-    return out.replace(/\bhf_[A-Za-z0-9]{20,}\b/g, 'hf_***');
+    return redact(s, this.secrets);
   }
 
   info(msg: string): void { this.channel.info(this.redact(msg)); }
