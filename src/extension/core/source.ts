@@ -44,7 +44,7 @@ export function sourceFromSelection(doc: DocInfo, selStart: number, selEnd: numb
   const whole = lits.find((l) => l.start === selStart && l.end === selEnd || l.contentStart === selStart && l.contentEnd === selEnd);
   if (whole) {
     const parts = decode(doc.text.slice(whole.contentStart, whole.contentEnd), whole.style);
-    return sourceFromSite(doc, { ...whole, parts, value: parts.map((p) => (p.kind === 'text' ? p.text : p.source)).join('') });
+    return sourceFromSite(doc, { ...whole, parts, value: displayValue(parts) });
   }
   const inside = lits.find((l) => l.contentStart <= selStart && selEnd <= l.contentEnd);
   if (!inside && lits.some((l) => selStart < l.end && l.start < selEnd)) {

@@ -20,10 +20,10 @@ function ws(name: string): vscode.Uri {
   return vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, name);
 }
 
-async function until<T>(get: () => T | undefined | false, what: string, ms = 20_000): Promise<T> {
+async function until<T>(get: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 20_000): Promise<T> {
   const t0 = Date.now();
   for (;;) {
-    const v = get();
+    const v = await get();
     if (v) return v;
     if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -99,6 +99,20 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
       assert.ok(ours.every((l) => l.command!.title.includes('Optimize prompt')));
     });
   }
+
+  it('offers "Optimize selection" above a selection and opens the panel for it', async () => {
+    const doc = await vscode.workspace.openTextDocument(ws('prompts.ts'));
+    const ed = await vscode.window.showTextDocument(doc);
+    const at = doc.getText().indexOf('Answer the question and explain');
+    ed.selection = new vscode.Selection(doc.positionAt(at), doc.positionAt(at + 'Answer the question'.length));
+    const lens = await until(async () => {
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
+      return lenses.find((l) => l.command?.command === COMMANDS.optimizeSelection);
+    }, 'the selection lens');
+    assert.equal(lens.range.start.line, doc.positionAt(at).line);
+    const label = await vscode.commands.executeCommand<string>(COMMANDS.optimizeSelection);
+    assert.equal(label, `prompts.ts:${doc.positionAt(at).line + 1}`);
+  });
 
   it('Apply rewrites a Python f-string in one undo step and keeps {question}', async () => {
     const original = fixture('prompts.py');
