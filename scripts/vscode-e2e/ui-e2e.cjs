@@ -141,6 +141,13 @@ async function until(fn, what, ms = 30000) {
     await page.keyboard.press('Control+Z');
     await until(async () => (await editorText(page)) === original, 'the original text after undo');
     await shot(page, '06-undone.png');
+
+    // 5. the panel survives a window reload: revived by its serializer, the result replayed from the run folder
+    await palette(page, 'Developer: Reload Window');
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    const revived = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    assert.strictEqual((await revived.locator('#best-prompt').innerText({ timeout: 60000 })).trim(), best);
+    await shot(page, '07-after-reload.png');
     console.log('UI E2E PASS');
   } catch (e) {
     await page.screenshot({ path: path.join(outDir, 'failure.png') }).catch(() => {});
