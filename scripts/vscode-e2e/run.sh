@@ -28,6 +28,7 @@ URL=$(cat "$WORK/state/url")
 
 status=0
 node "$HERE/ext-host-tests.cjs" "$URL" "$WORK/ws-host" "$ROOT" "$ROOT/out/test-vscode/test/vscode/suite" || status=1
+rm -rf test-results/vscode test-results/vscode-vsix   # screenshots of this run only
 mkdir -p test-results/vscode
 node "$HERE/ui-e2e.cjs" "$URL" "$WORK/ws-ui" "$ROOT" "$ROOT/test-results/vscode" || status=1
 "$HERE/code-server.sh" stop "$WORK/state"
