@@ -35,7 +35,7 @@ node "$HERE/ui-e2e.cjs" "$URL" "$WORK/ws-ui" "$ROOT" "$ROOT/test-results/vscode"
 
 if [ "${SKIP_VSIX:-0}" != 1 ]; then
   # vsce runs vscode:prepublish (release bundles) and packs what .vscodeignore keeps
-  "$VSCODE_E2E_HOME/tools/node_modules/.bin/vsce" package --out "$WORK/greater.vsix"
+  VSCE="$VSCODE_E2E_HOME/tools/node_modules/.bin/vsce" node scripts/package-vsix.mjs --out "$WORK/greater.vsix"
   "$HERE/code-server.sh" start "$WORK/state-vsix" "$WORK/greater.vsix"
   node "$HERE/ui-e2e.cjs" "$(cat "$WORK/state-vsix/url")" "$WORK/ws-vsix" - "$ROOT/test-results/vscode-vsix" || status=1
   node scripts/build.mjs --bundles-only   # back to the development bundles (with source maps)
