@@ -113,7 +113,7 @@ export async function trainDemo(opts: TrainOptions): Promise<TrainReport> {
   const parameters = init.reduce((s, t) => s + t.data.length, 0);
   opts.log(`demo model: ${parameters} parameters, vocabulary ${tok.vocabSize}, ${opts.shape.layers} layers × hidden ${opts.shape.hiddenSize}`);
 
-  const m = await LanguageModel.load(opts.out);
+  const m = await LanguageModel.load(opts.out, { weights: 'inputs' }); // training changes the weights every step
   try {
     const params = new Map<string, Float32Array>(init.map((t) => [t.name, Float32Array.from(t.data)]));
     const adam = new AdamW(params, opts.adam, isMatrix);

@@ -14,6 +14,7 @@ import { DeviceChoice, HostTensor, Session, resolveDevice, Device } from './runt
 import { ChatMessage, Tokenizer } from './tokenizer';
 import { ResidentWeightsDir } from './runtime/resident-weights';
 import { loadWeightsDir } from './weights/safetensors';
+import { availableMemory } from './weights/memory';
 
 export interface LoadOptions extends ResolveOptions {
   device?: DeviceChoice;
@@ -25,7 +26,7 @@ export interface LoadOptions extends ResolveOptions {
    * Where inference sessions keep the weights. 'inputs': one host copy fed to every run (least memory;
    * needed for training). 'resident': written once to an external-data file each session loads (faster
    * kernels on CPU, no per-run host→device copy on a GPU; one copy per session). Default: resident on a
-   * GPU, inputs on CPU.
+   * GPU, and on CPU when two copies take under half the available memory; else inputs.
    */
   weights?: 'inputs' | 'resident';
 }
@@ -171,7 +172,10 @@ export class LanguageModel {
     const dtype = opts.dtype ?? 'float32';
     const weights = LanguageModel.validateWeights(resolved.dir, config, dtype);
     const dev = await resolveDevice(opts.device ?? 'cpu');
-    const mode = opts.weights ?? (dev.device === 'cpu' ? 'inputs' : 'resident');
+    // Resident is faster (prepacked kernels on CPU; one upload on a GPU) but keeps a copy per session
+    // (forward + gradient); fall back to one shared host copy when two would not fit comfortably.
+    const twoCopies = 2 * weights.get('model.embed_tokens.weight')!.BYTES_PER_ELEMENT * [...weights.values()].reduce((n, w) => n + w.length, 0);
+    const mode = opts.weights ?? (dev.device !== 'cpu' || twoCopies < 0.5 * availableMemory() ? 'resident' : 'inputs');
     return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode);
   }
 
@@ -232,7 +236,7 @@ export class LanguageModel {
         const resident = this.resident();
         const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map);
         const model = resident ? resident.writeModel('forward', g.model) : g.model;
-        return { s: await Session.create('forward', model, this.device, this.dtype === 'float64'), g };
+        return { s: await Session.create('forward', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident }), g };
       })();
     }
     return this.forwardSession;
@@ -246,7 +250,7 @@ export class LanguageModel {
         const resident = weights ? null : this.resident();
         const g = buildGradGraph(this.config, this.family, this.dtype, { weights, fromIds, resident: resident?.map });
         const model = resident ? resident.writeModel(`gradient-${key.replace('|', '-')}`, g.model) : g.model;
-        return { s: await Session.create('gradient', model, this.device, this.dtype === 'float64'), g };
+        return { s: await Session.create('gradient', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident }), g };
       })();
       this.gradSessions.set(key, p);
     }
