@@ -94,3 +94,7 @@ test('unknown flags and settings', () => {
   expectError(['optimize', '--model', model, '--task', 'x.jsonl', '--topk', '3'], /unknown flag --topk/);
   expectError(['optimize', '--model', model, '--task', 'x.jsonl', '--top-k', '0'], /topK must be a positive integer, got 0/);
 });
+
+test('optimize with only one of --model / --task says which is missing', () => {
+  expectError(['optimize', '--model', model], /give both --model and --task \(or neither, for the built-in demo\); missing --task/);
+});

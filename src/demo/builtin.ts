@@ -14,6 +14,10 @@ export interface BuiltinDemo {
   trainFile: string;
   /** Questions for the before → after accuracy; none of them is in trainFile or in the model's training data. */
   heldOutFile: string;
+  /** Both files in one: what `greater optimize` splits with its own seeded split when no task is given. */
+  taskFile: string;
+  /** Steps of the no-argument main job (a few minutes on 2 CPU cores). */
+  steps: number;
   promptTemplate: string;
   reasoningJoiner: string;
   /** The tasks layer's 'auto' extractor for these integer answers. */
@@ -41,6 +45,8 @@ export function builtinDemo(from?: string): BuiltinDemo {
     modelDir,
     trainFile: path.join(modelDir, TASK_FILES.train),
     heldOutFile: path.join(modelDir, TASK_FILES.heldOut),
+    taskFile: path.join(modelDir, TASK_FILES.all),
+    steps: 40,
     promptTemplate: PROMPT_TEMPLATE,
     reasoningJoiner: REASONING_JOINER,
     extractorText: EXTRACTOR_TEXT,

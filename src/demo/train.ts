@@ -19,7 +19,7 @@ import { buildTokenizerFiles, learnMerges } from './tokenizer';
 /** Fixed seeds for what must not change with --seed: the task files and the tokenizer corpus. */
 const TASK_SEED = 20241209;
 const CORPUS_SEED = 7;
-export const TASK_FILES = { train: 'train.jsonl', heldOut: 'held-out.jsonl' } as const;
+export const TASK_FILES = { train: 'train.jsonl', heldOut: 'held-out.jsonl', all: 'questions.jsonl' } as const;
 export const TASK_SIZES = { train: 100, heldOut: 300 } as const;
 /** The good wording the README and tests quote next to the weak default. */
 export const GOOD_EXAMPLE_PROMPT = 'careful step by step reasoning.';
@@ -88,9 +88,11 @@ export function writeTaskFiles(dir: string): { train: TaskRow[]; heldOut: TaskRo
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, TASK_FILES.train), toJsonl(train));
   fs.writeFileSync(path.join(dir, TASK_FILES.heldOut), toJsonl(heldOut));
+  // Both sets are unseen by the model, so `greater optimize` may split their union with its own seeded split.
+  fs.writeFileSync(path.join(dir, TASK_FILES.all), toJsonl([...train, ...heldOut]));
   const task = {
     description: 'Add two 2-3 digit numbers; the answer is an integer. Worked (column) answers are right, estimates rarely.',
-    train: TASK_FILES.train, heldOut: TASK_FILES.heldOut, questionField: 'question', answerField: 'answer',
+    train: TASK_FILES.train, heldOut: TASK_FILES.heldOut, all: TASK_FILES.all, questionField: 'question', answerField: 'answer',
     promptTemplate: PROMPT_TEMPLATE, reasoningJoiner: REASONING_JOINER, extractorText: EXTRACTOR_TEXT,
     initialPrompt: DEFAULT_INITIAL_PROMPT, goodPrompt: GOOD_EXAMPLE_PROMPT,
   };

@@ -1,7 +1,8 @@
 // The worker's OptimizerService (src/worker/service.ts) over src/greater: maps the RPC params onto runs,
 // evaluations, dry runs and dataset previews. The event stream is the optimizer's, unchanged.
 import * as path from 'node:path';
-import { UserError } from '../engine/errors';
+import { builtinDemo } from '../demo/builtin';
+import { BUILTIN_DEMO_MODEL } from '../worker/protocol';
 import type {
   DatasetPreviewParams, DatasetPreviewResult, DatasetRef, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
   ExtractorCheckResult, ExtractorSpec as RpcExtractor, PromptContext, RunEvent, RunStartParams, TaskSpec,
@@ -17,8 +18,12 @@ import {
 } from './tasks';
 
 function datasetPath(d: DatasetRef): string {
-  if ('path' in d) return d.path;
-  throw new UserError("the built-in demo task is not available in this build of the optimizer; choose a dataset file");
+  return 'path' in d ? d.path : builtinDemo().taskFile;
+}
+
+/** The built-in demo model is addressed as BUILTIN_DEMO_MODEL over RPC. */
+function modelPath(model: string): string {
+  return model === BUILTIN_DEMO_MODEL ? builtinDemo().modelDir : model;
 }
 
 function taskOptions(p: TaskSpec): TaskOptions {
@@ -43,19 +48,19 @@ export function createOptimizerService(): OptimizerService {
   return {
     startRun(p: RunStartParams, cancel: RunCancellation): AsyncIterable<RunEvent> {
       const config = baseConfig(p, { initialPrompt: p.initialPrompt, promptTemplate: template(p.context), steps: p.steps, topK: p.topK, topQ: p.topQ, trainSize: p.trainSize });
-      return startRun({ model: p.model, device: p.device, task: taskOptions(p), config, runsDir: path.resolve(p.runsDir) }, cancel);
+      return startRun({ model: modelPath(p.model), device: p.device, task: taskOptions(p), config, runsDir: path.resolve(p.runsDir) }, cancel);
     },
     resumeRun(runDir: string, cancel: RunCancellation): AsyncIterable<RunEvent> {
       return resumeRun(runDir, cancel);
     },
     async evaluatePrompt(p: EvalPromptParams, signal: AbortSignal): Promise<EvalPromptResult> {
       const config = baseConfig(p, { initialPrompt: p.prompt, promptTemplate: template(p.context), trainSize: p.trainSize, heldOutSize: 1_000_000 });
-      const ev = await evaluateTaskPrompt({ model: p.model, device: p.device, task: taskOptions(p), prompt: p.prompt, config }, p.split, p.limit, signal);
+      const ev = await evaluateTaskPrompt({ model: modelPath(p.model), device: p.device, task: taskOptions(p), prompt: p.prompt, config }, p.split, p.limit, signal);
       return { correct: ev.correct, total: ev.total, accuracy: ev.accuracy };
     },
     async checkExtractor(p: ExtractorCheckParams, signal: AbortSignal): Promise<ExtractorCheckResult> {
       const config = baseConfig(p, { initialPrompt: p.prompt, promptTemplate: template(p.context), trainSize: p.samples, maxNewTokens: 512 });
-      const r = await extractorDryRun({ model: p.model, device: p.device, task: taskOptions(p), prompt: p.prompt, config }, p.samples, signal);
+      const r = await extractorDryRun({ model: modelPath(p.model), device: p.device, task: taskOptions(p), prompt: p.prompt, config }, p.samples, signal);
       return {
         samples: r.evaluation.examples.map((e) => ({ question: e.question, gold: e.gold, reasoning: e.reasoning, extracted: e.answer, correct: e.correct })),
       };

@@ -4,7 +4,7 @@ import { parseFlags, requireString, type FlagSpec } from '../args';
 import { UserError } from '../../engine/errors';
 import { makeConfig } from '../../greater/config';
 import { evaluateTaskPrompt, type SplitChoice } from '../../greater/oneshot';
-import { TASK_FLAGS, taskOptions } from './optimize';
+import { TASK_FLAGS, applyBuiltinDemo, taskOptions } from './optimize';
 
 const FLAGS: FlagSpec = {
   ...TASK_FLAGS,
@@ -24,6 +24,7 @@ export const command: Command = {
   summary: 'evaluate a prompt on a task',
   async run(argv: string[]): Promise<number> {
     const flags = parseFlags('eval', argv, FLAGS);
+    applyBuiltinDemo(flags);
     const split = flags.split as string;
     if (!['heldout', 'train', 'all'].includes(split)) throw new UserError(`greater eval: --split must be heldout, train or all, got '${split}'`);
     const prompt = requireString('eval', flags, 'prompt');

@@ -4,7 +4,7 @@ import type { Command } from '../main';
 import { parseFlags, requireString, type FlagSpec } from '../args';
 import { DEFAULT_CONFIG, makeConfig } from '../../greater/config';
 import { extractorDryRun } from '../../greater/oneshot';
-import { TASK_FLAGS, taskOptions } from './optimize';
+import { TASK_FLAGS, applyBuiltinDemo, taskOptions } from './optimize';
 
 const FLAGS: FlagSpec = {
   ...TASK_FLAGS,
@@ -21,6 +21,7 @@ export const command: Command = {
   summary: 'dry-run the extractor: reasoning, extracted answer and gold answer for a few samples',
   async run(argv: string[]): Promise<number> {
     const flags = parseFlags('extractor-check', argv, FLAGS);
+    applyBuiltinDemo(flags);
     const samples = flags.samples as number;
     const prompt = flags.prompt as string;
     const config = makeConfig({

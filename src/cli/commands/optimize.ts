@@ -3,6 +3,7 @@
 // after the current step keeping the best prompt; twice stops at once (the last checkpoint stays valid).
 import type { Command } from '../main';
 import { parseFlags, requireString, type FlagSpec, type ParsedFlags } from '../args';
+import { builtinDemo } from '../../demo/builtin';
 import { UserError } from '../../engine/errors';
 import { makeConfig, type GreaterConfig } from '../../greater/config';
 import { ProgressLine } from '../../greater/progress';
@@ -13,7 +14,7 @@ import type { RunEvent } from '../../worker/protocol';
 
 /** Flags shared by optimize, eval and extractor-check. */
 export const TASK_FLAGS: FlagSpec = {
-  model: { kind: 'string', help: 'model folder or Hugging Face repo id' },
+  model: { kind: 'string', help: 'model folder or Hugging Face repo id (with --task; neither = the built-in demo)' },
   task: { kind: 'string', help: 'dataset file (.json BBH, .jsonl, .csv, .tsv, .json array)' },
   extractor: { kind: 'string', help: `extractor preset (${PRESET_NAMES.slice(0, 3).join(', ')}, …, gsm8k, folio, auto) or custom text ending where the answer starts` },
   'question-field': { kind: 'string', help: 'column holding the question' },
@@ -101,6 +102,26 @@ export function interruptible(): { soft: AbortSignal; hard: AbortSignal; dispose
   return { soft: soft.signal, hard: hard.signal, dispose: () => process.off('SIGINT', onInt) };
 }
 
+/**
+ * No --model and no --task: the built-in demo (models/greater-demo), with its extractor, template and weak
+ * initial prompt unless given. One of the two alone is an error: a model without data cannot be optimised.
+ */
+export function applyBuiltinDemo(flags: ParsedFlags): void {
+  if (flags.model !== undefined && flags.task !== undefined) return;
+  if (flags.model !== undefined || flags.task !== undefined) {
+    throw new UserError(`greater optimize: give both --model and --task (or neither, for the built-in demo); missing --${flags.model === undefined ? 'model' : 'task'}`);
+  }
+  const demo = builtinDemo();
+  flags.model = demo.modelDir;
+  flags.task = demo.taskFile;
+  flags.extractor ??= demo.extractorText;
+  flags.prompt ??= demo.initialPrompt;
+  flags.template ??= demo.promptTemplate;
+  flags.joiner ??= demo.reasoningJoiner;
+  flags.steps ??= demo.steps;
+  process.stderr.write(`no --model/--task: the built-in demo (${demo.modelDir}), adding two numbers; starting prompt "${demo.initialPrompt}"\n`);
+}
+
 export const command: Command = {
   flags: FLAGS,
   summary: 'optimise a prompt with GReaTer on a local model',
@@ -115,6 +136,7 @@ export const command: Command = {
         if (extra.length) throw new UserError(`greater optimize: --resume takes its settings from the run folder; remove --${extra.join(', --')}`);
         events = resumeRun(flags.resume, cancel, { device: flags.device as string, skipMemoryCheck: flags['skip-memory-check'] === true });
       } else {
+        applyBuiltinDemo(flags);
         events = startRun({
           model: requireString('optimize', flags, 'model'), device: flags.device as string, task: taskOptions('optimize', flags),
           config: configFromFlags(flags), ...(typeof flags.out === 'string' ? { out: flags.out } : {}),
