@@ -46,6 +46,9 @@ export interface GreaterConfig {
   evalAnswerTokens: number;
   /** Gradient through the current reasoning (§6); false = the paper's "gradient without reasoning" ablation (§13 item 12). */
   gradientOverReasoning: boolean;
+  /** How candidates from the proposal pool are ordered for selection: by the gradient (GReaTer), or at random
+   *  (the random-search baseline: same pool, same number evaluated, no gradient computed). */
+  candidateRanking: 'gradient' | 'random';
   /** The selected candidate's reasoning is the next step's current reasoning (§11 item 1; greedy decoding
    *  makes regeneration identical, so this only saves work). false = regenerate every step, the reference's cost. */
   reuseReasoning: boolean;
@@ -94,6 +97,7 @@ export const DEFAULT_CONFIG: Readonly<GreaterConfig> = Object.freeze({
   evaluateTop: 1,
   evalAnswerTokens: 8,
   gradientOverReasoning: true,
+  candidateRanking: 'gradient',
   reuseReasoning: true,
   halving: false,
   stopAfterUnchangedSweeps: 2,
@@ -125,6 +129,7 @@ export const FAITHFUL_OVERRIDES: Readonly<Partial<GreaterConfig>> = Object.freez
 
 const ENUMS: Partial<Record<keyof GreaterConfig, readonly string[]>> = {
   acceptance: ['keep-best', 'always-replace'],
+  candidateRanking: ['gradient', 'random'],
   neighbourBan: ['both', 'previous-wrapping'],
   thresholdAction: ['stop', 'restart'],
 };

@@ -94,11 +94,19 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
     const proposal = proposeFromRows(rows, vocab.banned, neighbourBans(ctrl, pos, cfg.neighbourBan), ctrl[pos],
       { topK: cfg.topK, topQ: cfg.topQ, groupSize: cfg.intersectionSize, minPool: 2 * cfg.keepForSelection }, rng);
 
-    // 3. Gradient over the current reasoning.
-    phase('gradient');
-    const gradReasonings = cfg.gradientOverReasoning ? state.reasonings : state.reasonings.map(() => []);
-    const grad = await controlGradient(m, layout, ctrl, gradReasonings, { answerTemperature: cfg.answerTemperature, controlWeight: cfg.controlWeight, batchSize: cfg.batchSize }, check);
-    const ranked = rankCandidates(proposal.candidates, candidateScores(m, proposal.candidates, grad.sum[pos]));
+    // 3. Gradient over the current reasoning (or, for the random-search baseline, a seeded random order).
+    let ranked: { id: number; score: number }[];
+    let heatMap: number[];
+    if (cfg.candidateRanking === 'random') {
+      ranked = rng.sample(proposal.candidates, proposal.candidates.length).map((id) => ({ id, score: 0 }));
+      heatMap = ctrl.map(() => 0);
+    } else {
+      phase('gradient');
+      const gradReasonings = cfg.gradientOverReasoning ? state.reasonings : state.reasonings.map(() => []);
+      const grad = await controlGradient(m, layout, ctrl, gradReasonings, { answerTemperature: cfg.answerTemperature, controlWeight: cfg.controlWeight, batchSize: cfg.batchSize }, check);
+      ranked = rankCandidates(proposal.candidates, candidateScores(m, proposal.candidates, grad.sum[pos]));
+      heatMap = heat(grad.sum);
+    }
     const isFiller = ctrl[pos] === vocab.filler;
     const incumbent = keepBest && !isFiller ? state.current : null;
     const chosen: number[] = [];
@@ -109,7 +117,7 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
       chosen.push(r.id);
     }
     emit({
-      kind: 'candidates', step, position: pos, promptTokens: ctrl.map((id) => vocab.text(id)), heat: heat(grad.sum),
+      kind: 'candidates', step, position: pos, promptTokens: ctrl.map((id) => vocab.text(id)), heat: heatMap,
       candidates: ranked.map((r) => ({ token: vocab.text(r.id), id: r.id, score: r.score })),
     });
 
