@@ -129,15 +129,19 @@ function ropeThetaFromTable(name: string, h: Llama2cHeader, real: Float32Array, 
   return theta;
 }
 
-export function readLlama2cCheckpoint(file: string): Llama2cModel {
-  const name = path.basename(file);
-  let buf: Buffer;
+/** Reads a whole input file; a missing or unreadable one is a UserError naming it and what it was. */
+export function readInputFile(file: string, what: string): Buffer {
   try {
-    buf = fs.readFileSync(file);
+    return fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${file}: checkpoint file not found` : `${file}: cannot read (${code ?? (e as Error).message})`);
+    throw new UserError(code === 'ENOENT' ? `${file}: ${what} file not found` : `${file}: cannot read (${code ?? (e as Error).message})`);
   }
+}
+
+export function readLlama2cCheckpoint(file: string): Llama2cModel {
+  const name = path.basename(file);
+  const buf = readInputFile(file, 'checkpoint');
   const h = parseHeader(file, buf);
   const blocks = layout(h);
   const expected = HEADER_BYTES + 4 * blocks.reduce((a, [, n]) => a + n, 0);

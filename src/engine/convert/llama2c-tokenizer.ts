@@ -2,9 +2,9 @@
 // UTF-8 bytes) and turns it into a Hugging Face SentencePiece-style BPE tokenizer.json that encodes
 // exactly as llama2.c's encode() does: dummy "▁" prefix, per-character pieces with byte fallback, then
 // repeated merging of the adjacent pair whose concatenation has the highest score.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
+import { readInputFile } from './llama2c-checkpoint';
 
 export interface Llama2cVocab {
   maxTokenLength: number;
@@ -21,13 +21,7 @@ const FIRST_PIECE_ID = FIRST_BYTE_ID + 256;
 
 export function readLlama2cTokenizer(file: string, vocabSize: number): Llama2cVocab {
   const name = path.basename(file);
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${file}: tokenizer file not found` : `${file}: cannot read (${code ?? (e as Error).message})`);
-  }
+  const buf = readInputFile(file, 'tokenizer');
   if (buf.length < 4) throw new UserError(`${name}: expected at least 4 bytes (int32 max_token_length), got ${buf.length}`);
   const maxTokenLength = buf.readInt32LE(0);
   const decoder = new TextDecoder('utf-8', { fatal: true });
