@@ -182,6 +182,24 @@ for (const v of variants) {
       }
     });
 
+    test('cached prompt prefixes give the same generations, suffix scores and prompt scores, and are reused', async () => {
+      const prompts = [IDS.slice(0, 6), IDS.slice(0, 9), [...IDS.slice(0, 4), 17, 18]];
+      const opts = { maxNewTokens: 5, stopIds: [], suffixes: [[7, 8], [9], [3, 4, 5]], promptScores: [[{ position: 3, id: 42 }, { position: 4, id: 5 }], [{ position: 7, id: 1 }], [{ position: 4, id: 9 }]] };
+      const plain = await m64.generate(prompts, opts);
+      const before = { ...m64.prefixStats };
+      const cached = await m64.generate(prompts, { ...opts, prefixLengths: [4, 4, 5] });
+      const again = await m64.generate(prompts, { ...opts, prefixLengths: [4, 4, 5] });
+      assert.equal(m64.prefixStats.misses - before.misses, 2, 'two distinct prefixes computed once');
+      assert.equal(m64.prefixStats.hits - before.hits, 3, 'the next call reuses all three rows\' prefixes');
+      for (const run of [cached, again]) {
+        run.forEach((g, b) => {
+          assert.deepEqual(g.ids, plain[b].ids);
+          g.suffix!.logProbs.forEach((x, j) => assert.ok(Math.abs(x - plain[b].suffix!.logProbs[j]) < 1e-9));
+          g.promptLogProbs!.forEach((x, j) => assert.ok(Math.abs(x - plain[b].promptLogProbs![j]) < 1e-9));
+        });
+      }
+    });
+
     test('a row stops at its stop token while the others continue', async () => {
       const [free] = await m32.generate([IDS.slice(0, 4)], { maxNewTokens: 8, stopIds: [] });
       const stopAt = free.ids[3];

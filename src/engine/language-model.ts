@@ -49,6 +49,20 @@ export interface GenerateOptions {
    * `position` of that prompt (row p predicts the token after p), e.g. a prompt's own tokens for fluency.
    */
   promptScores?: readonly (readonly { position: number; id: number }[])[];
+  /**
+   * Per prompt, how many leading tokens form a reusable prefix (e.g. template + question): its keys and
+   * values are computed once and kept in the model's prefix cache for later calls (GReaTer evaluates many
+   * prompts that share each sample's question). Results are the same as without it.
+   */
+  prefixLengths?: readonly number[];
+}
+
+/** A cached prefix: per layer K and V [kv, n, hd], and the logits after its last token. */
+interface PrefixState {
+  n: number;
+  k: FloatArray[];
+  v: FloatArray[];
+  lastLogits: FloatArray;
 }
 
 export interface SuffixScore {
@@ -93,6 +107,7 @@ export interface GradResult {
 }
 
 export interface EngineCounters {
+  /** Sequences run through the model (one per prompt per call; filling the prefix cache is not counted again). */
   forwardPasses: number;
   backwardPasses: number;
   generatedTokens: number;
@@ -112,6 +127,22 @@ class KvCache {
     this.v = Array.from({ length: cfg.numLayers }, () => make(n));
     this.pos = new Int32Array(batch * capacity).fill(-1);
   }
+  /** Row b's prefix K/V into columns [0, n_b); the cache then starts at the longest prefix (gaps masked). */
+  setPrefixes(states: readonly PrefixState[]): void {
+    const { numKvHeads: kv, headDim: hd } = this.cfg;
+    states.forEach((st, b) => {
+      for (let l = 0; l < this.cfg.numLayers; l++) {
+        for (let h = 0; h < kv; h++) {
+          const dst = ((b * kv + h) * this.capacity) * hd;
+          this.k[l].set(st.k[l].subarray(h * st.n * hd, (h + 1) * st.n * hd), dst);
+          this.v[l].set(st.v[l].subarray(h * st.n * hd, (h + 1) * st.n * hd), dst);
+        }
+      }
+      for (let j = 0; j < st.n; j++) this.pos[b * this.capacity + j] = j;
+    });
+    this.used = Math.max(0, ...states.map((s) => s.n));
+  }
+
   /** Copies present K/V [B,kv,S,hd] into columns used..used+S. */
   append(present: Record<string, HostTensor>, S: number, positions: Int32Array): void {
     const { numKvHeads: kv, headDim: hd } = this.cfg;
@@ -141,6 +172,10 @@ export class LanguageModel {
   private readonly make: Make;
   private readonly weightTensors = new Map<string, ort.Tensor>();
   private residentDir: ResidentWeightsDir | null = null;
+  /** Prefix K/V by token ids, least recently used first; bounded in bytes. */
+  private readonly prefixCache = new Map<string, PrefixState>();
+  private prefixBytes = 0;
+  readonly prefixStats = { hits: 0, misses: 0 };
 
   private constructor(
     readonly dir: string,
@@ -295,7 +330,8 @@ export class LanguageModel {
   }
 
   /** One forward pass over new tokens [B,S] on top of `cache` (may be empty); returns logits at `rows`. */
-  private async step(ids: BigInt64Array, queryPos: Int32Array, B: number, S: number, cache: KvCache | null, rows: number[]): Promise<{ logits: FloatArray; present: Record<string, HostTensor> }> {
+  /** `counted: false` for passes that only fill the prefix cache: a prompt's prefill counts once, cached or not. */
+  private async step(ids: BigInt64Array, queryPos: Int32Array, B: number, S: number, cache: KvCache | null, rows: number[], counted = true): Promise<{ logits: FloatArray; present: Record<string, HostTensor> }> {
     const { s, g } = await this.forward();
     const P = cache && cache.used > 0 ? cache.capacity : 0;
     const { numKvHeads: kv, headDim: hd } = this.config;
@@ -310,7 +346,7 @@ export class LanguageModel {
       feeds[`past_value.${l}`] = { dtype: this.dtype, dims: [B, kv, P, hd], data: P ? cache!.v[l] : this.make(0) };
     }
     const out = await s.run(feeds);
-    this.counters.forwardPasses += B;
+    if (counted) this.counters.forwardPasses += B;
     return { logits: out.logits.data as FloatArray, present: out };
   }
 
@@ -326,48 +362,62 @@ export class LanguageModel {
       this.checkIds(p);
     });
     const B = prompts.length;
-    const L = Math.max(...prompts.map((p) => p.length));
+    const longest = Math.max(...prompts.map((p) => p.length));
     const maxNew = Math.max(0, Math.floor(opts.maxNewTokens));
     const stop = new Set(opts.stopIds ?? this.stopIds);
     const results: Generation[] = prompts.map(() => ({ ids: [], finish: 'length' }));
     if (maxNew === 0 && !opts.suffixes && !opts.promptScores) return results;
-    if (L + maxNew > this.config.maxPositions) {
-      throw new UserError(`prompt of ${L} tokens + ${maxNew} new tokens exceeds the model's context window of ${this.config.maxPositions} tokens`);
+    if (longest + maxNew > this.config.maxPositions) {
+      throw new UserError(`prompt of ${longest} tokens + ${maxNew} new tokens exceeds the model's context window of ${this.config.maxPositions} tokens`);
     }
-    // Prefill: left-padded [B,L]; pad columns get position −1.
-    const ids = new BigInt64Array(B * L);
-    const pos = new Int32Array(B * L).fill(-1);
-    prompts.forEach((p, b) => {
-      const off = L - p.length;
-      p.forEach((t, j) => {
-        ids[b * L + off + j] = BigInt(t);
-        pos[b * L + off + j] = j;
-      });
-    });
     const suffixes = opts.suffixes;
     if (suffixes && suffixes.length !== B) throw new Error(`generate: ${suffixes.length} suffixes for ${B} prompts`);
     const maxSuffix = suffixes ? Math.max(0, ...suffixes.map((x) => x.length)) : 0;
     if (suffixes) suffixes.forEach((x) => this.checkIds(x));
-    const cache = new KvCache(B, L + maxNew + maxSuffix + 1, this.config, this.make);
     const V = this.config.vocabSize;
-    // Prefill rows: each prompt's last token first (decoding starts from those), then any prompt scores.
-    const scoreRows: number[] = [];
-    opts.promptScores?.forEach((list, b) => list.forEach(({ position, id }) => {
-      if (position < 0 || position >= prompts[b].length) throw new UserError(`prompt score position ${position} is outside prompt ${b} (length ${prompts[b].length})`);
-      this.checkIds([id]);
-      scoreRows.push(b * L + L - prompts[b].length + position);
-    }));
-    let res = await this.step(ids, pos, B, L, null, [...prompts.map((_, b) => b * L + L - 1), ...scoreRows]);
-    cache.append(res.present, L, pos);
-    if (opts.promptScores) {
-      let r = B;
-      opts.promptScores.forEach((list, b) => {
-        results[b].promptLogProbs = list.map(({ id }) => {
-          const o = (r++) * V;
-          return res.logits[o + id] - logSumExp(res.logits, o, V);
-        });
+    // Reusable prefixes (e.g. template + question) come from the prefix cache into the first cache
+    // columns; only the rest of each prompt is prefilled. Masks are by position, so rows may differ.
+    const pre = opts.prefixLengths ? await this.prefixStates(prompts, opts.prefixLengths) : null;
+    const P0 = pre ? Math.max(0, ...pre.map((p) => p.n)) : 0;
+    const rest = prompts.map((p, b) => p.slice(pre ? pre[b].n : 0));
+    const L = Math.max(...rest.map((r) => r.length));
+    // Prefill: left-padded [B,L]; pad columns get position −1.
+    const ids = new BigInt64Array(B * L);
+    const pos = new Int32Array(B * L).fill(-1);
+    rest.forEach((r, b) => {
+      const off = L - r.length;
+      const start = pre ? pre[b].n : 0;
+      r.forEach((t, j) => {
+        ids[b * L + off + j] = BigInt(t);
+        pos[b * L + off + j] = start + j;
       });
-    }
+    });
+    const cache = new KvCache(B, P0 + L + maxNew + maxSuffix + 1, this.config, this.make);
+    if (pre && P0 > 0) cache.setPrefixes(pre);
+    // Prefill rows: each prompt's last token first (decoding starts from those), then any prompt scores;
+    // a score right at the end of a cached prefix reads the logits stored with it.
+    const scoreRows: number[] = [];
+    const scoreSrc: (number | FloatArray)[][] = [];
+    opts.promptScores?.forEach((list, b) => {
+      const n = pre ? pre[b].n : 0;
+      scoreSrc.push(list.map(({ position, id }) => {
+        if (position < 0 || position >= prompts[b].length) throw new UserError(`prompt score position ${position} is outside prompt ${b} (length ${prompts[b].length})`);
+        this.checkIds([id]);
+        if (position === n - 1) return pre![b].lastLogits;
+        if (position < n) throw new Error(`generate: prompt score at ${position} lies inside the cached prefix of prompt ${b} (length ${n})`);
+        scoreRows.push(b * L + L - rest[b].length + (position - n));
+        return B + scoreRows.length - 1;
+      }));
+    });
+    let res = await this.step(ids, pos, B, L, P0 > 0 ? cache : null, [...rest.map((_, b) => b * L + L - 1), ...scoreRows]);
+    cache.append(res.present, L, pos);
+    opts.promptScores?.forEach((list, b) => {
+      results[b].promptLogProbs = list.map(({ id }, k) => {
+        const src = scoreSrc[b][k];
+        const [arr, o] = typeof src === 'number' ? [res.logits, src * V] : [src, 0];
+        return arr[o + id] - logSumExp(arr, o, V);
+      });
+    });
     const done = new Array<boolean>(B).fill(false);
     const nextPos = prompts.map((p) => p.length);
     const fed = new Array<number>(B).fill(0); // generated tokens already in the cache, per row
@@ -402,6 +452,62 @@ export class LanguageModel {
     if (maxNew === 0) keepLast();
     if (suffixes && maxSuffix > 0) await this.scoreSuffixes(cache, results, suffixes, fed, nextPos, lastLogits);
     return results;
+  }
+
+  /** Prefix states for each prompt (n = 0 where none), computing the missing ones in one batched pass. */
+  private async prefixStates(prompts: readonly (readonly number[])[], lengths: readonly number[]): Promise<PrefixState[]> {
+    if (lengths.length !== prompts.length) throw new Error(`generate: ${lengths.length} prefix lengths for ${prompts.length} prompts`);
+    const none: PrefixState = { n: 0, k: [], v: [], lastLogits: this.make(0) };
+    // At least one token stays outside the prefix: decoding starts from the prompt's last row.
+    const keys = prompts.map((p, b) => {
+      const n = Math.max(0, Math.min(Math.floor(lengths[b]), p.length - 1));
+      return n > 0 ? p.slice(0, n).join(',') : '';
+    });
+    const missing = [...new Set(keys.filter((k) => k && !this.prefixCache.has(k)))];
+    if (missing.length) {
+      const seqs = missing.map((k) => k.split(',').map(Number));
+      const Lm = Math.max(...seqs.map((q) => q.length));
+      const ids = new BigInt64Array(missing.length * Lm);
+      const pos = new Int32Array(missing.length * Lm).fill(-1);
+      seqs.forEach((q, m) => q.forEach((t, j) => { ids[m * Lm + j] = BigInt(t); pos[m * Lm + j] = j; }));
+      const { logits, present } = await this.step(ids, pos, missing.length, Lm, null, seqs.map((q, m) => m * Lm + q.length - 1), false);
+      const { numKvHeads: kv, headDim: hd, vocabSize: V } = this.config;
+      seqs.forEach((q, m) => {
+        const n = q.length;
+        const take = (t: FloatArray) => {
+          const out = this.make(kv * n * hd);
+          for (let h = 0; h < kv; h++) out.set(t.subarray(((m * kv + h) * Lm) * hd, ((m * kv + h) * Lm + n) * hd), h * n * hd);
+          return out;
+        };
+        const st: PrefixState = {
+          n,
+          k: Array.from({ length: this.config.numLayers }, (_, l) => take(present[`present_key.${l}`].data as FloatArray)),
+          v: Array.from({ length: this.config.numLayers }, (_, l) => take(present[`present_value.${l}`].data as FloatArray)),
+          lastLogits: logits.slice(m * V, (m + 1) * V),
+        };
+        this.prefixCache.set(missing[m], st);
+        this.prefixBytes += (2 * this.config.numLayers * kv * n * hd + V) * st.lastLogits.BYTES_PER_ELEMENT;
+      });
+      this.prefixStats.misses += missing.length;
+      // Evict least recently used prefixes beyond the budget (never the ones this call needs).
+      const budget = Math.min(2 ** 30, availableMemory() / 8);
+      for (const [k, st] of this.prefixCache) {
+        if (this.prefixBytes <= budget) break;
+        if (keys.includes(k)) continue;
+        this.prefixCache.delete(k);
+        this.prefixBytes -= (2 * this.config.numLayers * kv * st.n * hd + V) * st.lastLogits.BYTES_PER_ELEMENT;
+      }
+    }
+    return keys.map((k) => {
+      if (!k) return none;
+      const st = this.prefixCache.get(k)!;
+      if (!missing.includes(k)) {
+        this.prefixStats.hits++;
+        this.prefixCache.delete(k); // refresh its recency
+        this.prefixCache.set(k, st);
+      }
+      return st;
+    });
   }
 
   /** Feeds [unfed generated token?] + suffix per row through the cache; scores each suffix token. */
@@ -540,6 +646,7 @@ export class LanguageModel {
   /** Replaces weights in place (training updates); shapes must not change. */
   setWeights(updates: ReadonlyMap<string, FloatArray>): void {
     if (this.weightsMode === 'resident') throw new Error('setWeights: load the model with weights: "inputs" to change its weights');
+    this.clearPrefixCache(); // cached keys/values belong to the old weights
     for (const [name, data] of updates) {
       const cur = this.weights.get(name);
       if (!cur || cur.length !== data.length) throw new Error(`setWeights: ${name} is not a weight of this model or has the wrong size`);
@@ -605,7 +712,13 @@ export class LanguageModel {
     return a;
   }
 
+  clearPrefixCache(): void {
+    this.prefixCache.clear();
+    this.prefixBytes = 0;
+  }
+
   async dispose(): Promise<void> {
+    this.clearPrefixCache();
     const all = [this.forwardSession, ...this.gradSessions.values()].filter((p): p is Promise<{ s: Session; g: BuiltGraph }> => p !== null);
     for (const p of all) await (await p).s.release();
     this.forwardSession = null;

@@ -59,7 +59,9 @@ export async function generateAndScore(
     const samples = idx.map((i) => layout.samples[i]);
     const promptScores = samples.map((s) => ctrl.map((_, j) => ({ position: s.before.length + j - 1, id: fluencyTargets[j] })).filter((t) => t.position >= 0));
     const gens = await m.generate(samples.map((s) => layout.promptIds(s, ctrl)), {
-      maxNewTokens: opts.maxNewTokens, suffixes: samples.map((s) => s.target), promptScores, ...(opts.stopIds ? { stopIds: opts.stopIds } : {}),
+      // Each sample's template + question is the same for every candidate: its keys/values are computed once (§11 item 3).
+      maxNewTokens: opts.maxNewTokens, suffixes: samples.map((s) => s.target), promptScores, prefixLengths: samples.map((s) => s.before.length),
+      ...(opts.stopIds ? { stopIds: opts.stopIds } : {}),
     });
     gens.forEach((g, k) => {
       const s = samples[k];
