@@ -129,7 +129,7 @@ export function checkInvariants(c: ModelConfig, file: string): ModelConfig {
 }
 
 /** RoPE settings from the standard keys (rope_theta, rope_scaling with "rope_type" or legacy "type"). */
-export function parseRope(r: ConfigReader, headDim: number): RopeConfig {
+export function parseRope(r: ConfigReader): RopeConfig {
   const theta = r.num('rope_theta', 10000);
   const s = r.raw('rope_scaling');
   if (s === undefined || s === null) return { theta };
@@ -146,7 +146,6 @@ export function parseRope(r: ConfigReader, headDim: number): RopeConfig {
     return { theta, scaling: { type: 'llama3', factor: n('factor'), lowFreqFactor: n('low_freq_factor', 1), highFreqFactor: n('high_freq_factor', 4), originalMaxPositions: n('original_max_position_embeddings', 8192) } };
   }
   if (type === 'linear') return { theta, scaling: { type: 'linear', factor: n('factor') } };
-  void headDim;
   return r.fail(`rope_scaling type "${type}" is not supported (supported: llama3, linear, default)`);
 }
 

@@ -8,7 +8,7 @@ import { DType, Value } from '../graph/graph';
 import { Graph } from '../graph/ops';
 import { toModelProto } from '../graph/serialize';
 import { FamilyDef, ModelConfig } from './config';
-import { AttentionInputs, LayerBuilder, ResidentWeights, W } from './layers';
+import { AttentionInputs, LayerBuilder, ResidentWeights } from './layers';
 import { expectedWeights } from './weight-table';
 
 export interface BuiltGraph {
@@ -80,17 +80,16 @@ export interface GradGraphOptions {
 }
 
 export function buildGradGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType, opts: GradGraphOptions): BuiltGraph {
+  if (opts.weights && opts.resident) throw new Error('internal: weight gradients need weights as graph inputs');
   const g = new Graph(`${cfg.modelType}-grad`);
-  const b0 = { att: null as AttentionInputs | null };
   const embedsIn = opts.fromIds ? null : g.input('inputs_embeds', dtype, ['B', 'S', cfg.hiddenSize]);
   const idsIn = opts.fromIds ? g.input('input_ids', 'int64', ['B', 'S']) : null;
-  b0.att = attentionInputs(g, cfg, dtype, false);
+  const att = attentionInputs(g, cfg, dtype, false);
   const targetRows = g.input('target_rows', 'int64', ['N']);
   const targetIds = g.input('target_ids', 'int64', ['N', 1]);
   const targetScale = g.input('target_scale', dtype, ['N', 1]); // 1 / temperature per target
   const targetWeight = g.input('target_weight', dtype, ['N']);
-  if (opts.weights && opts.resident) throw new Error('internal: weight gradients need weights as graph inputs');
-  const b = new LayerBuilder(g, cfg, dtype, b0.att, expectedWeights(cfg), opts.resident);
+  const b = new LayerBuilder(g, cfg, dtype, att, expectedWeights(cfg), opts.resident);
   const x = embedsIn ?? g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), idsIn!));
   const hidden = decoder(b, family, x);
   const loss = g.scope('loss', () => {
@@ -109,7 +108,6 @@ export function buildGradGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType
     g.output(g.gather(g.reshape(grads.get(embedsIn)!, [-1, cfg.hiddenSize]), gradRows), 'grad_embeds');
   }
   if (opts.weights) for (const w of weightVals) g.output(grads.get(w)!, `grad.${w.name}`);
-  return { model: toModelProto(g), weightNames: weightVals.map((v) => v.name.slice(2)), hasSlidingBias: b0.att.biasSliding !== null };
+  return { model: toModelProto(g), weightNames: weightVals.map((v) => v.name.slice(2)), hasSlidingBias: att.biasSliding !== null };
 }
 
-export { W };

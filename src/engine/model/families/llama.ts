@@ -13,7 +13,7 @@ export function parseLlamaLike(hf: HfConfig, file: string, modelType: string): M
   return {
     modelType,
     ...dims,
-    rope: parseRope(r, dims.headDim),
+    rope: parseRope(r),
     tieWordEmbeddings: r.bool('tie_word_embeddings', false),
     activation: 'silu',
     attentionBias: r.bool('attention_bias', false),
