@@ -34,23 +34,26 @@ function runToEnd(args: string[]): { events: Record<string, unknown>[]; stderr: 
   return { events: r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>), stderr: r.stderr };
 }
 
-/** Starts a run and SIGKILLs it when `when` first matches an event line; resolves once it is dead. */
-function runAndKill(args: string[], when: (e: Record<string, unknown>) => boolean): Promise<{ killed: boolean }> {
+/** Starts a run and sends `signal` when `when` first matches an event line; resolves once it has exited. */
+function runAndKill(args: string[], when: (e: Record<string, unknown>) => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ killed: boolean; events: Record<string, unknown>[]; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, 'optimize', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
     let killed = false;
+    const events: Record<string, unknown>[] = [];
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (!killed && when(JSON.parse(line) as Record<string, unknown>)) { killed = true; child.kill('SIGKILL'); }
+        const e = JSON.parse(line) as Record<string, unknown>;
+        events.push(e);
+        if (!killed && when(e)) { killed = true; child.kill(signal); }
       }
     });
     child.on('error', reject);
-    child.on('exit', () => resolve({ killed }));
+    child.on('exit', (code) => resolve({ killed, events, code }));
   });
 }
 
@@ -98,6 +101,23 @@ for (const [name, when] of [
     assert.deepEqual(outcome(dir), reference);
   });
 }
+
+test('Ctrl-C (SIGINT) stops after the step, still reports held-out before → after; --resume then finishes identically', async () => {
+  assert.ok(reference, 'reference run missing');
+  const dir = path.join(root, 'interrupted');
+  const { killed, events, code } = await runAndKill(['--model', modelDir, '--out', dir, ...ARGS], (e) => e.kind === 'step' && e.step === 2, 'SIGINT');
+  assert.ok(killed);
+  assert.equal(code, 130);
+  const done = events[events.length - 1];
+  assert.equal(done.kind, 'done');
+  assert.equal(done.reason, 'cancelled');
+  assert.equal(typeof done.initialAccuracy, 'number', 'held-out accuracy of the initial prompt is reported');
+  assert.equal(typeof done.bestAccuracy, 'number', 'and of the best prompt so far');
+  assert.ok(events.filter((e) => e.kind === 'step').length < 5, 'the run stopped early');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')).finished, 'stopped');
+  runToEnd(['--resume', dir, '--json-events']);
+  assert.deepEqual(outcome(dir), reference);
+});
 
 test('--resume refuses settings that belong to the run folder', () => {
   const r = spawnSync(process.execPath, [bin, 'optimize', '--resume', path.join(root, 'a'), '--steps', '9'], { encoding: 'utf8' });

@@ -129,15 +129,22 @@ async function drive(live: Live, cancel: Cancellation, emitRaw: (e: RunEvent) =>
     persist: (s) => { writeJsonAtomic(path.join(dir, RUN_FILES.checkpoint), s); writeBest(s); },
   };
   let state = live.state;
+  // runSteps updates `state` in place and checks a soft stop only between steps, so it holds the last finished
+  // step. A soft stop ends the optimisation after the step in flight but still evaluates the best prompt so far on
+  // the held-out set (the user stopped the search, not the result); a hard stop ends everything at once.
+  let stopped = false;
   try {
     state = await runSteps(ctx, state, emit);
   } catch (e) {
     if (!(e instanceof CancelledError)) throw e;
     if (state.top.length) writeBest(state);
-    emit({ kind: 'done', reason: 'cancelled', bestPrompt: state.top[0]?.prompt ?? cfg.initialPrompt });
-    return;
+    if (e.mode === 'hard' || !state.initial) {
+      emit({ kind: 'done', reason: 'cancelled', bestPrompt: state.top[0]?.prompt ?? cfg.initialPrompt });
+      return;
+    }
+    stopped = true;
   }
-  const check = () => { if (cancel.hard.aborted || cancel.soft.aborted) throw new CancelledError(cancel.hard.aborted ? 'hard' : 'soft'); };
+  const check = () => { if (cancel.hard.aborted) throw new CancelledError('hard'); };
   let heldOut: EvaluationReport | null = null;
   let transfer: EvaluationReport | null = null;
   try {
@@ -160,7 +167,7 @@ async function drive(live: Live, cancel: Cancellation, emitRaw: (e: RunEvent) =>
     return;
   }
   const report: RunReport = {
-    schemaVersion: RUN_SCHEMA_VERSION, runId: meta.runId, finished: state.finished ?? 'completed', steps: state.step, model: meta.model.id,
+    schemaVersion: RUN_SCHEMA_VERSION, runId: meta.runId, finished: stopped ? 'stopped' : state.finished ?? 'completed', steps: state.step, model: meta.model.id,
     task: task.name, extractor: task.extractor.id, faithful: cfg.faithful, initial: state.initial, best: state.top,
     last: { prompt: layout.controlText(state.ctrl), ctrl: state.ctrl }, heldOut, transfer,
     totals: state.history.reduce((t, h) => ({
@@ -172,7 +179,7 @@ async function drive(live: Live, cancel: Cancellation, emitRaw: (e: RunEvent) =>
   writeTextAtomic(path.join(dir, RUN_FILES.reportMd), renderReportMarkdown(report));
   await loaded.model.dispose();
   emit({
-    kind: 'done', reason: state.finished === 'completed' ? 'completed' : 'early-stop', bestPrompt: state.top[0]?.prompt ?? cfg.initialPrompt,
+    kind: 'done', reason: stopped ? 'cancelled' : state.finished === 'completed' ? 'completed' : 'early-stop', bestPrompt: state.top[0]?.prompt ?? cfg.initialPrompt,
     ...(heldOut ? { initialAccuracy: heldOut.initial.accuracy, bestAccuracy: heldOut.best[0].accuracy } : {}),
     reportPath: path.join(dir, RUN_FILES.report),
   });
