@@ -1,5 +1,6 @@
 // UI end-to-end test in Chromium against code-server: CodeLens → panel → built-in demo task → run → Stop →
-// Apply → the file changed → Undo restores it, with a screenshot per stage under <out-dir>.
+// Apply → the file changed → Undo restores it (a TypeScript string, then a Python f-string whose {question}
+// must survive), with a screenshot per stage under <out-dir>.
 // When the worker reports "optimizer not available" the run stages cannot happen: the test then checks that
 // this is shown clearly and says SKIP for the rest.
 // usage: NODE_PATH=<cache>/tools/node_modules node ui-e2e.cjs <url> <workspace> <extensionDevelopmentPath|-> <out-dir>
@@ -148,6 +149,36 @@ async function until(fn, what, ms = 30000) {
     const revived = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     assert.strictEqual((await revived.locator('#best-prompt').innerText({ timeout: 60000 })).trim(), best);
     await shot(page, '07-after-reload.png');
+
+    // 6. the same on a Python f-string, whose {question} placeholder must survive the replacement
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('prompts.py');
+    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'prompts.py' }).waitFor();
+    await page.keyboard.press('Enter');
+    const pyLens = page.locator('.codelens-decoration a', { hasText: 'Optimize prompt' });
+    await until(async () => (await editorText(page)).includes('def make_prompt') && (await pyLens.count()) === 5, 'the Python file with its five CodeLenses', 60000);
+    const pyOriginal = await editorText(page);
+    await pyLens.nth(1).click();
+    const pv = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await until(async () => /Answer the question below/.test(await pv.locator('#prompt').inputValue()), 'the f-string prompt in the panel', 60000);
+    assert.strictEqual(await pv.locator('#apply').count(), 0, 'a new prompt starts from a clean run view');
+    await pv.locator('#steps').fill(previewError ? '300' : '6');
+    await pv.locator('#steps').dispatchEvent('change');
+    await pv.locator('#start').click();
+    await pv.locator('#step-count', { hasText: /step ([2-9]|\d\d+)\// }).waitFor({ timeout: RUN_TIMEOUT });
+    await shot(page, '08-python-live.png');
+    await pv.locator('#stop').click();
+    await pv.locator('#apply').waitFor({ timeout: RUN_TIMEOUT });
+    await pv.locator('#apply').click();
+    await pv.locator('#apply-message').waitFor({ timeout: 30000 });
+    assert.match(await pv.locator('#apply-message').innerText(), /^Applied to prompts\.py:\d+/);
+    const pyApplied = await until(async () => { const t = await editorText(page); return /return f".*\\nQuestion: \{question\}\\nAnswer:"/.test(t) && t; }, 'the f-string with {question} after Apply');
+    log('python after apply:', JSON.stringify(pyApplied.split('\n').find((l) => l.includes('return f"'))));
+    await shot(page, '09-python-applied.png');
+    await page.locator('.editor-group-container').first().locator('.view-line').first().click();
+    await page.keyboard.press('Control+Z');
+    await until(async () => (await editorText(page)) === pyOriginal, 'the original Python text after undo');
+    await shot(page, '10-python-undone.png');
     console.log('UI E2E PASS');
   } catch (e) {
     await page.screenshot({ path: path.join(outDir, 'failure.png') }).catch(() => {});
