@@ -113,6 +113,22 @@ export class OptimizerPanel implements vscode.Disposable {
 </html>`;
   }
 
+  /** Starts or resumes a run for this panel; failures come back to the webview as the start error. */
+  private async launch(run: () => Promise<{ runId: string; runDir: string }>, retitle: boolean): Promise<void> {
+    this.awaitingStart = true;
+    try {
+      const res = await run();
+      this.session = { ...this.session, ...res };
+      if (retitle) this.panel.title = `GReaTer: ${this.session.source?.label ?? res.runId}`;
+      this.post({ type: 'runStarted', runId: res.runId, runDir: res.runDir });
+      this.post({ type: 'runState', state: 'running' });
+    } catch (e) {
+      this.post({ type: 'requestError', request: 'start', message: errorText(e) });
+    } finally {
+      this.awaitingStart = false;
+    }
+  }
+
   private post(msg: ToWebview): void {
     void this.panel.webview.postMessage(msg);
   }
@@ -172,35 +188,15 @@ export class OptimizerPanel implements vscode.Disposable {
       }
       case 'start':
         this.session = { source: this.session.source };
-        this.awaitingStart = true;
-        try {
-          const res = await runs.start(m.request, this.session.source);
-          this.session = { ...this.session, ...res };
-          this.panel.title = `GReaTer: ${this.session.source?.label ?? res.runId}`;
-          this.post({ type: 'runStarted', runId: res.runId, runDir: res.runDir });
-          this.post({ type: 'runState', state: 'running' });
-        } catch (e) {
-          this.post({ type: 'requestError', request: 'start', message: errorText(e) });
-        } finally {
-          this.awaitingStart = false;
-        }
+        await this.launch(() => runs.start(m.request, this.session.source), true);
         return;
       case 'stop':
         if (await runs.cancel()) this.post({ type: 'runState', state: 'cancelling' });
         return;
       case 'resume':
         if (!this.session.runDir) return;
-        this.awaitingStart = true;
-        try {
-          const res = await runs.resume(this.session.runDir);
-          this.session = { ...this.session, ...res };
-          this.post({ type: 'runStarted', runId: res.runId, runDir: res.runDir });
-          this.post({ type: 'runState', state: 'running' });
-        } catch (e) {
-          this.post({ type: 'requestError', request: 'start', message: errorText(e) });
-        } finally {
-          this.awaitingStart = false;
-        }
+        const runDir = this.session.runDir;
+        await this.launch(() => runs.resume(runDir), false);
         return;
       case 'apply':
       case 'revert': {
