@@ -190,10 +190,8 @@ export class LanguageModel {
   ) {
     this.invFreq = inverseFrequencies(config.rope, config.headDim);
     this.make = dtype === 'float32' ? (n) => new Float32Array(n) : (n) => new Float64Array(n);
-    for (const [name, data] of weights) {
-      const shape = expectedWeights(config).get(name)!;
-      this.weightTensors.set(name, new ort.Tensor(dtype, data, shape));
-    }
+    const shapes = expectedWeights(config);
+    for (const [name, data] of weights) this.weightTensors.set(name, new ort.Tensor(dtype, data, shapes.get(name)!));
   }
 
   static async load(model: string, opts: LoadOptions = {}): Promise<LanguageModel> {
@@ -305,12 +303,9 @@ export class LanguageModel {
     return this.residentDir;
   }
 
-  private weightFeeds(names: string[], overrides?: ReadonlyMap<string, FloatArray>): Record<string, ort.Tensor> {
+  private weightFeeds(names: string[]): Record<string, ort.Tensor> {
     const f: Record<string, ort.Tensor> = {};
-    for (const n of names) {
-      const o = overrides?.get(n);
-      f[`w.${n}`] = o ? new ort.Tensor(this.dtype, o, expectedWeights(this.config).get(n)!) : this.weightTensors.get(n)!;
-    }
+    for (const n of names) f[`w.${n}`] = this.weightTensors.get(n)!;
     return f;
   }
   private positionFeeds(B: number, S: number, queryPos: Int32Array, cachePos: Int32Array, P: number, hasSliding: boolean): Record<string, HostTensor> {
