@@ -2,9 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { UserError } from '../src/engine/errors';
+import { tempFiles, throwsUser } from './helpers/files';
 import {
   BBH_PRESETS, buildTask, checkExtractorMatches, choosePreset, loadDataset, loadTask, presetExtractor, resolveExtractor,
 } from '../src/greater/tasks';
@@ -15,23 +14,7 @@ const noBbh = fs.existsSync(path.join(bbhDir, 'README.md')) ? false : `fixtures 
 const noFolio = fs.existsSync(path.join(fixtures, 'folio', 'train.csv')) ? false : `fixtures not found at ${fixtures}/folio`;
 if (noBbh) console.log(`# skipping fixture tests: ${noBbh}`);
 
-let tmpDir: string | undefined;
-function tmpFile(rel: string, content: string): string {
-  tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'greater-extr-'));
-  const p = path.join(tmpDir, rel);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, content);
-  return p;
-}
-process.on('exit', () => { if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true }); });
-
-function throwsUser(fn: () => unknown, ...patterns: RegExp[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
-    for (const p of patterns) assert.match(e.message, p);
-    return true;
-  });
-}
+const tmpFile = tempFiles('greater-extr-');
 
 // Extractor texts of the reference Llama-3 run script, as quoted in ALGORITHM §3.
 const REF = 'Therefore, the final answer (use exact format: ';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UserError } from '../src/engine/errors';
+import { tempFiles, throwsUser } from './helpers/files';
 import { loadDataset, parseDelimited } from '../src/greater/tasks';
 
 const fixtures = path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures');
@@ -20,23 +20,7 @@ function readmeCounts(dir: string): Map<string, number> {
   return new Map([...readme.matchAll(/^\| ([\w./]+\.(?:json|jsonl|csv|tsv)) \| (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
 }
 
-let tmpDir: string | undefined;
-function tmpFile(name: string, content: string): string {
-  tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'greater-tasks-'));
-  const p = path.join(tmpDir, name);
-  fs.writeFileSync(p, content);
-  return p;
-}
-process.on('exit', () => { if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true }); });
-
-function throwsUser(fn: () => unknown, ...patterns: RegExp[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
-    assert.doesNotMatch(e.message, /\n/, 'one-line message');
-    for (const p of patterns) assert.match(e.message, p);
-    return true;
-  });
-}
+const tmpFile = tempFiles('greater-tasks-');
 
 test('every BBH file loads with the README row count and goal/final_target columns', { skip: noBbh }, () => {
   const counts = readmeCounts(bbhDir);
