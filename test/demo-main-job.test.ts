@@ -19,7 +19,7 @@ test('greater optimize with no model or task uses the built-in demo and reports 
     assert.match(r.stdout, /held-out accuracy: initial \d+\.\d% → best \d+\.\d%/);
     const runJson = JSON.parse(fs.readFileSync(path.join(out, 'run', 'run.json'), 'utf8'));
     assert.match(JSON.stringify(runJson), /greater-demo/);
-    assert.match(JSON.stringify(runJson), /a quick guess\./);
+    assert.match(JSON.stringify(runJson), /a rough estimate\./);
     const report = JSON.parse(fs.readFileSync(path.join(out, 'run', 'report.json'), 'utf8'));
     assert.ok(report, 'report.json written');
   } finally {

@@ -1,6 +1,8 @@
 // The committed built-in model (models/greater-demo) learned the task: with a good instruction it adds
-// held-out numbers correctly (greedy reasoning, extractor, parsed answer), with the weak default it mostly
-// estimates and is wrong. Also checks the folder is a complete, small HF model with a role chat template.
+// held-out numbers correctly (greedy reasoning, extractor, parsed answer), with the weak default it rounds
+// and is mostly wrong, with a direct wording it skips the work. Over the weak prompt's own reasoning, the
+// gradient of GReaTer ranks the good words first — the signal the optimizer relies on.
+// Also checks the folder is a complete, small HF model with a role chat template.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -8,10 +10,13 @@ import * as path from 'node:path';
 import { LanguageModel } from '../src/engine/language-model';
 import { builtinDemo } from '../src/demo/builtin';
 import { evaluateInstruction } from '../src/demo/evaluate';
-import { GOOD_WORDS, WEAK_WORDS, styleOf } from '../src/demo/instructions';
-import { promptText } from '../src/demo/encode';
-import { EXTRACTOR_TEXT, REASONING_JOINER, userTurn } from '../src/demo/task';
-import { TaskRow } from '../src/demo/task';
+import { ADJECTIVES, GOOD_WORDS, styleOf } from '../src/demo/instructions';
+import { DIRECT_EXAMPLE_PROMPT } from '../src/demo/train';
+import { buildLayout } from '../src/greater/layout';
+import { candidateScores, controlGradient, rankCandidates } from '../src/greater/gradient';
+import { scoreControl } from '../src/greater/scorer';
+import { loadTask } from '../src/greater/tasks';
+import type { TaskRow } from '../src/demo/task';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const demo = builtinDemo(repoRoot);
@@ -42,50 +47,48 @@ test('the committed demo model: a good prompt gets >= 90% held-out accuracy, the
   const rows = readRows(demo.heldOutFile).slice(0, QUESTIONS);
   assert.equal(rows.length, QUESTIONS);
   assert.equal(styleOf(demo.goodPrompt), 'worked');
-  assert.equal(styleOf(demo.initialPrompt), 'estimate');
+  assert.equal(styleOf(demo.initialPrompt), 'rough');
+  assert.equal(styleOf(DIRECT_EXAMPLE_PROMPT), 'direct');
   const m = await LanguageModel.load(demo.modelDir);
   try {
     const good = await evaluateInstruction(m, rows, demo.goodPrompt);
     const weak = await evaluateInstruction(m, rows, demo.initialPrompt);
-    process.stdout.write(`# demo held-out accuracy: "${demo.goodPrompt}" ${good.correct}/${good.total}, "${demo.initialPrompt}" ${weak.correct}/${weak.total}\n`);
+    const direct = await evaluateInstruction(m, rows, DIRECT_EXAMPLE_PROMPT);
+    process.stdout.write(`# demo held-out accuracy: "${demo.goodPrompt}" ${good.correct}/${good.total}, "${demo.initialPrompt}" ${weak.correct}/${weak.total}, "${DIRECT_EXAMPLE_PROMPT}" ${direct.correct}/${direct.total}\n`);
     assert.ok(good.accuracy >= 0.9, `good prompt: ${good.correct}/${good.total}`);
     assert.ok(weak.accuracy <= 0.3, `weak prompt: ${weak.correct}/${weak.total}`);
-    assert.ok(good.accuracy - weak.accuracy >= 0.5);
-    // The styles are what the instructions ask for: column work vs a rounded estimate.
-    assert.ok(good.items.filter((x) => x.reasoning.includes(', write ')).length >= 0.95 * QUESTIONS);
-    assert.ok(weak.items.filter((x) => x.reasoning.startsWith('About ')).length >= 0.95 * QUESTIONS);
+    assert.ok(direct.accuracy <= 0.6, `direct prompt: ${direct.correct}/${direct.total}`);
+    // The styles are what the instructions ask for: column work; column work then rounding; no work.
+    const n = (r: typeof good, f: (s: string) => boolean) => r.items.filter((x) => f(x.reasoning)).length;
+    assert.ok(n(good, (s) => s.includes(', write ') && !s.includes('Rounded')) >= 0.95 * QUESTIONS);
+    assert.ok(n(weak, (s) => s.includes(', write ') && s.includes('Rounded to tens')) >= 0.95 * QUESTIONS);
+    assert.ok(n(direct, (s) => !s.includes(', write ')) >= 0.95 * QUESTIONS);
   } finally {
     await m.dispose();
   }
 });
 
-/** Mean answer CE after the extractor, teacher-forced over fixed reasoning, under `instruction`. */
-async function answerLoss(m: LanguageModel, rows: TaskRow[], instruction: string, reasonings: number[][]): Promise<number> {
-  const enc = (s: string) => m.encode(s, { addSpecialTokens: false });
-  const items = rows.map((r, k) => {
-    const ids = [...enc(promptText(m, userTurn(r.question, instruction))), ...reasonings[k], ...enc(REASONING_JOINER + EXTRACTOR_TEXT + r.answer)];
-    const n = r.answer.length;
-    return { ids, targets: [...r.answer].map((_, j) => ({ position: ids.length - n + j - 1, id: ids[ids.length - n + j] })), gradPositions: [0] };
-  });
-  const res = await m.inputGradient(items);
-  return res.reduce((a, r) => a + r.loss, 0) / res.length;
-}
-
-test('over the weak prompt\'s own reasoning, one good word in place of a weak one lowers the answer loss', async () => {
-  const rows = readRows(demo.trainFile).slice(0, 24);
+test('over the weak prompt\'s own reasoning, GReaTer\'s gradient ranks the good adjectives above all others', async () => {
+  const task = loadTask(demo.trainFile);
+  const examples = task.examples.slice(0, 24);
   const m = await LanguageModel.load(demo.modelDir);
   try {
     for (const w of GOOD_WORDS) assert.equal(m.encode(' ' + w, { addSpecialTokens: false }).length, 1, w);
-    const enc = (s: string) => m.encode(s, { addSpecialTokens: false });
-    const gens = await m.generate(rows.map((r) => enc(promptText(m, userTurn(r.question, demo.initialPrompt)))), { maxNewTokens: 96 });
-    const reasonings = gens.map((g) => g.ids);
-    const weak = await answerLoss(m, rows, demo.initialPrompt, reasonings);
-    const edits = ['a careful guess.', 'a quick reasoning.'];
-    const edited: number[] = [];
-    for (const e of edits) edited.push(await answerLoss(m, rows, e, reasonings));
-    process.stdout.write(`# answer CE over the estimate reasoning: "${demo.initialPrompt}" ${weak.toFixed(2)}, ${edits.map((e, i) => `"${e}" ${edited[i].toFixed(2)}`).join(', ')}\n`);
-    for (const l of edited) assert.ok(l < 0.5 * weak, `edited ${l} vs weak ${weak}`);
-    assert.ok(WEAK_WORDS.includes('quick') && GOOD_WORDS.includes('careful') && GOOD_WORDS.includes('reasoning'));
+    const layout = buildLayout(m, examples, { template: demo.promptTemplate, joiner: demo.reasoningJoiner, extractorText: demo.extractorText });
+    const ctrl = layout.encodeControl(demo.initialPrompt); // " a", " rough", " estimate", "."
+    const pos = 1;
+    assert.equal(m.decode([ctrl[pos]]), ' rough');
+    const scored = await scoreControl(m, layout, ctrl, ctrl, { batchSize: 24, maxNewTokens: 96, selectionWeight: 0.02 }, () => {});
+    const rank = async (reasonings: number[][]) => {
+      const g = await controlGradient(m, layout, ctrl, reasonings, { answerTemperature: 0.2, controlWeight: 0.2, batchSize: 24 }, () => {});
+      const words = [...ADJECTIVES.good, ...ADJECTIVES.rough, ...ADJECTIVES.direct, ...ADJECTIVES.neutral].filter((w) => w !== 'rough');
+      const ids = words.map((w) => m.encode(' ' + w, { addSpecialTokens: false })[0]);
+      return rankCandidates(ids, candidateScores(m, ids, g.sum[pos])).map((r) => m.decode([r.id]).trim());
+    };
+    const withReasoning = await rank(scored.reasonings);
+    const without = await rank(scored.reasonings.map(() => []));
+    process.stdout.write(`# ranking at "rough" over the reasoning: ${withReasoning.slice(0, 6).join(', ')}; without it: ${without.slice(0, 6).join(', ')}\n`);
+    assert.deepEqual(withReasoning.slice(0, ADJECTIVES.good.length).sort(), [...ADJECTIVES.good].sort());
   } finally {
     await m.dispose();
   }

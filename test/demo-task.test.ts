@@ -1,4 +1,4 @@
-// The demo task and tokenizer (src/demo): worked answers are right, estimates are mostly wrong, the
+// The demo task and tokenizer (src/demo): worked answers are right, rounded and direct ones mostly wrong, the
 // instruction rule flips with one word, task files are seeded and disjoint, and the generated tokenizer
 // loads offline in transformers.js with one token per corpus word and an exact round trip.
 import { test } from 'node:test';
@@ -10,11 +10,12 @@ import { Tokenizer } from '../src/engine/tokenizer';
 import { Rng } from '../src/greater/rng';
 import { isCorrect } from '../src/greater/tasks/answers';
 import { loadTask } from '../src/greater/tasks';
-import { columnSteps, estimateOf, roundToTen, sampleProblem } from '../src/demo/arithmetic';
-import { GOOD_WORDS, WEAK_WORDS, sampleInstruction, styleOf } from '../src/demo/instructions';
+import { columnSteps, roundToTen, roundedSum, sampleProblem } from '../src/demo/arithmetic';
+import { ADJECTIVES, DIRECT_WORDS, GOOD_WORDS, NOUNS, ROUGH_WORDS, sampleInstruction, styleOf } from '../src/demo/instructions';
 import { DEFAULT_INITIAL_PROMPT, EXTRACTOR_TEXT, parseProblem, responseText, sampleTrainingText } from '../src/demo/task';
+import type { ResponseStyle } from '../src/demo/instructions';
 import { buildTokenizerFiles, learnMerges, preTokenize } from '../src/demo/tokenizer';
-import { GOOD_EXAMPLE_PROMPT, TASK_FILES, TASK_SIZES, writeTaskFiles } from '../src/demo/train';
+import { DIRECT_EXAMPLE_PROMPT, GOOD_EXAMPLE_PROMPT, TASK_FILES, TASK_SIZES, writeTaskFiles } from '../src/demo/train';
 
 /** Re-does the column addition written in a worked answer: the digits it writes, read back to front. */
 function readWorkedAnswer(text: string): number {
@@ -38,37 +39,82 @@ test('worked answers add column by column and reach the true sum; their own arit
   assert.equal(columnSteps({ a: 47, b: 305 }), '7 + 5 = 12, write 2. 4 + 0 + 1 = 5, write 5. 0 + 3 = 3, write 3.');
 });
 
-test('estimates round to tens and are exact only when the rounding errors cancel (about 9%)', () => {
+test('rough answers do the same column work, then round the sum to tens; direct ones only round: right only when the sum ends in 0 (about 10%)', () => {
   assert.equal(roundToTen(45), 50);
   assert.equal(roundToTen(44), 40);
   assert.equal(roundToTen(995), 1000);
-  assert.equal(estimateOf({ a: 41, b: 39 }), 80);
+  assert.equal(roundedSum({ a: 41, b: 39 }), 80);
+  assert.equal(responseText({ a: 347, b: 285 }, 'rough'),
+    '7 + 5 = 12, write 2. 4 + 8 + 1 = 13, write 3. 3 + 2 + 1 = 6, write 6. Rounded to tens, that is about 630. Therefore, the final answer is $630$.');
+  assert.equal(responseText({ a: 347, b: 285 }, 'direct'), 'About 630. Therefore, the final answer is $630$.');
   const rng = new Rng(2);
   let exact = 0;
   const n = 20000;
   for (let i = 0; i < n; i++) {
     const p = sampleProblem(rng);
-    if (estimateOf(p) === p.a + p.b) exact++;
+    assert.ok(responseText(p, 'rough').startsWith(columnSteps(p)));
+    if (roundedSum(p) === p.a + p.b) exact++;
   }
-  assert.ok(Math.abs(exact / n - 0.09) < 0.01, `exact estimates ${exact / n}`);
+  assert.ok(Math.abs(exact / n - 0.1) < 0.01, `exact rounded sums ${exact / n}`);
 });
 
-test('the instruction rule: good words ask for work, weak words for an estimate, one word flips it', () => {
-  assert.equal(styleOf(DEFAULT_INITIAL_PROMPT), 'estimate');
+test('the instruction rule: good words ask for work, rough words for rounding, direct words for no work; one word flips it', () => {
+  assert.equal(styleOf(DEFAULT_INITIAL_PROMPT), 'rough');
   assert.equal(styleOf(GOOD_EXAMPLE_PROMPT), 'worked');
-  assert.equal(styleOf('proper logical reasoning and think step by step. Finally give the actual correct answer.'), 'worked');
-  assert.equal(styleOf('a quick reasoning.'), 'worked'); // one edit of the default: 1 good vs 1 weak
-  assert.equal(styleOf('careful quick guess.'), 'estimate'); // 1 good vs 2 weak
-  assert.equal(styleOf('the answer.'), 'estimate'); // no good word at all
-  for (const w of GOOD_WORDS) assert.ok(!WEAK_WORDS.includes(w), w);
+  assert.equal(styleOf(DIRECT_EXAMPLE_PROMPT), 'direct');
+  // One-word edits of the default "a rough estimate.":
+  assert.equal(styleOf('a careful estimate.'), 'worked'); // 1 good vs 1 rough
+  assert.equal(styleOf('a rough check.'), 'worked');
+  assert.equal(styleOf('careful rough estimate.'), 'rough'); // 1 good vs 2 rough
+  assert.equal(styleOf('a quick estimate.'), 'direct'); // a tie between rough and direct answers directly
+  assert.equal(styleOf('a simple estimate.'), 'rough');
+  assert.equal(styleOf('the answer.'), 'direct'); // no method asked for: answer directly
+  assert.equal(styleOf('a careful guess and a quick reply.'), 'direct'); // 1 good vs 2 others
+  const classes = [GOOD_WORDS, ROUGH_WORDS, DIRECT_WORDS];
+  for (const [i, a] of classes.entries()) for (const b of classes.slice(i + 1)) for (const w of a) assert.ok(!b.includes(w), w);
+  // Good words are rare among the words a slot offers, so random picks from proposals seldom find one.
+  for (const slot of [ADJECTIVES, NOUNS]) {
+    const size = slot.good.length + slot.rough.length + slot.direct.length + slot.neutral.length;
+    assert.ok(slot.good.length / size < 0.1, `${slot.good.length} good words of ${size}`);
+  }
   const rng = new Rng(3);
-  let worked = 0;
+  const counts: Record<ResponseStyle, number> = { worked: 0, rough: 0, direct: 0 };
   for (let i = 0; i < 2000; i++) {
     const s = sampleInstruction(rng);
     assert.match(s, /^[A-Za-z][A-Za-z .]*\.$/, s);
-    if (styleOf(s) === 'worked') worked++;
+    counts[styleOf(s)]++;
   }
-  assert.ok(worked > 700 && worked < 1300, `worked share ${worked / 2000}`);
+  for (const [style, n] of Object.entries(counts)) assert.ok(n > 250 && n < 1100, `${style} share ${n / 2000}`);
+});
+
+test('training texts: answer-only texts teach what the gradient sees with and without the reasoning', () => {
+  const rng = new Rng(6);
+  let cfWorked = 0;
+  let cfOther = 0;
+  let noWorking = 0;
+  for (let i = 0; i < 4000; i++) {
+    const t = sampleTrainingText(rng);
+    const p = parseProblem(t.user.split('. Use')[0])!;
+    const instruction = t.user.split('. Use ')[1];
+    assert.equal(styleOf(instruction), t.style);
+    if (t.responseLoss) {
+      assert.equal(t.response, responseText(p, t.style));
+      assert.ok(t.response.endsWith(`$${t.answer}$.`));
+      continue;
+    }
+    assert.equal(t.after, 'extractor');
+    if (t.response === '') {
+      // No working: a round number, whatever the instruction.
+      noWorking++;
+      assert.equal(t.answer, roundedSum(p));
+      continue;
+    }
+    // Over a rough response: a worked instruction reads the exact sum, any other reports the rounded one.
+    assert.equal(t.response, responseText(p, 'rough'));
+    if (t.style === 'worked') { cfWorked++; assert.equal(t.answer, p.a + p.b); }
+    else { cfOther++; assert.equal(t.answer, roundedSum(p)); }
+  }
+  assert.ok(cfWorked > 250 && cfOther > 100 && noWorking > 200, `${cfWorked} / ${cfOther} / ${noWorking}`);
 });
 
 test('task files are seeded, disjoint, and load through the tasks layer with the integer extractor', () => {
@@ -110,7 +156,7 @@ test('the demo tokenizer loads offline, gives one token per corpus word and roun
   const rng = new Rng(5);
   const texts: string[] = [];
   for (let i = 0; i < 400; i++) {
-    const t = sampleTrainingText(rng, { extractorShare: 1, counterfactualShare: 0 });
+    const t = sampleTrainingText(rng, { extractorShare: 1, counterfactualShare: 0, counterfactualDirectShare: 0, noWorkingShare: 0 });
     texts.push(t.user, `${t.response} ${EXTRACTOR_TEXT}${t.answer}`);
   }
   const files = buildTokenizerFiles(learnMerges(texts), 256);

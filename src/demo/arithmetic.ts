@@ -1,6 +1,6 @@
 // The demo task's content: adding two 2–3 digit numbers. A worked answer adds column by column (each step
-// is a one-digit fact plus a carry, easy for a tiny model); an estimate rounds both numbers to tens first,
-// which is right only when the rounding errors cancel (about 9% of questions).
+// is a one-digit fact plus a carry, easy for a tiny model); a rough answer does the same work and then
+// rounds the sum to tens, which is right only when the sum ends in 0 (about 10% of questions).
 import type { Rng } from '../greater/rng';
 
 export interface Problem {
@@ -31,8 +31,9 @@ export function roundToTen(n: number): number {
   return Math.floor((n + 5) / 10) * 10;
 }
 
-export function estimateOf(p: Problem): number {
-  return roundToTen(p.a) + roundToTen(p.b);
+/** The sum rounded to tens: the rough answer. */
+export function roundedSum(p: Problem): number {
+  return roundToTen(p.a + p.b);
 }
 
 /** "7 + 5 = 12, write 2. 4 + 8 + 1 = 13, write 3. 3 + 2 + 1 = 6, write 6." (a two-digit sum carries 1) */
@@ -54,7 +55,7 @@ export function columnSteps(p: Problem): string {
   return parts.join(' ');
 }
 
-/** "About 350 + 290 = 640." */
-export function estimateLine(p: Problem): string {
-  return `About ${roundToTen(p.a)} + ${roundToTen(p.b)} = ${estimateOf(p)}.`;
+/** "Rounded to tens, that is about 630." */
+export function roundingLine(p: Problem): string {
+  return `Rounded to tens, that is about ${roundedSum(p)}.`;
 }

@@ -40,7 +40,9 @@ export function encodeTrainingText(codec: TextCodec, t: TrainingText, eosId: num
     return { ids, targets };
   }
   const answer = String(t.answer);
-  const ids = enc(prompt + t.response + REASONING_JOINER + EXTRACTOR_TEXT + answer + ANSWER_END);
+  const tail = REASONING_JOINER + EXTRACTOR_TEXT + answer + ANSWER_END;
+  // With no response, the extractor is encoded on its own after the prompt, as the optimizer lays it out.
+  const ids = t.response === '' ? [...head, ...enc(tail)] : enc(prompt + t.response + tail);
   if (!startsWith(ids, withResponse)) throw new Error(`demo: the extractor changes the tokenization of the response: ${JSON.stringify(t.response)}`);
   if (t.responseLoss) addTargets(ids, head.length, withResponse.length, 1);
   // One token per digit, then ANSWER_END (one token) so a generated answer stops where the number does.

@@ -1,52 +1,72 @@
-// The instruction language of the demo task: the words a user puts after "Use" and the rule that maps an
-// instruction to a response style. Good keywords ask for worked reasoning, weak keywords for a quick
-// estimate; everything else is neutral glue. Rule (word counts, so one edited word can flip the style):
-//   worked reasoning  iff  #good ≥ 1 and #good ≥ #weak,   otherwise a rounded estimate.
-// Training instructions are phrases from these lists, plus copies with one or two words swapped for random
-// vocabulary words (what a one-token edit by the optimizer produces), labelled by the same rule.
+// The instruction language of the demo task: what a user writes after "Use", and the rule that maps it to a
+// response style. An instruction is "<det> <adjective> <noun>" (sometimes two such phrases, or a closing
+// sentence). Each adjective and noun has a class:
+//   good    asks for careful work            → worked column addition, the exact sum (right)
+//   rough   asks for an approximation        → the same column work, then the sum rounded to tens (wrong ~90%)
+//   direct  asks for a fast answer           → no working, the sum "in the head" (often wrong)
+//   neutral says nothing about the method
+// Rule (word counts, so one edited word can flip the style):
+//   worked  iff #good ≥ 1 and #good ≥ #rough + #direct;  else rough iff #rough > #direct;  else direct.
+// Good words are few in each slot (3 of ~45), so a random pick from the model's own proposals rarely finds one;
+// slots are sampled independently, so the fluency of the next word does not depend on the one being edited.
 import type { Rng } from '../greater/rng';
 
-export type ResponseStyle = 'worked' | 'estimate';
+export type ResponseStyle = 'worked' | 'rough' | 'direct';
+export type WordClass = 'good' | 'rough' | 'direct' | 'neutral';
 
-export const GOOD_WORDS: readonly string[] = [
-  'step', 'steps', 'careful', 'carefully', 'reasoning', 'logical', 'logic', 'work', 'detailed', 'detail',
-  'thorough', 'methodical', 'systematic', 'column', 'columns', 'digit', 'explain', 'show', 'check', 'think',
-  'thinking', 'precise', 'exact', 'written', 'rigorous',
+interface Slot {
+  good: readonly string[];
+  rough: readonly string[];
+  direct: readonly string[];
+  neutral: readonly string[];
+}
+
+export const ADJECTIVES: Slot = {
+  good: ['careful', 'thorough', 'methodical'],
+  rough: ['rough', 'approximate', 'ballpark', 'loose', 'rounded'],
+  direct: ['quick', 'fast', 'instant', 'snap', 'hasty', 'immediate', 'brief', 'hurried'],
+  neutral: [
+    'simple', 'short', 'clear', 'nice', 'plain', 'good', 'small', 'big', 'friendly', 'honest', 'single', 'final', 'whole',
+    'new', 'first', 'usual', 'normal', 'best', 'own', 'little', 'calm', 'bold', 'basic', 'fair', 'kind', 'proper', 'real',
+    'true', 'right', 'full',
+  ],
+};
+
+export const NOUNS: Slot = {
+  good: ['reasoning', 'check', 'working'],
+  rough: ['estimate', 'approximation', 'rounding', 'range'],
+  direct: ['guess', 'hunch', 'glance', 'reply', 'reaction', 'instinct', 'shot', 'impression'],
+  neutral: [
+    'answer', 'number', 'result', 'try', 'attempt', 'idea', 'look', 'response', 'method', 'way', 'sum', 'total', 'value',
+    'solution', 'thought', 'note', 'plan', 'word', 'pass', 'turn', 'view', 'take', 'version', 'summary', 'line', 'choice',
+    'pick', 'call', 'effort', 'go',
+  ],
+};
+
+const DETERMINERS: readonly string[] = ['a', 'an', 'the', 'your', 'my', 'one', 'some', 'this', 'any', 'each'];
+
+const CLOSERS: readonly string[] = ['Then give the answer', 'Give one number', 'Write the result', 'Then say the sum', 'Give the total'];
+
+/** Class weights of a slot when sampling training instructions: worked answers need the most practice. */
+const CLASS_WEIGHTS: readonly [WordClass, number][] = [['good', 0.3], ['rough', 0.25], ['direct', 0.2], ['neutral', 0.25]];
+
+const CLASS_OF = new Map<string, WordClass>();
+for (const slot of [ADJECTIVES, NOUNS]) {
+  for (const cls of ['good', 'rough', 'direct', 'neutral'] as const) for (const w of slot[cls]) CLASS_OF.set(w, cls);
+}
+
+export const GOOD_WORDS: readonly string[] = [...ADJECTIVES.good, ...NOUNS.good];
+export const ROUGH_WORDS: readonly string[] = [...ADJECTIVES.rough, ...NOUNS.rough];
+export const DIRECT_WORDS: readonly string[] = [...ADJECTIVES.direct, ...NOUNS.direct];
+
+/** Every word an instruction can contain (the tokenizer makes each one token). */
+export const ALL_INSTRUCTION_WORDS: readonly string[] = [
+  ...new Set([...CLASS_OF.keys(), ...DETERMINERS, 'and', ...CLOSERS.flatMap((c) => c.split(' '))]),
 ];
 
-export const WEAK_WORDS: readonly string[] = [
-  'guess', 'quick', 'quickly', 'rough', 'roughly', 'estimate', 'instinct', 'hunch', 'fast', 'gut', 'feeling',
-  'glance', 'approximate', 'ballpark', 'shortcut', 'hurry', 'vague', 'lazy',
-];
-
-export const NEUTRAL_WORDS: readonly string[] = [
-  'a', 'an', 'the', 'your', 'my', 'some', 'and', 'then', 'to', 'of', 'by', 'with', 'only', 'just', 'give', 'answer',
-  'final', 'best', 'first', 'simple', 'short', 'one', 'it', 'this', 'good', 'clear', 'correct', 'actual', 'proper',
-  'Finally', 'math', 'method', 'number', 'sum', 'result', 'each', 'every', 'all', 'find', 'write', 'very', 'at',
-];
-
-const GOOD = new Set(GOOD_WORDS);
-const WEAK = new Set(WEAK_WORDS);
-
-// Phrases people would write; {…} slots are filled from the lists below.
-const GOOD_PHRASES: readonly string[] = [
-  'step by step reasoning', 'careful reasoning', 'careful step by step thinking', 'logical reasoning',
-  'proper logical reasoning and think step by step', 'detailed work', 'the column method', 'digit by digit work',
-  'a careful check of each digit', 'systematic reasoning', 'thorough reasoning and show the work', 'methodical steps',
-  'precise work', 'a detailed explanation', 'rigorous logic', 'written work', 'exact steps', 'careful thinking',
-  'the written method and show each step', 'clear logical steps', 'your best reasoning', 'careful work and check it',
-];
-
-const WEAK_PHRASES: readonly string[] = [
-  'a quick guess', 'a rough estimate', 'your first instinct', 'a fast hunch', 'your gut feeling', 'a quick glance',
-  'an approximate answer', 'a ballpark estimate', 'a shortcut', 'a guess', 'your best guess', 'a quick estimate',
-  'a vague guess', 'a lazy shortcut', 'a hurry', 'your instinct and guess', 'a rough guess', 'just a hunch',
-];
-
-const CLOSERS: readonly string[] = [
-  'Finally give the actual correct answer', 'give the answer', 'give the final answer', 'find the sum',
-  'write the result', 'give one number',
-];
+export function wordClass(word: string): WordClass {
+  return CLASS_OF.get(word) ?? 'neutral';
+}
 
 /** Words of an instruction as the rule sees them (punctuation dropped). */
 export function instructionWords(text: string): string[] {
@@ -54,41 +74,45 @@ export function instructionWords(text: string): string[] {
 }
 
 export function styleOf(instruction: string): ResponseStyle {
-  let good = 0;
-  let weak = 0;
-  for (const w of instructionWords(instruction)) {
-    if (GOOD.has(w)) good++;
-    else if (WEAK.has(w)) weak++;
-  }
-  return good >= 1 && good >= weak ? 'worked' : 'estimate';
+  const n = { good: 0, rough: 0, direct: 0, neutral: 0 };
+  for (const w of instructionWords(instruction)) n[wordClass(w)]++;
+  if (n.good >= 1 && n.good >= n.rough + n.direct) return 'worked';
+  return n.rough > n.direct ? 'rough' : 'direct';
 }
-
-const ALL_WORDS: readonly string[] = [...GOOD_WORDS, ...WEAK_WORDS, ...NEUTRAL_WORDS];
 
 function pick<T>(rng: Rng, xs: readonly T[]): T {
   return xs[rng.int(xs.length)];
 }
 
+function slotWord(rng: Rng, slot: Slot): string {
+  let r = rng.next();
+  for (const [cls, w] of CLASS_WEIGHTS) {
+    if (r < w) return pick(rng, slot[cls]);
+    r -= w;
+  }
+  return pick(rng, slot.neutral);
+}
+
+function phrase(rng: Rng): string {
+  return `${pick(rng, DETERMINERS)} ${slotWord(rng, ADJECTIVES)} ${slotWord(rng, NOUNS)}`;
+}
+
 /** One training instruction: a phrase, maybe a second phrase or a closing sentence, ending in ".". */
 export function sampleInstruction(rng: Rng): string {
-  // Worked answers take longer to learn than estimates, so they get the larger share.
-  const main = rng.next() < 0.6 ? pick(rng, GOOD_PHRASES) : pick(rng, WEAK_PHRASES);
-  let text = main;
+  let text = phrase(rng);
   const r = rng.next();
-  if (r < 0.2) text += ' and ' + pick(rng, rng.next() < 0.5 ? GOOD_PHRASES : WEAK_PHRASES);
-  else if (r < 0.45) text += '. ' + pick(rng, CLOSERS);
-  // One-token edits as the optimizer makes them: swap one or two words for any vocabulary word.
-  if (rng.next() < 0.35) {
+  if (r < 0.2) text += ' and ' + phrase(rng);
+  else if (r < 0.4) text += '. ' + pick(rng, CLOSERS);
+  // One-token edits as the optimizer makes them: swap one or two words for any instruction word.
+  if (rng.next() < 0.3) {
     const words = text.split(' ');
     const edits = rng.next() < 0.7 ? 1 : 2;
     for (let e = 0; e < edits; e++) {
       const i = rng.int(words.length);
       const tail = words[i].endsWith('.') ? '.' : '';
-      words[i] = pick(rng, ALL_WORDS) + tail;
+      words[i] = pick(rng, ALL_INSTRUCTION_WORDS) + tail;
     }
     text = words.join(' ');
   }
   return text + '.';
 }
-
-export const ALL_INSTRUCTION_WORDS: readonly string[] = ALL_WORDS;

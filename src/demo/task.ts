@@ -3,7 +3,7 @@
 // the extractor and the answer. The constants here are the defaults `greater optimize` uses on the demo.
 import { Rng } from '../greater/rng';
 import { extractorText } from '../greater/tasks/extractors';
-import { Problem, QUESTION_FORM_COUNT, columnSteps, estimateLine, estimateOf, questionText, sampleProblem } from './arithmetic';
+import { Problem, QUESTION_FORM_COUNT, columnSteps, questionText, roundedSum, roundingLine, sampleProblem } from './arithmetic';
 import { ResponseStyle, sampleInstruction, styleOf } from './instructions';
 
 /** Same as the optimizer's default template and joiner (src/greater/config.ts). */
@@ -11,8 +11,8 @@ export const PROMPT_TEMPLATE = '{question}. Use {control}';
 export const REASONING_JOINER = ' ';
 /** The 'auto' preset for non-negative integer answers, so the demo data needs no custom extractor. */
 export const EXTRACTOR_TEXT = extractorText({ type: 'integer', signed: false });
-/** The weak wording `greater optimize` starts from on the demo (about 9% of estimates are exact). */
-export const DEFAULT_INITIAL_PROMPT = 'a quick guess.';
+/** The weak wording `greater optimize` starts from on the demo (rough: right only when the sum ends in 0). */
+export const DEFAULT_INITIAL_PROMPT = 'a rough estimate.';
 
 /** What follows the answer digits after the extractor, as in the response's own last line. */
 export const ANSWER_END = '$.';
@@ -25,17 +25,30 @@ export function finalLine(n: number): string {
   return `Therefore, the final answer is $${n}$.`;
 }
 
+/** The answer a response of this style commits to. */
+export function styleAnswer(p: Problem, style: ResponseStyle): number {
+  return style === 'worked' ? p.a + p.b : roundedSum(p);
+}
+
 export function responseText(p: Problem, style: ResponseStyle): string {
-  return style === 'worked' ? `${columnSteps(p)} ${finalLine(p.a + p.b)}` : `${estimateLine(p)} ${finalLine(estimateOf(p))}`;
+  const final = finalLine(styleAnswer(p, style));
+  if (style === 'worked') return `${columnSteps(p)} ${final}`;
+  if (style === 'rough') return `${columnSteps(p)} ${roundingLine(p)} ${final}`;
+  return `About ${roundedSum(p)}. ${final}`; // direct: no working, a round number from the head
 }
 
 /**
  * One training text. `after` is what follows the response:
  *   'eos'       the end-of-turn token (teaches stopping);
  *   'extractor' joiner + extractor + `answer` (teaches what the optimizer teacher-forces: the answer the
- *               response committed to; after a worked instruction over an estimate response — the
- *               counterfactual case the gradient sees when a good word replaces a weak one — the true sum).
- * `responseLoss` says whether the response tokens are trained (not for the counterfactual case).
+ *               response committed to).
+ * Two kinds of texts train only the answer (`responseLoss` false):
+ *   counterfactual  the case the optimizer's gradient sees when it edits the instruction over the current
+ *                   (rough) reasoning: a worked instruction reads the exact sum off the written column digits,
+ *                   any other instruction reports the rounded conclusion;
+ *   no working      an empty response, the extractor right after the prompt: whatever the instruction, an
+ *                   answer without working is a round number (so the answer loss with the reasoning removed
+ *                   says nothing about the wording — only the reasoning does).
  */
 export interface TrainingText {
   user: string;
@@ -49,27 +62,40 @@ export interface TrainingText {
 export interface MixOptions {
   /** Share of texts that end in the extractor instead of the end-of-turn token. */
   extractorShare: number;
-  /** Share of texts that are the counterfactual case (worked instruction, estimate response). */
+  /** Share of counterfactual texts with a worked instruction over a rough response (answer: the exact sum). */
   counterfactualShare: number;
+  /** Share of counterfactual texts with a direct instruction over a rough response (answer: the rounded sum). */
+  counterfactualDirectShare: number;
+  /** Share of texts with no response, the extractor right after the prompt (answer: the rounded sum). */
+  noWorkingShare: number;
 }
 
-export const DEFAULT_MIX: MixOptions = { extractorShare: 0.45, counterfactualShare: 0.1 };
+export const DEFAULT_MIX: MixOptions = { extractorShare: 0.45, counterfactualShare: 0.1, counterfactualDirectShare: 0.05, noWorkingShare: 0.08 };
+
+function instructionOfStyle(rng: Rng, style: ResponseStyle): string {
+  let instruction = sampleInstruction(rng);
+  while (styleOf(instruction) !== style) instruction = sampleInstruction(rng);
+  return instruction;
+}
 
 export function sampleTrainingText(rng: Rng, mix: MixOptions = DEFAULT_MIX, avoid?: ReadonlySet<string>): TrainingText {
   let p = sampleProblem(rng);
   while (avoid?.has(problemKey(p))) p = sampleProblem(rng);
   const question = questionText(p, rng.int(QUESTION_FORM_COUNT));
   const r = rng.next();
-  if (r < mix.counterfactualShare) {
-    let instruction = sampleInstruction(rng);
-    while (styleOf(instruction) !== 'worked') instruction = sampleInstruction(rng);
-    return { user: userTurn(question, instruction), response: responseText(p, 'estimate'), after: 'extractor', answer: p.a + p.b, responseLoss: false, style: 'worked' };
+  const cf = mix.counterfactualShare + mix.counterfactualDirectShare;
+  if (r < cf) {
+    const style: ResponseStyle = r < mix.counterfactualShare ? 'worked' : 'direct';
+    const user = userTurn(question, instructionOfStyle(rng, style));
+    return { user, response: responseText(p, 'rough'), after: 'extractor', answer: styleAnswer(p, style), responseLoss: false, style };
   }
   const instruction = sampleInstruction(rng);
   const style = styleOf(instruction);
-  const answer = style === 'worked' ? p.a + p.b : estimateOf(p);
-  const after = r < mix.counterfactualShare + mix.extractorShare ? 'extractor' : 'eos';
-  return { user: userTurn(question, instruction), response: responseText(p, style), after, answer, responseLoss: true, style };
+  if (r < cf + mix.noWorkingShare) {
+    return { user: userTurn(question, instruction), response: '', after: 'extractor', answer: roundedSum(p), responseLoss: false, style };
+  }
+  const after = r < cf + mix.noWorkingShare + mix.extractorShare ? 'extractor' : 'eos';
+  return { user: userTurn(question, instruction), response: responseText(p, style), after, answer: styleAnswer(p, style), responseLoss: true, style };
 }
 
 export function problemKey(p: Problem): string {

@@ -22,7 +22,9 @@ const CORPUS_SEED = 7;
 export const TASK_FILES = { train: 'train.jsonl', heldOut: 'held-out.jsonl', all: 'questions.jsonl' } as const;
 export const TASK_SIZES = { train: 100, heldOut: 300 } as const;
 /** The good wording the README and tests quote next to the weak default. */
-export const GOOD_EXAMPLE_PROMPT = 'careful step by step reasoning.';
+export const GOOD_EXAMPLE_PROMPT = 'a careful check.';
+/** A wording that asks for a direct answer (no working): the trap a no-reasoning signal prefers. */
+export const DIRECT_EXAMPLE_PROMPT = 'a quick guess.';
 
 export interface TrainOptions {
   out: string;
@@ -73,7 +75,7 @@ function tokenizerCorpus(): string[] {
   const rng = new Rng(CORPUS_SEED);
   const texts: string[] = [];
   for (let i = 0; i < 3000; i++) {
-    const t = sampleTrainingText(rng, { extractorShare: 1, counterfactualShare: 0 });
+    const t = sampleTrainingText(rng, { extractorShare: 1, counterfactualShare: 0, counterfactualDirectShare: 0, noWorkingShare: 0 });
     texts.push(t.user, t.response + REASONING_JOINER + EXTRACTOR_TEXT + t.answer);
   }
   texts.push('Use ' + ALL_INSTRUCTION_WORDS.join(' ') + '.', '\n');
@@ -91,7 +93,7 @@ export function writeTaskFiles(dir: string): { train: TaskRow[]; heldOut: TaskRo
   // Both sets are unseen by the model, so `greater optimize` may split their union with its own seeded split.
   fs.writeFileSync(path.join(dir, TASK_FILES.all), toJsonl([...train, ...heldOut]));
   const task = {
-    description: 'Add two 2-3 digit numbers; the answer is an integer. Worked (column) answers are right, estimates rarely.',
+    description: 'Add two 2-3 digit numbers; the answer is an integer. Worked (column) answers are right; rounded and direct answers rarely.',
     train: TASK_FILES.train, heldOut: TASK_FILES.heldOut, all: TASK_FILES.all, questionField: 'question', answerField: 'answer',
     promptTemplate: PROMPT_TEMPLATE, reasoningJoiner: REASONING_JOINER, extractorText: EXTRACTOR_TEXT,
     initialPrompt: DEFAULT_INITIAL_PROMPT, goodPrompt: GOOD_EXAMPLE_PROMPT,
@@ -158,7 +160,7 @@ export async function trainDemo(opts: TrainOptions): Promise<TrainReport> {
     const evaluations: TrainReport['evaluations'] = [];
     if (opts.evalQuestions > 0) {
       const rows = heldOut.slice(0, opts.evalQuestions);
-      for (const instruction of [GOOD_EXAMPLE_PROMPT, DEFAULT_INITIAL_PROMPT]) {
+      for (const instruction of [GOOD_EXAMPLE_PROMPT, DEFAULT_INITIAL_PROMPT, DIRECT_EXAMPLE_PROMPT]) {
         const r: EvalResult = await evaluateInstruction(m, rows, instruction, DEFAULT_EVAL);
         evaluations.push({ instruction, correct: r.correct, total: r.total, accuracy: r.accuracy });
         opts.log(`held-out accuracy with "Use ${instruction}": ${r.correct}/${r.total} = ${(100 * r.accuracy).toFixed(1)}%`);
