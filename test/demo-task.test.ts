@@ -39,14 +39,14 @@ test('worked answers add column by column and reach the true sum; their own arit
   assert.equal(columnSteps({ a: 47, b: 305 }), '7 + 5 = 12, write 2. 4 + 0 + 1 = 5, write 5. 0 + 3 = 3, write 3.');
 });
 
-test('rough answers do the same column work, then round the sum to tens; direct ones only round: right only when the sum ends in 0 (about 10%)', () => {
+test('rough answers do the same column work, then round the sum to tens: right only when it ends in 0 (about 10%)', () => {
   assert.equal(roundToTen(45), 50);
   assert.equal(roundToTen(44), 40);
   assert.equal(roundToTen(995), 1000);
   assert.equal(roundedSum({ a: 41, b: 39 }), 80);
   assert.equal(responseText({ a: 347, b: 285 }, 'rough'),
     '7 + 5 = 12, write 2. 4 + 8 + 1 = 13, write 3. 3 + 2 + 1 = 6, write 6. Rounded to tens, that is about 630. Therefore, the final answer is $630$.');
-  assert.equal(responseText({ a: 347, b: 285 }, 'direct'), 'About 630. Therefore, the final answer is $630$.');
+  assert.equal(responseText({ a: 347, b: 285 }, 'direct'), 'Therefore, the final answer is $632$.');
   const rng = new Rng(2);
   let exact = 0;
   const n = 20000;
@@ -104,9 +104,9 @@ test('training texts: answer-only texts teach what the gradient sees with and wi
     }
     assert.equal(t.after, 'extractor');
     if (t.response === '') {
-      // No working: a round number, whatever the instruction.
+      // No working (answering at once): a direct instruction gives the sum from the head, any other a round number.
       noWorking++;
-      assert.equal(t.answer, roundedSum(p));
+      assert.equal(t.answer, t.style === 'direct' ? p.a + p.b : roundedSum(p));
       continue;
     }
     // Over a rough response: a worked instruction reads the exact sum, any other reports the rounded one.

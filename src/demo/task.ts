@@ -27,14 +27,14 @@ export function finalLine(n: number): string {
 
 /** The answer a response of this style commits to. */
 export function styleAnswer(p: Problem, style: ResponseStyle): number {
-  return style === 'worked' ? p.a + p.b : roundedSum(p);
+  return style === 'rough' ? roundedSum(p) : p.a + p.b;
 }
 
 export function responseText(p: Problem, style: ResponseStyle): string {
   const final = finalLine(styleAnswer(p, style));
   if (style === 'worked') return `${columnSteps(p)} ${final}`;
   if (style === 'rough') return `${columnSteps(p)} ${roundingLine(p)} ${final}`;
-  return `About ${roundedSum(p)}. ${final}`; // direct: no working, a round number from the head
+  return final; // direct: no working, the sum "in the head" (often wrong)
 }
 
 /**
@@ -46,9 +46,11 @@ export function responseText(p: Problem, style: ResponseStyle): string {
  *   counterfactual  the case the optimizer's gradient sees when it edits the instruction over the current
  *                   (rough) reasoning: a worked instruction reads the exact sum off the written column digits,
  *                   any other instruction reports the rounded conclusion;
- *   no working      an empty response, the extractor right after the prompt: whatever the instruction, an
- *                   answer without working is a round number (so the answer loss with the reasoning removed
- *                   says nothing about the wording — only the reasoning does).
+ *   no working      an empty response, the extractor right after the prompt — the format of answering at
+ *                   once. A direct instruction answers the sum from the head; any other hedges with the
+ *                   rounded sum. This is what the answer loss with the reasoning removed measures, so that
+ *                   signal rewards the words that make the model answer directly, as the paper finds for real
+ *                   models, while only the reasoning shows which words make it right.
  */
 export interface TrainingText {
   user: string;
@@ -66,11 +68,11 @@ export interface MixOptions {
   counterfactualShare: number;
   /** Share of counterfactual texts with a direct instruction over a rough response (answer: the rounded sum). */
   counterfactualDirectShare: number;
-  /** Share of texts with no response, the extractor right after the prompt (answer: the rounded sum). */
+  /** Share of texts with no response, the extractor right after the prompt (direct: the sum; others: rounded). */
   noWorkingShare: number;
 }
 
-export const DEFAULT_MIX: MixOptions = { extractorShare: 0.45, counterfactualShare: 0.1, counterfactualDirectShare: 0.05, noWorkingShare: 0.08 };
+export const DEFAULT_MIX: MixOptions = { extractorShare: 0.45, counterfactualShare: 0.1, counterfactualDirectShare: 0.05, noWorkingShare: 0.1 };
 
 function instructionOfStyle(rng: Rng, style: ResponseStyle): string {
   let instruction = sampleInstruction(rng);
@@ -87,12 +89,12 @@ export function sampleTrainingText(rng: Rng, mix: MixOptions = DEFAULT_MIX, avoi
   if (r < cf) {
     const style: ResponseStyle = r < mix.counterfactualShare ? 'worked' : 'direct';
     const user = userTurn(question, instructionOfStyle(rng, style));
-    return { user, response: responseText(p, 'rough'), after: 'extractor', answer: styleAnswer(p, style), responseLoss: false, style };
+    return { user, response: responseText(p, 'rough'), after: 'extractor', answer: style === 'worked' ? p.a + p.b : roundedSum(p), responseLoss: false, style };
   }
   const instruction = sampleInstruction(rng);
   const style = styleOf(instruction);
   if (r < cf + mix.noWorkingShare) {
-    return { user: userTurn(question, instruction), response: '', after: 'extractor', answer: roundedSum(p), responseLoss: false, style };
+    return { user: userTurn(question, instruction), response: '', after: 'extractor', answer: style === 'direct' ? p.a + p.b : roundedSum(p), responseLoss: false, style };
   }
   const after = r < cf + mix.noWorkingShare + mix.extractorShare ? 'extractor' : 'eos';
   return { user: userTurn(question, instruction), response: responseText(p, style), after, answer: styleAnswer(p, style), responseLoss: true, style };
