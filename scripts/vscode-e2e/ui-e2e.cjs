@@ -62,8 +62,8 @@ async function until(fn, what, ms = 30000) {
     await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'prompts.ts' }).waitFor();
     await page.keyboard.press('Enter');
     const lens = page.locator('.codelens-decoration a', { hasText: 'Optimize prompt' });
-    await lens.first().waitFor({ timeout: 60000 });
-    assert.strictEqual(await lens.count(), 5, 'five prompts in prompts.ts');
+    // CodeLenses are re-rendered as the provider refreshes, so wait for the full set rather than count once.
+    await until(async () => (await lens.count()) === 5, 'five CodeLenses in prompts.ts', 60000);
     const original = await editorText(page);
     assert.match(original, /You are a careful assistant/);
     await shot(page, '01-codelens.png');
