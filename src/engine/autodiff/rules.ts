@@ -19,6 +19,10 @@ function intAttr(n: Node, name: string, dflt: number): number {
   const a = n.attrs[name];
   return a && 'i' in a ? a.i : dflt;
 }
+/** Indices as int64 (Gather also accepts int32), for arithmetic with int64 shapes. */
+function idx64(g: Graph, v: Value): Value {
+  return v.dtype === 'int64' ? v : g.cast(v, 'int64');
+}
 function intsAttr(n: Node, name: string): number[] | undefined {
   const a = n.attrs[name];
   return a && 'ints' in a ? [...a.ints] : undefined;
@@ -149,11 +153,20 @@ export const RULES: Record<string, Rule> = {
   Gather: (g, n, dy) => {
     if (intAttr(n, 'axis', 0) !== 0) throw new GraphError(`Gather node ${n.name}: only axis 0 is differentiable`);
     const data = inp(n, 0);
-    const idx = inp(n, 1);
-    const zeros = g.zerosOfShape(g.shapeOf(data), data.dtype, data.shape);
-    // Repeated indices (a token used twice) must add up: reduction 'add'.
-    const d = g.node('ScatterND', [zeros, g.unsqueeze(idx, [-1]), dy], { reduction: { s: 'add' } }, [{ dtype: data.dtype, shape: data.shape }])[0];
-    return [d, null];
+    const idx = idx64(g, inp(n, 1));
+    // Repeated indices (a token used twice) must add up. ORT's CPU ScatterND with reduction 'add' updates
+    // rows from several threads at once, so repeats race (lost updates, results that change run to run);
+    // a one-hot [N, V] matrix transposed times dy [N, K] adds them deterministically.
+    const rows = g.node('Gather', [g.shapeOf(data), g.scalar('int64', 0)], { axis: { i: 0 } }, [{ dtype: 'int64', shape: [] }])[0];
+    const flat = g.reshape(idx, [-1]);
+    const negative = g.node('Less', [flat, g.scalar('int64', 0)], {}, [{ dtype: 'bool', shape: flat.shape }])[0];
+    const wrapped = g.where(negative, g.add(flat, rows), flat);
+    const range = g.node('Range', [g.scalar('int64', 0), rows, g.scalar('int64', 1)], {}, [{ dtype: 'int64', shape: [data.shape[0]] }])[0];
+    const onehot = g.cast(g.equal(g.unsqueeze(wrapped, [1]), range), data.dtype);
+    const count = g.node('Size', [flat], {}, [{ dtype: 'int64', shape: [] }])[0];
+    const dy2 = g.reshapeTo(dy, g.concat([g.unsqueeze(count, [0]), g.ints([-1])], 0), [flat.shape[0], 'k']);
+    const d2 = g.matmul(g.transpose(onehot, [1, 0]), dy2);
+    return [g.reshapeTo(d2, g.shapeOf(data), data.shape), null];
   },
   GatherElements: (g, n, dy) => {
     const data = inp(n, 0);
