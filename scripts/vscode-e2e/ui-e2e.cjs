@@ -118,13 +118,16 @@ async function until(fn, what, ms = 30000) {
     }
 
     // 3. a short run on the demo model: watch two steps, then Stop
-    await wv.locator('#steps').fill(previewError ? '300' : '6');
-    await wv.locator('#steps').dispatchEvent('change');
-    await wv.locator('#start').click();
-    await wv.locator('#step-count', { hasText: /step ([2-9]|\d\d+)\// }).waitFor({ timeout: RUN_TIMEOUT });
-    await shot(page, '03-live.png');
-    await wv.locator('#stop').click();
-    await wv.locator('#apply').waitFor({ timeout: RUN_TIMEOUT });
+    const runThenStop = async (frame, liveShot) => {
+      await frame.locator('#steps').fill(previewError ? '300' : '6');
+      await frame.locator('#steps').dispatchEvent('change');
+      await frame.locator('#start').click();
+      await frame.locator('#step-count', { hasText: /step ([2-9]|\d\d+)\// }).waitFor({ timeout: RUN_TIMEOUT });
+      await shot(page, liveShot);
+      await frame.locator('#stop').click();
+      await frame.locator('#apply').waitFor({ timeout: RUN_TIMEOUT });
+    };
+    await runThenStop(wv, '03-live.png');
     const best = (await wv.locator('#best-prompt').innerText()).trim();
     log('best prompt:', JSON.stringify(best));
     await shot(page, '04-result.png');
@@ -162,13 +165,7 @@ async function until(fn, what, ms = 30000) {
     const pv = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await until(async () => /Answer the question below/.test(await pv.locator('#prompt').inputValue()), 'the f-string prompt in the panel', 60000);
     assert.strictEqual(await pv.locator('#apply').count(), 0, 'a new prompt starts from a clean run view');
-    await pv.locator('#steps').fill(previewError ? '300' : '6');
-    await pv.locator('#steps').dispatchEvent('change');
-    await pv.locator('#start').click();
-    await pv.locator('#step-count', { hasText: /step ([2-9]|\d\d+)\// }).waitFor({ timeout: RUN_TIMEOUT });
-    await shot(page, '08-python-live.png');
-    await pv.locator('#stop').click();
-    await pv.locator('#apply').waitFor({ timeout: RUN_TIMEOUT });
+    await runThenStop(pv, '08-python-live.png');
     await pv.locator('#apply').click();
     await pv.locator('#apply-message').waitFor({ timeout: 30000 });
     assert.match(await pv.locator('#apply-message').innerText(), /^Applied to prompts\.py:\d+/);
