@@ -95,6 +95,8 @@ test('unknown flags and settings', () => {
   expectError(['optimize', '--model', model, '--task', 'x.jsonl', '--top-k', '0'], /topK must be a positive integer, got 0/);
 });
 
-test('optimize with only one of --model / --task says which is missing', () => {
+test('optimize, eval and extractor-check with only one of --model / --task say which is missing, under their own name', () => {
   expectError(['optimize', '--model', model], /give both --model and --task \(or neither, for the built-in demo\); missing --task/);
+  expectError(['eval', '--task', 'x.jsonl', '--prompt', 'p'], /greater eval: give both --model and --task .*missing --model/);
+  expectError(['extractor-check', '--model', model], /greater extractor-check: give both --model and --task .*missing --task/);
 });

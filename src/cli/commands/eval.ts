@@ -24,7 +24,7 @@ export const command: Command = {
   summary: 'evaluate a prompt on a task',
   async run(argv: string[]): Promise<number> {
     const flags = parseFlags('eval', argv, FLAGS);
-    applyBuiltinDemo(flags);
+    applyBuiltinDemo('eval', flags);
     const split = flags.split as string;
     if (!['heldout', 'train', 'all'].includes(split)) throw new UserError(`greater eval: --split must be heldout, train or all, got '${split}'`);
     const prompt = requireString('eval', flags, 'prompt');

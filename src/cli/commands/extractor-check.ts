@@ -21,7 +21,7 @@ export const command: Command = {
   summary: 'dry-run the extractor: reasoning, extracted answer and gold answer for a few samples',
   async run(argv: string[]): Promise<number> {
     const flags = parseFlags('extractor-check', argv, FLAGS);
-    applyBuiltinDemo(flags);
+    applyBuiltinDemo('extractor-check', flags);
     const samples = flags.samples as number;
     const prompt = flags.prompt as string;
     const config = makeConfig({

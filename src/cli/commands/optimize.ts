@@ -108,10 +108,10 @@ export function interruptible(): { soft: AbortSignal; hard: AbortSignal; dispose
  * No --model and no --task: the built-in demo (models/greater-demo), with its extractor, template and weak
  * initial prompt unless given. One of the two alone is an error: a model without data cannot be optimised.
  */
-export function applyBuiltinDemo(flags: ParsedFlags): void {
+export function applyBuiltinDemo(command: string, flags: ParsedFlags): void {
   if (flags.model !== undefined && flags.task !== undefined) return;
   if (flags.model !== undefined || flags.task !== undefined) {
-    throw new UserError(`greater optimize: give both --model and --task (or neither, for the built-in demo); missing --${flags.model === undefined ? 'model' : 'task'}`);
+    throw new UserError(`greater ${command}: give both --model and --task (or neither, for the built-in demo); missing --${flags.model === undefined ? 'model' : 'task'}`);
   }
   const demo = builtinDemo();
   flags.model = demo.modelDir;
@@ -138,7 +138,7 @@ export const command: Command = {
         if (extra.length) throw new UserError(`greater optimize: --resume takes its settings from the run folder; remove --${extra.join(', --')}`);
         events = resumeRun(flags.resume, cancel, { device: flags.device as string, skipMemoryCheck: flags['skip-memory-check'] === true });
       } else {
-        applyBuiltinDemo(flags);
+        applyBuiltinDemo('optimize', flags);
         events = startRun({
           model: requireString('optimize', flags, 'model'), device: flags.device as string, task: taskOptions('optimize', flags),
           config: configFromFlags(flags), ...(typeof flags.out === 'string' ? { out: flags.out } : {}),
