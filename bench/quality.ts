@@ -16,6 +16,9 @@ const SEEDS = [0, 1, 2];
 const STEPS = Number(process.env.BENCH_STEPS ?? 3);
 const HELD_OUT = 250;
 const GOOD = new Set(GOOD_WORDS.map((w) => ' ' + w));
+const DEMO = builtinDemo();
+const MODEL_DIR = process.env.BENCH_MODEL ? path.resolve(process.env.BENCH_MODEL) : DEMO.modelDir;
+const TASK_FILE = process.env.BENCH_MODEL ? path.join(MODEL_DIR, path.basename(DEMO.taskFile)) : DEMO.taskFile;
 const METHODS: { name: string; config: Partial<GreaterConfig> }[] = [
   { name: 'GReaTer (default)', config: {} },
   { name: 'GReaTer --faithful', config: { faithful: true } },
@@ -26,18 +29,15 @@ const METHODS: { name: string; config: Partial<GreaterConfig> }[] = [
 interface Outcome { initial: number; best: number; evaluated: number; seconds: number; prompt: string; pools: string[] }
 
 async function runOne(seed: number, extra: Partial<GreaterConfig>, out: string): Promise<Outcome> {
-  const demo = builtinDemo();
-  const modelDir = process.env.BENCH_MODEL ? path.resolve(process.env.BENCH_MODEL) : demo.modelDir;
-  const taskFile = process.env.BENCH_MODEL ? path.join(modelDir, path.basename(demo.taskFile)) : demo.taskFile;
   const config = makeConfig({
-    seed, steps: STEPS, heldOutSize: HELD_OUT, initialPrompt: demo.initialPrompt, promptTemplate: demo.promptTemplate,
-    reasoningJoiner: demo.reasoningJoiner, ...extra,
+    seed, steps: STEPS, heldOutSize: HELD_OUT, initialPrompt: DEMO.initialPrompt, promptTemplate: DEMO.promptTemplate,
+    reasoningJoiner: DEMO.reasoningJoiner, ...extra,
   }, 'bench/quality');
   const never = new AbortController().signal;
   const t0 = performance.now();
   let initial = NaN, best = NaN, evaluated = 0, prompt = '';
   const pools: string[] = [];
-  for await (const e of startRun({ model: modelDir, task: { file: taskFile, extractor: { text: demo.extractorText } }, config, out }, { soft: never, hard: never })) {
+  for await (const e of startRun({ model: MODEL_DIR, task: { file: TASK_FILE, extractor: { text: DEMO.extractorText } }, config, out }, { soft: never, hard: never })) {
     if (e.kind === 'phase' && e.phase === 'selection' && e.candidate?.index === 1) evaluated += e.candidate.total;
     // Good words in the proposal pool, and where the ranking put the first one (1 = ranked first).
     if (e.kind === 'candidates') {
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\nBuilt-in demo, ${STEPS} steps, ${HELD_OUT} held-out questions, seeds ${SEEDS.join(', ')}: held-out accuracy %, mean ± std [min, max]\n\n`);
     process.stdout.write(`| method | held-out accuracy | candidates evaluated (per seed) | time per run |\n|---|---|---|---|\n`);
-    process.stdout.write(`| initial prompt "${builtinDemo().initialPrompt}" | ${summary(initials)} | – | – |\n${rows.join('\n')}\n`);
+    process.stdout.write(`| initial prompt "${DEMO.initialPrompt}" | ${summary(initials)} | – | – |\n${rows.join('\n')}\n`);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
