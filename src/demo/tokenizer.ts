@@ -30,8 +30,9 @@ export const CHAT_TEMPLATE = [
   "{%- if add_generation_prompt %}{{- '<|assistant|>\\n' }}{%- endif %}",
 ].join('\n');
 
-/** GPT-2's byte → printable character map (printable Latin-1 bytes stand for themselves). */
-function byteSymbols(): string[] {
+/** GPT-2's byte → printable character map: printable Latin-1 bytes stand for themselves, the others
+ *  (controls, space, 0x7F-0xA0, soft hyphen) move to U+0100 upwards in byte order. */
+export function byteSymbols(): string[] {
   const keep = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   const sym: string[] = new Array(256);
   let next = 256;
@@ -40,6 +41,11 @@ function byteSymbols(): string[] {
 }
 
 const SYMBOLS = byteSymbols();
+
+/** The byte symbols in GPT-2's vocabulary order (by code point: printable bytes first). */
+export function byteSymbolsInVocabOrder(): string[] {
+  return [...SYMBOLS].sort((x, y) => x.charCodeAt(0) - y.charCodeAt(0));
+}
 
 export function preTokenize(text: string): string[] {
   return text.match(SPLIT_JS) ?? [];
@@ -92,12 +98,23 @@ export interface DemoTokenizerFiles {
   padId: number;
 }
 
-function addedToken(id: number, content: string): Record<string, unknown> {
+/** A special token as tokenizer.json's `added_tokens` lists it. */
+export function addedToken(id: number, content: string): Record<string, unknown> {
   return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
 }
 
+/** tokenizer_config.json's `added_tokens_decoder`: the same entries keyed by id. */
+export function addedTokensDecoder(specials: readonly string[], idOf: (t: string) => number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const t of specials) {
+    const { id, ...rest } = addedToken(idOf(t), t);
+    out[String(id)] = rest;
+  }
+  return out;
+}
+
 export function buildTokenizerFiles(merges: readonly [string, string][], maxLength: number): DemoTokenizerFiles {
-  const base = [...SYMBOLS].sort((x, y) => x.charCodeAt(0) - y.charCodeAt(0));
+  const base = byteSymbolsInVocabOrder();
   const specials = Object.values(SPECIAL);
   const list = [...base, ...merges.map(([a, b]) => a + b), ...specials];
   const vocab: Record<string, number> = {};
@@ -126,13 +143,8 @@ export function buildTokenizerFiles(merges: readonly [string, string][], maxLeng
       fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: merges.map(([a, b]) => `${a} ${b}`),
     },
   };
-  const decoderMap: Record<string, unknown> = {};
-  for (const t of specials) {
-    const { id: i, ...rest } = addedToken(id(t), t);
-    decoderMap[String(i)] = rest;
-  }
   const tokenizerConfig: Record<string, unknown> = {
-    added_tokens_decoder: decoderMap,
+    added_tokens_decoder: addedTokensDecoder(specials, id),
     bos_token: SPECIAL.bos,
     eos_token: SPECIAL.eos,
     pad_token: SPECIAL.pad,

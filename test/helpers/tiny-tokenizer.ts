@@ -1,22 +1,8 @@
 // A small byte-level BPE tokenizer in Hugging Face tokenizer.json form (GPT-2 / Llama-3 style: 256 byte
 // symbols, a few dozen merges of common English pairs, then the family's special tokens), with a
 // tokenizer_config.json whose chat template follows the family's real prompt format.
+import { addedToken, addedTokensDecoder, byteSymbolsInVocabOrder } from '../../src/demo/tokenizer';
 import type { TinyFamily } from './tiny-models';
-
-/** GPT-2's byte -> printable character map: printable Latin-1 bytes stand for themselves, the others
- *  (controls, space, 0x7F-0xA0, soft hyphen) are moved to U+0100 upwards in byte order. */
-function byteSymbols(): string[] {
-  const keep = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
-  const sym: string[] = new Array(256);
-  let next = 256;
-  for (let b = 0; b < 256; b++) sym[b] = keep(b) ? String.fromCharCode(b) : String.fromCharCode(next++);
-  return sym;
-}
-
-/** Vocabulary order as in GPT-2: printable bytes first, then the remapped ones. */
-function byteSymbolsInVocabOrder(sym: string[]): string[] {
-  return [...sym].sort((a, b) => a.charCodeAt(0) - b.charCodeAt(0));
-}
 
 // "Ġ" is the byte-level symbol for a space. Each merge's parts exist before it; order = priority.
 const MERGES: [string, string][] = [
@@ -108,13 +94,9 @@ export interface TinyTokenizer {
   padId: number;
 }
 
-function addedToken(id: number, content: string): Record<string, unknown> {
-  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
-}
-
 export function buildTinyTokenizer(family: TinyFamily): TinyTokenizer {
   const f = FAMILY_TOKENS[family];
-  const vocabList = [...f.leading, ...byteSymbolsInVocabOrder(byteSymbols()), ...MERGES.map(([a, b]) => a + b), ...f.trailing];
+  const vocabList = [...f.leading, ...byteSymbolsInVocabOrder(), ...MERGES.map(([a, b]) => a + b), ...f.trailing];
   const vocab: Record<string, number> = {};
   vocabList.forEach((t, i) => { vocab[t] = i; });
   const specials = [...f.leading, ...f.trailing];
@@ -148,13 +130,8 @@ export function buildTinyTokenizer(family: TinyFamily): TinyTokenizer {
       fuse_unk: false, byte_fallback: false, ignore_merges: family === 'llama', vocab, merges: MERGES.map(([a, b]) => `${a} ${b}`),
     },
   };
-  const addedDecoder: Record<string, unknown> = {};
-  for (const t of specials) {
-    const { id, ...rest } = addedToken(idOf(t), t);
-    addedDecoder[String(id)] = rest;
-  }
   const tokenizerConfig: Record<string, unknown> = {
-    added_tokens_decoder: addedDecoder,
+    added_tokens_decoder: addedTokensDecoder(specials, idOf),
     bos_token: f.bos,
     eos_token: f.eos,
     pad_token: f.pad,
