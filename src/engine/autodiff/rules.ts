@@ -157,7 +157,7 @@ export const RULES: Record<string, Rule> = {
     // Repeated indices (a token used twice) must add up. ORT's CPU ScatterND with reduction 'add' updates
     // rows from several threads at once, so repeats race (lost updates, results that change run to run);
     // a one-hot [N, V] matrix transposed times dy [N, K] adds them deterministically.
-    const rows = g.node('Gather', [g.shapeOf(data), g.scalar('int64', 0)], { axis: { i: 0 } }, [{ dtype: 'int64', shape: [] }])[0];
+    const rows = g.gather(g.shapeOf(data), g.scalar('int64', 0));
     const flat = g.reshape(idx, [-1]);
     const negative = g.node('Less', [flat, g.scalar('int64', 0)], {}, [{ dtype: 'bool', shape: flat.shape }])[0];
     const wrapped = g.where(negative, g.add(flat, rows), flat);
