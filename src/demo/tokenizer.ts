@@ -32,7 +32,7 @@ export const CHAT_TEMPLATE = [
 
 /** GPT-2's byte → printable character map: printable Latin-1 bytes stand for themselves, the others
  *  (controls, space, 0x7F-0xA0, soft hyphen) move to U+0100 upwards in byte order. */
-export function byteSymbols(): string[] {
+function byteSymbols(): string[] {
   const keep = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   const sym: string[] = new Array(256);
   let next = 256;
