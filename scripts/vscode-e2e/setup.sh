@@ -36,9 +36,10 @@ if [ "$(node -p "try{require('$cs_pkg').version}catch{''}")" != "$CS_VERSION" ] 
    || [ ! -d "$T/cs/node_modules/code-server/lib/vscode/node_modules" ]; then
   cd "$T/cs"; [ -f package.json ] || npm init -y >/dev/null
   npm pkg set allowScripts.code-server=true --json
-  # Run from `npm run test:vscode`, the outer npm's npm_* variables leak in: npm_config_user_agent still names
-  # Node 20, and code-server's postinstall reads the Node major from it ("requires node v24"). Drop them all.
-  env $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/-u \1/p') PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" \
+  # Run from `npm run test:vscode`, the outer npm exports npm_config_user_agent naming Node 20; the inner npm
+  # takes it as its own, and code-server's postinstall reads the Node major from it ("requires node v24").
+  # Only that variable is wrong: the other npm_config_* (registry, proxy, …) must reach the install.
+  env -u npm_config_user_agent PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" \
     npm install --no-audit --no-fund "code-server@$CS_VERSION" --foreground-scripts
 fi
 
