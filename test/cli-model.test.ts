@@ -51,9 +51,16 @@ test('weight shape does not match config.json', () => {
   expectOneLineError(['logits', '--model', d, '--ids', '1,2'], /gate_proj\.weight" has shape \[48,32\] but config\.json implies \[50,32\]/);
 });
 
-test('unknown model_type names the supported ones', () => {
+test('unknown model_type names the supported ones and the refused hybrids', () => {
   const d = tinyDir((d) => editJson(path.join(d, 'config.json'), (j) => (j.model_type = 'mamba')));
-  expectOneLineError(['generate', '--model', d, '--ids', '1'], /model_type "mamba" is not supported; supported model types: llama, qwen2, gemma2/);
+  expectOneLineError(['generate', '--model', d, '--ids', '1'], /model_type "mamba" is not supported \(supported model types: llama, qwen2, qwen3, gemma2, gemma3_text, gemma3, phi3, smollm3, granite, mistral, ministral; refused \(hybrid: needs recurrent state; not supported yet\): qwen3_5\*, .*gemma3n, gemma4, granitemoehybrid, lfm2\)/);
+});
+
+test('a hybrid model_type is refused by name, with the reason', () => {
+  for (const [type, family] of [['qwen3_5_text', 'qwen3_5*'], ['gemma3n_text', 'gemma3n'], ['gemma4', 'gemma4'], ['granitemoehybrid', 'granitemoehybrid'], ['lfm2', 'lfm2']]) {
+    const d = tinyDir((d) => editJson(path.join(d, 'config.json'), (j) => (j.model_type = type)));
+    expectOneLineError(['generate', '--model', d, '--ids', '1'], new RegExp(`model_type "${type}" is a hybrid family \\(${family.replace('*', '\\*')}\\) that needs recurrent state; not supported yet \\(supported model types: llama, `));
+  }
 });
 
 test('missing tokenizer', () => {

@@ -16,9 +16,24 @@ const variants: { name: string; family: TinyFamily; opts: TinyOptions }[] = [
   { name: 'llama (bf16 weights, sharded)', family: 'llama', opts: { seed: 15, dtype: 'BF16', sharded: true } },
   { name: 'qwen2', family: 'qwen2', opts: { seed: 13 } },
   { name: 'gemma2', family: 'gemma2', opts: { seed: 14 } },
+  { name: 'qwen3 (tied, head_dim ≠ hidden/heads)', family: 'qwen3', opts: { seed: 31 } },
+  // transformers ≥ 5 key forms: rope_parameters instead of rope_theta, dtype instead of torch_dtype; biases on q/k/v/o
+  { name: 'qwen3 (untied, attention_bias, rope_parameters, dtype)', family: 'qwen3', opts: { seed: 32, tied: false, config: { attention_bias: true, rope_theta: undefined, rope_scaling: undefined, rope_parameters: { rope_type: 'default', rope_theta: 1000000.0 }, torch_dtype: undefined, dtype: 'float32' } } },
+  { name: 'gemma3_text (layer_types)', family: 'gemma3_text', opts: { seed: 33 } },
+  {
+    name: 'gemma3_text (nested rope_parameters, linear global scaling, soft-caps)', family: 'gemma3_text',
+    opts: { seed: 34, config: { rope_theta: undefined, rope_local_base_freq: undefined, rope_scaling: undefined, attn_logit_softcapping: 20.0, final_logit_softcapping: 15.0, rope_parameters: { full_attention: { rope_type: 'linear', factor: 4.0, rope_theta: 500000.0 }, sliding_attention: { rope_type: 'default', rope_theta: 10000.0 } } } },
+  },
+  { name: 'gemma3 (multimodal checkpoint: text_config, language_model.*, pattern, bf16)', family: 'gemma3', opts: { seed: 35, dtype: 'BF16' } },
+  { name: 'phi3 (Phi-4-mini layout: fused qkv/gate_up, partial rotary, longrope, sliding window)', family: 'phi3', opts: { seed: 36 } },
+  { name: 'phi3 (Phi-3 layout: untied, full rotary, no rope scaling, no window)', family: 'phi3', opts: { seed: 37, tied: false, config: { partial_rotary_factor: undefined, rope_scaling: null, sliding_window: null } } },
+  { name: 'smollm3 (NoPE layer with sliding window)', family: 'smollm3', opts: { seed: 38 } },
+  { name: 'granite (multipliers)', family: 'granite', opts: { seed: 39 } },
+  { name: 'mistral (head_dim ≠ hidden/heads, sliding window)', family: 'mistral', opts: { seed: 40 } },
+  { name: 'ministral (layer_types)', family: 'ministral', opts: { seed: 41 } },
 ];
 
-const IDS = [5, 77, 140, 3, 200, 61, 9, 33, 150, 18, 94]; // 11 tokens: longer than Gemma's window of 4
+const IDS = [5, 77, 140, 3, 200, 61, 9, 33, 150, 18, 94]; // 11 tokens: longer than every tiny sliding window (4 or 5)
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
@@ -95,8 +110,11 @@ for (const v of variants) {
         { ids: IDS.slice(2, 11), targets: [{ position: 8, id: 99, temperature: 0.5 }] },
       ];
       const { loss, grads } = await m64.weightGradient(items);
-      const check = ['model.embed_tokens.weight', 'model.layers.1.self_attn.k_proj.weight', 'model.layers.0.mlp.down_proj.weight', 'model.norm.weight', 'model.layers.0.input_layernorm.weight'];
       const weights = m64.weightMap;
+      // k_proj, or Phi-3's fused qkv_proj and gate_up_proj
+      const check = ['model.embed_tokens.weight', 'model.layers.1.self_attn.k_proj.weight', 'model.layers.1.self_attn.qkv_proj.weight', 'model.layers.0.mlp.gate_up_proj.weight',
+        'model.layers.0.mlp.down_proj.weight', 'model.norm.weight', 'model.layers.0.input_layernorm.weight'].filter((n) => weights.has(n));
+      assert.ok(check.length >= 5, `weights checked: ${check.join(', ')}`);
       const eps = 1e-6;
       for (const name of check) {
         const w = weights.get(name)!;

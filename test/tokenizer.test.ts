@@ -221,7 +221,7 @@ test('missing folder, missing tokenizer.json and broken JSON are UserErrors nami
 
 // The shared tiny model folders the model-family tests use: the ids the helper declares must be what
 // the loader reports, so generation stops and pads where the model tests expect.
-for (const family of ['llama', 'qwen2', 'gemma2'] as TinyFamily[]) {
+for (const family of ['llama', 'qwen2', 'gemma2'] as const satisfies readonly TinyFamily[]) {
   test(`tiny ${family} model folder: declared bos/eos/pad ids, vocab size, round trip, template`, async () => {
     const dir = path.join(root, `tiny-${family}`);
     writeTinyModel(dir, family);

@@ -58,7 +58,7 @@ function checkWeights(family: TinyFamily, dir: string, config: Record<string, un
 const std = (a: Float32Array) => Math.sqrt(a.reduce((s, x) => s + x * x, 0) / a.length);
 const mean = (a: Float32Array) => a.reduce((s, x) => s + x, 0) / a.length;
 
-const FAMILIES: TinyFamily[] = ['llama', 'qwen2', 'gemma2'];
+const FAMILIES = ['llama', 'qwen2', 'gemma2'] as const satisfies readonly TinyFamily[];
 
 for (const family of FAMILIES) {
   test(`${family}: weights load with the shapes its config implies, and are seeded`, () => {
@@ -97,7 +97,7 @@ for (const family of FAMILIES) {
 
     const messages = family === 'gemma2' ? [{ role: 'user', content: 'Hi' }] : [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }];
     const rendered = tok.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true }) as string;
-    const expected: Record<TinyFamily, string> = {
+    const expected: Record<(typeof FAMILIES)[number], string> = {
       llama: '<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n',
       qwen2: '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n',
       gemma2: '<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n',

@@ -4,12 +4,11 @@
 import * as ort from 'onnxruntime-node';
 import { UserError } from './errors';
 import { resolveModelDir, ResolveOptions } from './hub';
-import { FamilyDef, ModelConfig, familyOf, readConfigFile } from './model/config';
-import './model/families/index';
+import { FamilyDef, ModelConfig } from './model/config';
+import { expectedWeights, familyOf, readConfigFile } from './model/families/index';
 import { BuiltGraph, buildForwardGraph, buildGradGraph } from './model/graphs';
 import { attentionBias } from './model/masks';
-import { FloatArray, inverseFrequencies, ropeTables } from './model/rope';
-import { expectedWeights } from './model/weight-table';
+import { FloatArray, RotaryTables } from './model/rope';
 import { DeviceChoice, HostTensor, Session, resolveDevice, Device } from './runtime/session';
 import { ChatMessage, Tokenizer } from './tokenizer';
 import { ResidentWeightsDir } from './runtime/resident-weights';
@@ -168,7 +167,7 @@ export class LanguageModel {
   readonly counters: EngineCounters = { forwardPasses: 0, backwardPasses: 0, generatedTokens: 0 };
   private forwardSession: Promise<{ s: Session; g: BuiltGraph }> | null = null;
   private readonly gradSessions = new Map<string, Promise<{ s: Session; g: BuiltGraph }>>();
-  private readonly invFreq: Float64Array;
+  private readonly rotary: RotaryTables;
   private readonly make: Make;
   private readonly weightTensors = new Map<string, ort.Tensor>();
   private residentDir: ResidentWeightsDir | null = null;
@@ -188,7 +187,7 @@ export class LanguageModel {
     readonly deviceNote: string | undefined,
     readonly weightsMode: 'inputs' | 'resident',
   ) {
-    this.invFreq = inverseFrequencies(config.rope, config.headDim);
+    this.rotary = new RotaryTables(config);
     this.make = dtype === 'float32' ? (n) => new Float32Array(n) : (n) => new Float64Array(n);
     const shapes = expectedWeights(config);
     for (const [name, data] of weights) this.weightTensors.set(name, new ort.Tensor(dtype, data, shapes.get(name)!));
@@ -203,7 +202,7 @@ export class LanguageModel {
       throw new UserError(`${resolved.dir}: tokenizer has ${tok.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`);
     }
     const dtype = opts.dtype ?? 'float32';
-    const weights = LanguageModel.validateWeights(resolved.dir, config, dtype);
+    const weights = LanguageModel.validateWeights(resolved.dir, config, family, dtype);
     const dev = await resolveDevice(opts.device ?? 'cpu');
     // Resident is faster (prepacked kernels on CPU; one upload on a GPU) but keeps a copy per session
     // (forward + gradient); fall back to one shared host copy when two would not fit comfortably.
@@ -213,11 +212,12 @@ export class LanguageModel {
   }
 
   /** Every tensor the config implies must be present with its exact shape; extras are ignored. */
-  private static validateWeights(dir: string, config: ModelConfig, dtype: 'float32' | 'float64'): Map<string, FloatArray> {
+  private static validateWeights(dir: string, config: ModelConfig, family: FamilyDef, dtype: 'float32' | 'float64'): Map<string, FloatArray> {
     const loaded = loadWeightsDir(dir);
     const out = new Map<string, FloatArray>();
     for (const [name, shape] of expectedWeights(config)) {
-      const t = loaded.get(name);
+      // A family may store a tensor under another name (Gemma 3's multimodal checkpoints).
+      const t = [name, ...(family.checkpointNames?.(name) ?? [])].map((n) => loaded.get(n)).find((x) => x !== undefined);
       if (!t) throw new UserError(`${dir}: weight "${name}" is missing (expected shape [${shape}] for this config.json)`);
       if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
         throw new UserError(`${dir}: weight "${name}" has shape [${t.shape}] but config.json implies [${shape}]`);
@@ -309,12 +309,9 @@ export class LanguageModel {
     return f;
   }
   private positionFeeds(B: number, S: number, queryPos: Int32Array, cachePos: Int32Array, P: number, hasSliding: boolean): Record<string, HostTensor> {
-    const { cos, sin } = ropeTables(this.invFreq, queryPos, this.make);
-    const hd = this.config.headDim;
     const spec = { batch: B, queryPos, newTokens: S, cachePos, cacheLen: P };
     const feeds: Record<string, HostTensor> = {
-      rope_cos: { dtype: this.dtype, dims: [B, S, hd], data: cos },
-      rope_sin: { dtype: this.dtype, dims: [B, S, hd], data: sin },
+      ...this.rotary.feeds(B, S, queryPos, this.dtype, this.make),
       bias_full: { dtype: this.dtype, dims: [B, 1, 1, S, P + S], data: attentionBias(spec, undefined, this.make) },
     };
     if (hasSliding) {

@@ -2,7 +2,9 @@
 // symbols, a few dozen merges of common English pairs, then the family's special tokens), with a
 // tokenizer_config.json whose chat template follows the family's real prompt format.
 import { addedToken, addedTokensDecoder, byteSymbolsInVocabOrder } from '../../src/demo/tokenizer';
-import type { TinyFamily } from './tiny-models';
+
+/** The three prompt formats the tiny tokenizers imitate (Llama-3 headers, ChatML, Gemma turns). */
+export type TokenizerFlavor = 'llama' | 'qwen2' | 'gemma2';
 
 // "Ġ" is the byte-level symbol for a space. Each merge's parts exist before it; order = priority.
 const MERGES: [string, string][] = [
@@ -62,7 +64,7 @@ const GEMMA_TEMPLATE = [
   "{%- if add_generation_prompt %}{{ '<start_of_turn>model\\n' }}{%- endif %}",
 ].join('\n');
 
-const FAMILY_TOKENS: Record<TinyFamily, FamilyTokens> = {
+const FAMILY_TOKENS: Record<TokenizerFlavor, FamilyTokens> = {
   llama: {
     leading: [],
     trailing: ['<|begin_of_text|>', '<|end_of_text|>', '<|finetune_right_pad_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eot_id|>'],
@@ -94,7 +96,7 @@ export interface TinyTokenizer {
   padId: number;
 }
 
-export function buildTinyTokenizer(family: TinyFamily): TinyTokenizer {
+export function buildTinyTokenizer(family: TokenizerFlavor): TinyTokenizer {
   const f = FAMILY_TOKENS[family];
   const vocabList = [...f.leading, ...byteSymbolsInVocabOrder(), ...MERGES.map(([a, b]) => a + b), ...f.trailing];
   const vocab: Record<string, number> = {};

@@ -1,16 +1,27 @@
-// The normalised model description every graph builder reads, and the HF config.json → ModelConfig
-// dispatch by model_type. Family quirks are typed fields here; each family file parses its own keys.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+// The normalised model description every graph builder reads, the family interface, and the typed readers
+// of HF config.json keys shared by the family files. Which family a model_type belongs to is decided in one
+// table, families/index.ts; each family file parses its own keys and owns its quirks.
 import { UserError } from '../errors';
 import type { Value } from '../graph/graph';
 import type { LayerBuilder } from './layers';
 
+/** Frequency scaling applied to θ_i once (llama3, linear) or chosen per call by the longest position (longrope). */
+export type RopeScaling =
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
+  | { type: 'linear'; factor: number }
+  /**
+   * Phi-3's LongRoPE ("su"): θ_i / shortFactor[i] while every position of the call is below
+   * originalMaxPositions, θ_i / longFactor[i] beyond; cos and sin are multiplied by attentionFactor always.
+   */
+  | { type: 'longrope'; shortFactor: readonly number[]; longFactor: readonly number[]; originalMaxPositions: number; attentionFactor: number };
+
 export interface RopeConfig {
   theta: number;
-  /** Multiplies each rotary frequency (llama3 scaling), length headDim / 2. Absent = plain RoPE. */
-  scaling?: { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number } | { type: 'linear'; factor: number };
+  scaling?: RopeScaling;
 }
+
+/** Which rotary table a layer reads: the global one, Gemma 3's local one (sliding layers), or none (NoPE). */
+export type RopeKind = 'global' | 'local';
 
 export interface ModelConfig {
   readonly modelType: string;
@@ -23,37 +34,62 @@ export interface ModelConfig {
   readonly headDim: number;
   readonly maxPositions: number;
   readonly rmsNormEps: number;
+  /** RoPE of the global table (the only table for most families). */
   readonly rope: RopeConfig;
+  /** RoPE of Gemma 3's sliding layers (rope_local_base_freq); absent elsewhere. */
+  readonly localRope?: RopeConfig;
+  /** Leading dims of each head that rotate (head_dim × partial_rotary_factor); the rest pass through. */
+  readonly rotaryDim: number;
+  /** Per layer: the rotary table it uses, or null for a NoPE layer (SmolLM3). */
+  readonly layerRope: readonly (RopeKind | null)[];
   readonly tieWordEmbeddings: boolean;
   readonly activation: 'silu' | 'gelu_tanh';
-  /** q/k/v projections carry biases (Qwen2, or Llama's attention_bias). */
+  /** q/k/v projections carry biases (Qwen2, or attention_bias). */
   readonly attentionBias: boolean;
-  /** Gemma2 quirks; all absent for Llama/Qwen2. */
-  readonly gemma?: {
-    readonly embedScale: number; // inputs × √hidden
-    readonly attnSoftcap?: number;
-    readonly finalSoftcap?: number;
-  };
+  /** o_proj carries a bias (attention_bias in Llama, Qwen3, Gemma 3, Granite, SmolLM3; never in Qwen2). */
+  readonly attentionOutputBias: boolean;
   /** Per-layer sliding window (tokens a query may look back, itself included), or undefined = full attention. */
   readonly slidingWindow: readonly (number | undefined)[];
-  /** Multiplies q before q·kᵀ. */
+  /** Multiplies q before q·kᵀ (head_dim^-½, query_pre_attn_scalar^-½, or Granite's attention_multiplier). */
   readonly queryScale: number;
+  /** tanh soft-caps of attention scores and final logits (Gemma 2; Gemma 3 when set). Read by the Gemma family files. */
+  readonly softcap?: { readonly attention?: number; readonly final?: number };
+  /** Granite's multipliers; read only by granite.ts. */
+  readonly multipliers?: { readonly embedding: number; readonly residual: number; readonly logitsScaling: number };
   readonly bosTokenId?: number;
   readonly eosTokenIds: readonly number[];
 }
 
 export type HfConfig = Record<string, unknown>;
 
+/**
+ * One model family: how its config.json reads, which tensors it has, and its graph, top to bottom
+ * (embed → blocks → final norm → head). Hooks left out take the Llama default.
+ */
 export interface FamilyDef {
-  readonly modelTypes: readonly string[];
+  /** For messages, e.g. "qwen3". */
+  readonly name: string;
   parseConfig(hf: HfConfig, file: string): ModelConfig;
-  /** One decoder layer, x [B,S,H] → [B,S,H], written top to bottom in the family file. */
+  /** Every tensor the graph reads, by HF name, with its shape. */
+  weights(cfg: ModelConfig): Map<string, number[]>;
+  /** Other names a tensor may have in a checkpoint (e.g. Gemma 3's multimodal "language_model." prefix), tried in order. */
+  checkpointNames?(name: string): string[];
+  /** Input embeddings [B,S,H] → what the first block sees (Gemma's √hidden, Granite's multiplier). */
+  embed?(b: LayerBuilder, x: Value): Value;
+  /** One decoder layer, x [B,S,H] → [B,S,H]. */
   block(b: LayerBuilder, x: Value, layer: number): Value;
+  /** Final norm of gathered rows [R,H] (default: RMSNorm model.norm). */
+  finalNorm?(b: LayerBuilder, h: Value): Value;
+  /** Logits [R,V] after the LM head (soft-capping, Granite's logits_scaling). */
+  logits?(b: LayerBuilder, logits: Value): Value;
 }
 
 /** Typed reads of HF config keys, each failing with the file and key name. */
 export class ConfigReader {
-  constructor(private readonly hf: HfConfig, private readonly file: string) {}
+  constructor(readonly hf: HfConfig, readonly file: string) {}
+  has(key: string): boolean {
+    return this.hf[key] !== undefined && this.hf[key] !== null;
+  }
   num(key: string, dflt?: number): number {
     const v = this.hf[key];
     if (v === undefined || v === null) {
@@ -67,6 +103,10 @@ export class ConfigReader {
     const v = this.num(key, dflt);
     if (!Number.isInteger(v) || v < 0) throw new UserError(`${this.file}: key "${key}" should be a non-negative integer, got ${v}`);
     return v;
+  }
+  /** A number, or undefined when the key is absent or null (soft-caps, optional windows). */
+  optNum(key: string): number | undefined {
+    return this.has(key) ? this.num(key) : undefined;
   }
   bool(key: string, dflt: boolean): boolean {
     const v = this.hf[key];
@@ -86,19 +126,29 @@ export class ConfigReader {
   raw(key: string): unknown {
     return this.hf[key];
   }
+  /** A list of integers (e.g. no_rope_layers), or undefined when absent. */
+  intList(key: string): number[] | undefined {
+    const v = this.hf[key];
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x))) this.fail(`key "${key}" should be a list of integers, got ${JSON.stringify(v).slice(0, 80)}`);
+    return v as number[];
+  }
   eosIds(): number[] {
     const v = this.hf.eos_token_id;
     if (v === undefined || v === null) return [];
     const arr = Array.isArray(v) ? v : [v];
     return arr.filter((x): x is number => typeof x === 'number');
   }
+  bosId(): number | undefined {
+    return typeof this.hf.bos_token_id === 'number' ? this.hf.bos_token_id : undefined;
+  }
   fail(msg: string): never {
     throw new UserError(`${this.file}: ${msg}`);
   }
 }
 
-/** The dimension keys every family shares, with the family's own default context length. */
-export function parseDims(r: ConfigReader, defaultMaxPositions: number) {
+/** The dimension keys every family shares; `defaults` stands in for keys a family's HF config class defaults. */
+export function parseDims(r: ConfigReader, defaults: { maxPositions: number; headDim?: number; numKvHeads?: number; rmsNormEps?: number }) {
   const hiddenSize = r.int('hidden_size');
   const numHeads = r.int('num_attention_heads');
   return {
@@ -107,11 +157,23 @@ export function parseDims(r: ConfigReader, defaultMaxPositions: number) {
     intermediateSize: r.int('intermediate_size'),
     numLayers: r.int('num_hidden_layers'),
     numHeads,
-    numKvHeads: r.int('num_key_value_heads', numHeads),
-    headDim: r.int('head_dim', hiddenSize / numHeads),
-    maxPositions: r.int('max_position_embeddings', defaultMaxPositions),
-    rmsNormEps: r.num('rms_norm_eps', 1e-6),
+    numKvHeads: r.int('num_key_value_heads', defaults.numKvHeads ?? numHeads),
+    headDim: r.int('head_dim', defaults.headDim ?? hiddenSize / numHeads),
+    maxPositions: r.int('max_position_embeddings', defaults.maxPositions),
+    rmsNormEps: r.num('rms_norm_eps', defaults.rmsNormEps ?? 1e-6),
   };
+}
+
+/** Per-layer attention kinds from config.layer_types, or `fallback` when the key is absent. */
+export function parseLayerTypes(r: ConfigReader, numLayers: number, fallback: (i: number) => 'sliding_attention' | 'full_attention'): ('sliding_attention' | 'full_attention')[] {
+  const types = r.raw('layer_types');
+  if (types === undefined || types === null) return Array.from({ length: numLayers }, (_, i) => fallback(i));
+  if (!Array.isArray(types)) r.fail(`key "layer_types" should be a list, got ${JSON.stringify(types)}`);
+  if (types.length < numLayers) r.fail(`layer_types has ${types.length} entries for ${numLayers} layers`);
+  return types.slice(0, numLayers).map((t, i) => {
+    if (t === 'sliding_attention' || t === 'full_attention') return t;
+    return r.fail(`layer_types[${i}] is ${JSON.stringify(t)}; expected "sliding_attention" or "full_attention"`);
+  });
 }
 
 /** Checks shared by all families: the head arithmetic the graph relies on. */
@@ -119,69 +181,96 @@ export function checkInvariants(c: ModelConfig, file: string): ModelConfig {
   const bad = (m: string): never => {
     throw new UserError(`${file}: ${m}`);
   };
-  if (c.numHeads % c.numKvHeads !== 0) bad(`num_attention_heads (${c.numHeads}) must be a multiple of num_key_value_heads (${c.numKvHeads})`);
-  if (c.headDim % 2 !== 0) bad(`head_dim (${c.headDim}) must be even for rotary embeddings`);
+  if (c.numKvHeads === 0 || c.numHeads % c.numKvHeads !== 0) bad(`num_attention_heads (${c.numHeads}) must be a multiple of num_key_value_heads (${c.numKvHeads})`);
+  if (!Number.isInteger(c.headDim)) bad(`head_dim must be an integer; hidden_size / num_attention_heads = ${c.headDim} (set "head_dim")`);
+  if (c.rotaryDim % 2 !== 0 || c.rotaryDim > c.headDim || c.rotaryDim <= 0) bad(`rotary dims (${c.rotaryDim}, head_dim × partial_rotary_factor) must be even and within head_dim (${c.headDim})`);
   if (c.slidingWindow.length !== c.numLayers) bad(`layer types list has ${c.slidingWindow.length} entries for ${c.numLayers} layers`);
+  if (c.layerRope.length !== c.numLayers) bad(`rotary layer list has ${c.layerRope.length} entries for ${c.numLayers} layers`);
+  if (c.layerRope.includes('local') && !c.localRope) bad('a layer uses the local rotary table but the config defines none');
+  // One window size across sliding layers: every released config has one, and the engine feeds one sliding mask.
+  const windows = new Set(c.slidingWindow.filter((w) => w !== undefined));
+  if (windows.size > 1) bad(`sliding layers use different windows (${[...windows].join(', ')}); expected one sliding_window`);
+  for (const w of windows) if (!(w! > 0)) bad(`sliding_window must be positive, got ${w}`);
+  const s = c.rope.scaling;
+  if (s?.type === 'longrope' && (s.shortFactor.length !== c.rotaryDim / 2 || s.longFactor.length !== c.rotaryDim / 2)) {
+    bad(`rope_scaling short_factor / long_factor have ${s.shortFactor.length} / ${s.longFactor.length} entries; expected rotary dims / 2 = ${c.rotaryDim / 2}`);
+  }
   for (const [k, v] of Object.entries({ vocab_size: c.vocabSize, hidden_size: c.hiddenSize, intermediate_size: c.intermediateSize, num_hidden_layers: c.numLayers })) {
     if (!(v > 0)) bad(`${k} must be positive, got ${v}`);
   }
   return c;
 }
 
-/** RoPE settings from the standard keys (rope_theta, rope_scaling with "rope_type" or legacy "type"). */
-export function parseRope(r: ConfigReader): RopeConfig {
-  const theta = r.num('rope_theta', 10000);
-  const s = r.raw('rope_scaling');
-  if (s === undefined || s === null) return { theta };
-  if (typeof s !== 'object') r.fail(`rope_scaling should be an object, got ${JSON.stringify(s)}`);
-  const o = s as Record<string, unknown>;
-  const type = String(o.rope_type ?? o.type ?? '');
-  const n = (k: string, d?: number): number => {
-    const v = o[k] ?? d;
-    if (typeof v !== 'number') r.fail(`rope_scaling.${k} should be a number, got ${JSON.stringify(o[k])}`);
+type Json = Record<string, unknown>;
+const LAYER_TYPE_KEYS = ['full_attention', 'sliding_attention'];
+
+/**
+ * The RoPE dictionary of one layer type, in either form real checkpoints use: transformers ≥ 5 writes
+ * `rope_parameters` (rope_type, rope_theta, partial_rotary_factor, scaling keys; nested by layer type for
+ * Gemma 3), older files `rope_theta` + `rope_scaling` (with "rope_type" or the legacy "type").
+ */
+function ropeDict(r: ConfigReader, layerType: 'full_attention' | 'sliding_attention'): Json {
+  const obj = (key: string, v: unknown): Json => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) r.fail(`${key} should be an object, got ${JSON.stringify(v)}`);
+    return v as Json;
+  };
+  const params = r.raw('rope_parameters');
+  if (params !== undefined && params !== null) {
+    const p = obj('rope_parameters', params);
+    const keys = Object.keys(p);
+    if (keys.length > 0 && keys.every((k) => LAYER_TYPE_KEYS.includes(k))) {
+      const sub = p[layerType];
+      return sub === undefined || sub === null ? {} : obj(`rope_parameters.${layerType}`, sub);
+    }
+    return p;
+  }
+  const scaling = r.raw('rope_scaling');
+  return scaling === undefined || scaling === null ? {} : { ...obj('rope_scaling', scaling) };
+}
+
+/** partial_rotary_factor from rope_parameters (transformers ≥ 5) or the top level; 1 when absent. */
+export function partialRotaryFactor(r: ConfigReader): number {
+  const d = ropeDict(r, 'full_attention');
+  const v = d.partial_rotary_factor ?? r.raw('partial_rotary_factor');
+  if (v === undefined || v === null) return 1;
+  if (typeof v !== 'number' || !(v > 0 && v <= 1)) r.fail(`partial_rotary_factor should be a number in (0, 1], got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * RoPE settings for one layer type. `theta` stands in when neither rope_parameters.rope_theta nor rope_theta
+ * is given (the family's HF default); `legacyTheta` names another top-level key that holds it (Gemma 3's
+ * rope_local_base_freq for sliding layers, where rope_scaling does not apply).
+ */
+export function parseRope(r: ConfigReader, opts: { theta: number; maxPositions: number; layerType?: 'full_attention' | 'sliding_attention'; legacyTheta?: string }): RopeConfig {
+  const layerType = opts.layerType ?? 'full_attention';
+  const nested = r.has('rope_parameters');
+  let d = ropeDict(r, layerType);
+  if (!nested && opts.legacyTheta) d = {}; // legacy files: rope_scaling belongs to the global layers only
+  const label = nested ? 'rope_parameters' : 'rope_scaling';
+  const num = (k: string, dflt?: number): number => {
+    const v = d[k] ?? dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v)) r.fail(`${label}.${k} should be a number, got ${JSON.stringify(d[k])}`);
     return v as number;
   };
+  const list = (k: string): number[] => {
+    const v = d[k];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && x > 0)) r.fail(`${label}.${k} should be a list of positive numbers, got ${JSON.stringify(v)?.slice(0, 60)}`);
+    return v as number[];
+  };
+  const theta = typeof d.rope_theta === 'number' ? d.rope_theta : r.num(opts.legacyTheta ?? 'rope_theta', opts.theta);
+  const type = String(d.rope_type ?? d.type ?? 'default');
   if (type === 'default') return { theta };
+  if (type === 'linear') return { theta, scaling: { type: 'linear', factor: num('factor') } };
   if (type === 'llama3') {
-    return { theta, scaling: { type: 'llama3', factor: n('factor'), lowFreqFactor: n('low_freq_factor', 1), highFreqFactor: n('high_freq_factor', 4), originalMaxPositions: n('original_max_position_embeddings', 8192) } };
+    return { theta, scaling: { type: 'llama3', factor: num('factor'), lowFreqFactor: num('low_freq_factor', 1), highFreqFactor: num('high_freq_factor', 4), originalMaxPositions: num('original_max_position_embeddings', 8192) } };
   }
-  if (type === 'linear') return { theta, scaling: { type: 'linear', factor: n('factor') } };
-  return r.fail(`rope_scaling type "${type}" is not supported (supported: llama3, linear, default)`);
-}
-
-const registry: FamilyDef[] = [];
-
-export function registerFamily(f: FamilyDef): void {
-  registry.push(f);
-}
-
-export function supportedModelTypes(): string[] {
-  return registry.flatMap((f) => [...f.modelTypes]);
-}
-
-export function familyOf(modelType: string): FamilyDef {
-  const fam = registry.find((f) => f.modelTypes.includes(modelType));
-  if (!fam) throw new UserError(`model_type ${JSON.stringify(modelType)} is not supported; supported model types: ${supportedModelTypes().join(', ')}`);
-  return fam;
-}
-
-export function parseHfConfig(hf: HfConfig, file: string): ModelConfig {
-  const type = hf.model_type;
-  const fam = registry.find((f) => typeof type === 'string' && f.modelTypes.includes(type));
-  if (!fam) {
-    throw new UserError(`${file}: model_type ${JSON.stringify(type)} is not supported; supported model types: ${supportedModelTypes().join(', ')}`);
+  if (type === 'longrope' || type === 'su') {
+    // Phi-3 keeps original_max_position_embeddings at the top level; transformers ≥ 5 moves it inside.
+    const originalMaxPositions = num('original_max_position_embeddings', r.int('original_max_position_embeddings', opts.maxPositions));
+    const factor = typeof d.factor === 'number' ? d.factor : opts.maxPositions / originalMaxPositions;
+    const attentionFactor = typeof d.attention_factor === 'number' ? d.attention_factor : factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(originalMaxPositions));
+    return { theta, scaling: { type: 'longrope', shortFactor: list('short_factor'), longFactor: list('long_factor'), originalMaxPositions, attentionFactor } };
   }
-  return checkInvariants(fam.parseConfig(hf, file), file);
-}
-
-export function readConfigFile(dir: string): { config: ModelConfig; hf: HfConfig; file: string } {
-  const file = path.join(dir, 'config.json');
-  if (!fs.existsSync(file)) throw new UserError(`${dir}: no config.json (expected a Hugging Face model folder with config.json, model.safetensors and tokenizer.json)`);
-  let hf: HfConfig;
-  try {
-    hf = JSON.parse(fs.readFileSync(file, 'utf8')) as HfConfig;
-  } catch (e) {
-    throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  return { config: parseHfConfig(hf, file), hf, file };
+  return r.fail(`${label} type "${type}" is not supported (supported: default, linear, llama3, longrope/su)`);
 }

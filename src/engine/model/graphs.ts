@@ -8,8 +8,8 @@ import { DType, Value } from '../graph/graph';
 import { Graph } from '../graph/ops';
 import { toModelProto } from '../graph/serialize';
 import { FamilyDef, ModelConfig } from './config';
-import { AttentionInputs, LayerBuilder, ResidentWeights } from './layers';
-import { expectedWeights } from './weight-table';
+import { AttentionInputs, LayerBuilder, ResidentWeights, RotaryInputs } from './layers';
+import { ROPE_INPUTS, ropeKindsUsed } from './rope';
 
 export interface BuiltGraph {
   model: Uint8Array;
@@ -20,39 +20,40 @@ export interface BuiltGraph {
 
 function attentionInputs(g: Graph, cfg: ModelConfig, dtype: DType, withCache: boolean): AttentionInputs {
   const hd = cfg.headDim;
-  const cos = g.input('rope_cos', dtype, ['B', 'S', hd]);
-  const sin = g.input('rope_sin', dtype, ['B', 'S', hd]);
+  // One cos/sin pair [B,S,rotaryDim] per rotary table some layer reads (none when every layer is NoPE).
+  const rope: AttentionInputs['rope'] = {};
+  for (const kind of ropeKindsUsed(cfg)) {
+    const cos = g.input(ROPE_INPUTS[kind].cos, dtype, ['B', 'S', cfg.rotaryDim]);
+    const sin = g.input(ROPE_INPUTS[kind].sin, dtype, ['B', 'S', cfg.rotaryDim]);
+    const r: RotaryInputs = { cosQ: g.unsqueeze(cos, [1, 2]), sinQ: g.unsqueeze(sin, [1, 2]), cosK: g.unsqueeze(cos, [1]), sinK: g.unsqueeze(sin, [1]) };
+    rope[kind] = r;
+  }
   const T = withCache ? 'P+S' : 'S';
   const biasFull = g.input('bias_full', dtype, ['B', 1, 1, 'S', T]);
   const biasSliding = cfg.slidingWindow.some((w) => w !== undefined) ? g.input('bias_sliding', dtype, ['B', 1, 1, 'S', T]) : null;
   const past = (kind: string) => (withCache ? Array.from({ length: cfg.numLayers }, (_, i) => g.input(`past_${kind}.${i}`, dtype, ['B', cfg.numKvHeads, 'P', hd])) : null);
-  return {
-    cosQ: g.unsqueeze(cos, [1, 2]), sinQ: g.unsqueeze(sin, [1, 2]),
-    cosK: g.unsqueeze(cos, [1]), sinK: g.unsqueeze(sin, [1]),
-    biasFull, biasSliding, pastK: past('key'), pastV: past('value'),
-  };
+  return { rope, biasFull, biasSliding, pastK: past('key'), pastV: past('value') };
 }
 
 /** Embeddings [B,S,H] → final hidden states [B,S,H] through every block. */
 function decoder(b: LayerBuilder, family: FamilyDef, x: Value): Value {
   const g = b.g;
-  // Gemma2 scales input embeddings by √hidden; the gradient is taken before this scaling.
-  if (b.cfg.gemma) x = g.mul(x, b.c(b.cfg.gemma.embedScale));
+  // Family scaling of the input embeddings (Gemma's √hidden, Granite's multiplier); gradients are taken before it.
+  if (family.embed) x = g.scope('embed_scale', () => family.embed!(b, x));
   for (let i = 0; i < b.cfg.numLayers; i++) x = g.scope(`layers.${i}`, () => family.block(b, x, i));
   return x;
 }
 
 /** Rows [R] of the flattened hidden states → final norm → LM head → logits [R,V]. */
-function head(b: LayerBuilder, hidden: Value, rows: Value): Value {
+function head(b: LayerBuilder, family: FamilyDef, hidden: Value, rows: Value): Value {
   const g = b.g;
   return g.scope('head', () => {
     const flat = g.reshape(hidden, [-1, b.cfg.hiddenSize]); // [B·S,H]
-    const h = b.rmsNorm(g.gather(flat, rows), 'model.norm', !!b.cfg.gemma);
+    const rowsH = g.gather(flat, rows);
+    const h = family.finalNorm ? family.finalNorm(b, rowsH) : b.rmsNorm(rowsH, 'model.norm');
     const table = b.cfg.tieWordEmbeddings ? b.weight('model.embed_tokens.weight') : b.weight('lm_head.weight');
-    let logits = g.matmul(h, g.transpose(table, [1, 0])); // [R,V], 2-D straight from the MatMul
-    const cap = b.cfg.gemma?.finalSoftcap;
-    if (cap !== undefined) logits = g.mul(g.tanh(g.div(logits, b.c(cap))), b.c(cap)); // Gemma2 final soft-cap
-    return logits;
+    const logits = g.matmul(h, g.transpose(table, [1, 0])); // [R,V], 2-D straight from the MatMul
+    return family.logits ? family.logits(b, logits) : logits;
   });
 }
 
@@ -61,10 +62,10 @@ export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DT
   const ids = g.input('input_ids', 'int64', ['B', 'S']);
   const att = attentionInputs(g, cfg, dtype, true);
   const rows = g.input('logit_rows', 'int64', ['R']);
-  const b = new LayerBuilder(g, cfg, dtype, att, expectedWeights(cfg), resident);
+  const b = new LayerBuilder(g, cfg, dtype, att, family.weights(cfg), resident);
   const x = g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), ids));
   const hidden = decoder(b, family, x);
-  g.output(head(b, hidden, rows), 'logits');
+  g.output(head(b, family, hidden, rows), 'logits');
   b.newK.forEach((k, i) => g.output(k, `present_key.${i}`));
   b.newV.forEach((v, i) => g.output(v, `present_value.${i}`));
   return { model: toModelProto(g), weightNames: b.weightInputs().map((v) => v.name.slice(2)), hasSlidingBias: att.biasSliding !== null };
@@ -89,11 +90,11 @@ export function buildGradGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType
   const targetIds = g.input('target_ids', 'int64', ['N', 1]);
   const targetScale = g.input('target_scale', dtype, ['N', 1]); // 1 / temperature per target
   const targetWeight = g.input('target_weight', dtype, ['N']);
-  const b = new LayerBuilder(g, cfg, dtype, att, expectedWeights(cfg), opts.resident);
+  const b = new LayerBuilder(g, cfg, dtype, att, family.weights(cfg), opts.resident);
   const x = embedsIn ?? g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), idsIn!));
   const hidden = decoder(b, family, x);
   const loss = g.scope('loss', () => {
-    const logits = g.mul(head(b, hidden, targetRows), targetScale); // [N,V] / T
+    const logits = g.mul(head(b, family, hidden, targetRows), targetScale); // [N,V] / T
     const lp = g.gatherElements(g.logSoftmax(logits, -1), targetIds, 1); // [N,1]
     const nll = g.neg(g.reshape(lp, [-1])); // [N]
     g.output(g.identity(nll), 'nll');

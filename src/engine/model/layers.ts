@@ -6,7 +6,7 @@
 // nH query heads, kv key/value heads, rep = nH / kv, hd head dim, V vocab.
 import { DType, Dim, Value } from '../graph/graph';
 import { Graph } from '../graph/ops';
-import { ModelConfig } from './config';
+import { ModelConfig, RopeKind } from './config';
 
 export const W = (name: string): string => `w.${name}`;
 export const layerPrefix = (i: number): string => `model.layers.${i}`;
@@ -14,15 +14,33 @@ export const layerPrefix = (i: number): string => `model.layers.${i}`;
 /** Where each weight lives in an external data file, by HF name. */
 export type ResidentWeights = ReadonlyMap<string, { location: string; offset: number; length: number }>;
 
+/** cos/sin of one rotary table: [B,1,1,S,rd] for q and [B,1,S,rd] for k (rotate_half layout), broadcast over heads. */
+export interface RotaryInputs { cosQ: Value; sinQ: Value; cosK: Value; sinK: Value }
+
 export interface AttentionInputs {
-  /** [B,1,1,S,hd] and [B,1,S,hd]: cos/sin per position (rotate_half layout), broadcast over heads. */
-  cosQ: Value; sinQ: Value; cosK: Value; sinK: Value;
+  /** The rotary tables some layer reads (global, and Gemma 3's local one). */
+  rope: Partial<Record<RopeKind, RotaryInputs>>;
   /** [B,1,1,S,T] additive masks (0 or -inf): full and sliding-window attention. */
   biasFull: Value;
   biasSliding: Value | null;
   /** Per layer [B,kv,P,hd], or null when the graph has no cache (gradient graphs). */
   pastK: Value[] | null;
   pastV: Value[] | null;
+}
+
+/** How a family's attention differs from Llama's; each field is a quirk the family file sets explicitly. */
+export interface AttentionOptions {
+  /** tanh soft-cap of the scores (Gemma 2). */
+  softcap?: number;
+  /** One fused qkv_proj [(nH + 2·kv)·hd, H], split into q | k | v (Phi-3). */
+  fusedQkv?: boolean;
+  /** RMSNorm over head_dim on q and k before RoPE (Qwen3: w; Gemma 3: 1 + w). */
+  qkNorm?: 'w' | 'onePlusW';
+}
+
+export interface MlpOptions {
+  /** One fused gate_up_proj [2I, H]: gate is the first half, up the second (Phi-3). */
+  fusedGateUp?: boolean;
 }
 
 export class LayerBuilder {
@@ -80,30 +98,56 @@ export class LayerBuilder {
     });
   }
 
-  /** rotate_half RoPE: x·cos + [-x₂, x₁]·sin, halves of the head dim. */
+  /**
+   * rotate_half RoPE on the first rd = rotaryDim dims: x_r·cos + [-x₂, x₁]·sin with x_r = [x₁, x₂];
+   * dims past rd pass through unrotated (Phi-3's partial_rotary_factor).
+   */
   private rope(x: Value, cos: Value, sin: Value): Value {
     const g = this.g;
-    const half = this.cfg.headDim / 2;
-    const x1 = g.slice(x, [0], [half], [-1]);
-    const x2 = g.slice(x, [half], [this.cfg.headDim], [-1]);
-    const rot = g.concat([g.neg(x2), x1], -1);
-    return g.add(g.mul(x, cos), g.mul(rot, sin));
+    const { rotaryDim: rd, headDim: hd } = this.cfg;
+    const xr = rd === hd ? x : g.slice(x, [0], [rd], [-1]);
+    const x1 = g.slice(xr, [0], [rd / 2], [-1]);
+    const x2 = g.slice(xr, [rd / 2], [rd], [-1]);
+    const rot = g.add(g.mul(xr, cos), g.mul(g.concat([g.neg(x2), x1], -1), sin));
+    return rd === hd ? rot : g.concat([rot, g.slice(x, [rd], [hd], [-1])], -1);
   }
 
   /** Self-attention of layer i on normed input x [B,S,H] → [B,S,H]. */
-  attention(x: Value, i: number, opts: { softcap?: number } = {}): Value {
+  attention(x: Value, i: number, opts: AttentionOptions = {}): Value {
     const g = this.g;
-    const { numHeads: nH, numKvHeads: kv, headDim: hd, attentionBias } = this.cfg;
+    const { numHeads: nH, numKvHeads: kv, headDim: hd, attentionBias, attentionOutputBias } = this.cfg;
     const rep = nH / kv;
     const p = `${layerPrefix(i)}.self_attn`;
     return g.scope(p, () => {
+      // q [B,S,nH·hd], k and v [B,S,kv·hd]: three projections, or slices of Phi-3's fused one.
+      let qf: Value, kf: Value, vf: Value;
+      if (opts.fusedQkv) {
+        const qkv = this.linear(x, `${p}.qkv_proj`, attentionBias);
+        qf = g.slice(qkv, [0], [nH * hd], [-1]);
+        kf = g.slice(qkv, [nH * hd], [(nH + kv) * hd], [-1]);
+        vf = g.slice(qkv, [(nH + kv) * hd], [(nH + 2 * kv) * hd], [-1]);
+      } else {
+        qf = this.linear(x, `${p}.q_proj`, attentionBias);
+        kf = this.linear(x, `${p}.k_proj`, attentionBias);
+        vf = this.linear(x, `${p}.v_proj`, attentionBias);
+      }
       // q: [B,S,nH·hd] → [B,S,kv,rep,hd] → [B,kv,rep,S,hd]; query head h = kvh·rep + r uses kv head kvh.
-      let q = g.transpose(g.reshape(this.linear(x, `${p}.q_proj`, attentionBias), [0, 0, kv, rep, hd]), [0, 2, 3, 1, 4]);
+      let q = g.transpose(g.reshape(qf, [0, 0, kv, rep, hd]), [0, 2, 3, 1, 4]);
       // k, v: [B,S,kv·hd] → [B,kv,S,hd]
-      let k = g.transpose(g.reshape(this.linear(x, `${p}.k_proj`, attentionBias), [0, 0, kv, hd]), [0, 2, 1, 3]);
-      const v = g.transpose(g.reshape(this.linear(x, `${p}.v_proj`, attentionBias), [0, 0, kv, hd]), [0, 2, 1, 3]);
-      q = this.rope(q, this.att.cosQ, this.att.sinQ);
-      k = this.rope(k, this.att.cosK, this.att.sinK);
+      let k = g.transpose(g.reshape(kf, [0, 0, kv, hd]), [0, 2, 1, 3]);
+      const v = g.transpose(g.reshape(vf, [0, 0, kv, hd]), [0, 2, 1, 3]);
+      if (opts.qkNorm) {
+        // Per-head RMSNorm over head_dim, before RoPE (the order matters: RoPE does not commute with it).
+        q = this.rmsNorm(q, `${p}.q_norm`, opts.qkNorm === 'onePlusW');
+        k = this.rmsNorm(k, `${p}.k_norm`, opts.qkNorm === 'onePlusW');
+      }
+      const table = this.cfg.layerRope[i];
+      if (table !== null) {
+        const r = this.att.rope[table];
+        if (!r) throw new Error(`internal: layer ${i} reads the ${table} rotary table, which the graph does not declare`);
+        q = this.rope(q, r.cosQ, r.sinQ);
+        k = this.rope(k, r.cosK, r.sinK);
+      } // else: a NoPE layer (SmolLM3) — positions come from the causal mask alone
       this.newK.push(k);
       this.newV.push(v);
       // keys/values over cache + new tokens: [B,kv,T,hd] → [B,kv,1,T,hd] (broadcast over rep, no copy)
@@ -119,17 +163,25 @@ export class LayerBuilder {
       const probs = g.softmax(scores, -1);
       // [B,kv,rep,S,hd] → [B,S,kv,rep,hd] → [B,S,nH·hd]
       const ctx = g.reshape(g.transpose(g.matmul(probs, v5), [0, 3, 1, 2, 4]), [0, 0, nH * hd]);
-      return this.linear(ctx, `${p}.o_proj`);
+      return this.linear(ctx, `${p}.o_proj`, attentionOutputBias);
     });
   }
 
   /** down(act(gate(x)) ⊙ up(x)) */
-  mlp(x: Value, i: number): Value {
+  mlp(x: Value, i: number, opts: MlpOptions = {}): Value {
     const g = this.g;
     const p = `${layerPrefix(i)}.mlp`;
+    const I = this.cfg.intermediateSize;
     return g.scope(p, () => {
-      const gate = this.linear(x, `${p}.gate_proj`);
-      const up = this.linear(x, `${p}.up_proj`);
+      let gate: Value, up: Value;
+      if (opts.fusedGateUp) {
+        const gu = this.linear(x, `${p}.gate_up_proj`); // [B,S,2I]
+        gate = g.slice(gu, [0], [I], [-1]);
+        up = g.slice(gu, [I], [2 * I], [-1]);
+      } else {
+        gate = this.linear(x, `${p}.gate_proj`);
+        up = this.linear(x, `${p}.up_proj`);
+      }
       return this.linear(g.mul(this.activation(gate), up), `${p}.down_proj`);
     });
   }

@@ -1,25 +1,44 @@
 // LlamaForCausalLM (Llama 2/3/3.1/3.2, SmolLM, TinyLlama, llama2.c exports): pre-norm blocks, GQA,
 // SwiGLU MLP, RoPE (optionally llama3-scaled), tied or untied LM head. config.json keys as in HF.
-import { ConfigReader, FamilyDef, HfConfig, ModelConfig, parseDims, parseRope, registerFamily } from '../config';
+// parseLlamaLike and llamaBlock are the base the Llama-derived families (Qwen2/3, Mistral, SmolLM3,
+// Granite, Phi-3) start from; each of those files states what it changes.
+import { ConfigReader, FamilyDef, HfConfig, ModelConfig, parseDims, parseRope } from '../config';
 import { Value } from '../../graph/graph';
 import { LayerBuilder, layerPrefix } from '../layers';
+import { decoderWeights } from '../weight-table';
 
-export function parseLlamaLike(hf: HfConfig, file: string, modelType: string): ModelConfig {
+export interface LlamaLikeDefaults {
+  /** max_position_embeddings when absent (the HF config class default). */
+  maxPositions: number;
+  /** rope_theta when absent (the class's default_theta). */
+  theta?: number;
+  tie?: boolean;
+  headDim?: number;
+  numKvHeads?: number;
+  rmsNormEps?: number;
+}
+
+export function parseLlamaLike(hf: HfConfig, file: string, modelType: string, d: LlamaLikeDefaults = { maxPositions: 2048 }): ModelConfig {
   const r = new ConfigReader(hf, file);
   const act = r.str('hidden_act', 'silu');
   if (act !== 'silu') r.fail(`hidden_act "${act}" is not supported for ${modelType} (supported: silu)`);
   if (r.bool('mlp_bias', false)) r.fail('mlp_bias: true is not supported');
-  const dims = parseDims(r, 2048);
+  const dims = parseDims(r, d);
+  const bias = r.bool('attention_bias', false);
   return {
     modelType,
     ...dims,
-    rope: parseRope(r),
-    tieWordEmbeddings: r.bool('tie_word_embeddings', false),
+    rope: parseRope(r, { theta: d.theta ?? 10000, maxPositions: dims.maxPositions }),
+    rotaryDim: dims.headDim,
+    layerRope: new Array(dims.numLayers).fill('global'),
+    tieWordEmbeddings: r.bool('tie_word_embeddings', d.tie ?? false),
     activation: 'silu',
-    attentionBias: r.bool('attention_bias', false),
+    // HF Llama: attention_bias puts biases on q, k, v and o alike.
+    attentionBias: bias,
+    attentionOutputBias: bias,
     slidingWindow: new Array(dims.numLayers).fill(undefined),
     queryScale: 1 / Math.sqrt(dims.headDim),
-    bosTokenId: typeof hf.bos_token_id === 'number' ? hf.bos_token_id : undefined,
+    bosTokenId: r.bosId(),
     eosTokenIds: r.eosIds(),
   };
 }
@@ -33,8 +52,8 @@ export function llamaBlock(b: LayerBuilder, x: Value, i: number): Value {
 }
 
 export const llama: FamilyDef = {
-  modelTypes: ['llama'],
+  name: 'llama',
   parseConfig: (hf, file) => parseLlamaLike(hf, file, 'llama'),
+  weights: (cfg) => decoderWeights(cfg),
   block: llamaBlock,
 };
-registerFamily(llama);
