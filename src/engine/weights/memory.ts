@@ -28,7 +28,12 @@ export function estimateModelMemory(dir: string): MemoryEstimate {
       fileBytes += n * DISK_BYTES[t.dtype];
     }
   }
-  return { params, fileBytes, neededBytes: params * 4 + OVERHEAD_BYTES };
+  return { params, fileBytes, neededBytes: neededBytesFor(params, 'float32') };
+}
+
+/** Peak resident bytes for `params` weights held at `dtype`, plus sessions, KV cache and activations. */
+export function neededBytesFor(params: number, dtype: 'float32' | 'float16'): number {
+  return params * (dtype === 'float32' ? 4 : 2) + OVERHEAD_BYTES;
 }
 
 /** MemAvailable (counts reclaimable page cache) where Linux reports it, else os.freemem(). */
