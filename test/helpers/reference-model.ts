@@ -46,7 +46,6 @@ export function referenceLogits(dir: string, ids: number[], mutation?: Reference
     if (!t) throw new Error(`missing ${n}`);
     return t;
   };
-  const has = (n: string) => loaded.has(n);
   const gemma = type === 'gemma2' || type === 'gemma3_text';
   const H: number = c.hidden_size, nH: number = c.num_attention_heads, kv: number = c.num_key_value_heads ?? nH;
   const hd: number = c.head_dim ?? H / nH, I: number = c.intermediate_size, V: number = c.vocab_size, S = ids.length;
