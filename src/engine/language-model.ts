@@ -198,8 +198,13 @@ export class LanguageModel {
     const { config } = readConfigFile(resolved.dir);
     const family = familyOf(config.modelType);
     const tok = opts.withoutTokenizer ? null : await Tokenizer.load(resolved.dir);
+    // Every id the tokenizer can produce from text needs an embedding row. Special tokens past the table are
+    // tolerated (Gemma 3's shared tokenizer adds <image_soft_token> = 262144 to gemma-3-1b's 262144-row
+    // table); feeding one is refused by checkIds.
     if (tok && tok.vocabSize > config.vocabSize) {
-      throw new UserError(`${resolved.dir}: tokenizer has ${tok.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`);
+      let regular = -1;
+      for (let id = config.vocabSize; id < tok.vocabSize && regular < 0; id++) if (!tok.specialIds.has(id)) regular = id;
+      if (regular >= 0) throw new UserError(`${resolved.dir}: tokenizer has ${tok.vocabSize} tokens (id ${regular} is a regular token) but config.json vocab_size is ${config.vocabSize}`);
     }
     const dtype = opts.dtype ?? 'float32';
     const weights = LanguageModel.validateWeights(resolved.dir, config, family, dtype);
