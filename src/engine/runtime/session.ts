@@ -4,6 +4,7 @@
 //   webgpu — bundled (Windows, macOS, Linux x64); needs a GPU adapter (Vulkan/Metal/D3D12).
 //   cuda   — Linux x64 / Windows x64 only, after the CUDA 12 provider install (see README).
 // onnxruntime does not fall back between providers, so `auto` probes each with a tiny session.
+import * as fs from 'fs';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../errors';
 import { DType } from '../graph/graph';
@@ -74,11 +75,31 @@ export async function resolveDevice(choice: DeviceChoice): Promise<DeviceResolut
   }
   const reasons: string[] = [];
   for (const d of ['cuda', 'webgpu'] as const) {
-    const err = await probe(d);
+    const err = d === 'webgpu' ? (softwareOnlyReason() ?? (await probe(d))) : await probe(d);
     if (!err) return { device: d };
     reasons.push(`${d}: ${err}`);
   }
   return { device: 'cpu', note: `auto: using CPU (${reasons.join('; ')})` };
+}
+
+/**
+ * On Linux a Vulkan adapter without a GPU device node is a software rasterizer (Mesa's lavapipe, SwiftShader):
+ * correct but about 10× slower than the CPU provider, so `auto` does not pick it (`--device webgpu` still does).
+ * onnxruntime-node does not expose the WebGPU adapter's name, hence the device-node check.
+ */
+export function softwareOnlyReason(platform: string = process.platform, exists: (p: string) => boolean = fs.existsSync, list: (d: string) => string[] = safeList): string | null {
+  if (platform !== 'linux') return null;
+  if (exists('/dev/dxg')) return null; // WSL 2 GPU paravirtualization
+  if (list('/dev').some((n) => /^nvidia\d+$/.test(n))) return null;
+  if (list('/dev/dri').some((n) => n.startsWith('renderD'))) return null;
+  return 'no GPU device (/dev/dri/renderD*, /dev/nvidia*), only a software adapter at best; pass --device webgpu to use it anyway';
+}
+function safeList(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 export class Session {
