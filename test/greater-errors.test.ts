@@ -64,7 +64,7 @@ test('an extractor that never appears in the decoded text', () => {
 
 test('a prompt longer than the context window (file and line of the longest question)', () => {
   const long = JSON.stringify({ question: 'word '.repeat(300) + '?', answer: '(A)' });
-  const f = file('long.jsonl', mcqRows(3) + long + '\n' + mcqRows(4));
+  const f = file('long.jsonl', mcqRows(3) + long + '\n' + mcqRows(7).split('\n').slice(3).join('\n'));
   expectError(['optimize', '--model', model, '--task', f, '--train-size', '7', '--held-out', '1', '--steps', '1', '--seed', '3', '--out', path.join(root, 'never2')],
     /long\.jsonl:4: this question with the prompt takes \d+ tokens .* context window of 256 tokens \(expected at most 254/);
   expectError(['eval', '--model', model, '--task', f, '--prompt', 'go', '--split', 'all'], /long\.jsonl:4: .*context window of 256 tokens/);

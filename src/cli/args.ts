@@ -18,7 +18,10 @@ export function parseFlags(command: string, argv: string[], spec: FlagSpec): Par
     const s = spec[name];
     if (!s) throw new UserError(`greater ${command}: unknown flag --${name}; known flags: ${Object.keys(spec).map((k) => '--' + k).join(', ')}`);
     if (s.kind === 'boolean') {
-      out[name] = value === undefined ? true : value !== 'false';
+      if (value !== undefined && value !== 'true' && value !== 'false') {
+        throw new UserError(`greater ${command}: --${name} is a switch; give it alone, or as --${name}=true / --${name}=false, got '--${name}=${value}'`);
+      }
+      out[name] = value !== 'false';
       continue;
     }
     if (value === undefined) {
@@ -26,7 +29,8 @@ export function parseFlags(command: string, argv: string[], spec: FlagSpec): Par
       value = argv[++i];
     }
     if (s.kind === 'number') {
-      const n = Number(value);
+      // Number('') and Number(' ') are 0: '--seed=' must not quietly mean seed 0.
+      const n = value.trim() === '' ? NaN : Number(value);
       if (!Number.isFinite(n)) throw new UserError(`greater ${command}: --${name} expects a number, got '${value}'`);
       out[name] = n;
     } else out[name] = value;

@@ -135,6 +135,14 @@ const ENUMS: Partial<Record<keyof GreaterConfig, readonly string[]>> = {
 };
 
 const POSITIVE_INTS: (keyof GreaterConfig)[] = ['steps', 'trainSize', 'topK', 'topQ', 'intersectionSize', 'keepForSelection', 'maxNewTokens', 'batchSize', 'topPrompts', 'evaluateTop', 'evalAnswerTokens'];
+/**
+ * Upper bounds far above any sensible run, so that a slip such as `--steps 1e9` is an error and not a
+ * 92-year ETA. The paper's values are 125 steps, 50 samples, top-k 40, 1024 reasoning tokens.
+ */
+const UPPER_BOUNDS: Partial<Record<keyof GreaterConfig, number>> = {
+  steps: 100_000, trainSize: 1_000_000, topK: 10_000, topQ: 1_000, intersectionSize: 10_000, keepForSelection: 10_000,
+  maxNewTokens: 131_072, batchSize: 4_096, topPrompts: 1_000, evaluateTop: 1_000, evalAnswerTokens: 4_096,
+};
 const NON_NEGATIVE_INTS: (keyof GreaterConfig)[] = ['heldOutSize', 'stopAfterUnchangedSweeps'];
 
 /**
@@ -164,6 +172,10 @@ export function validateConfig(cfg: GreaterConfig, source = 'config'): void {
     const v = cfg[k] as number;
     if (!Number.isInteger(v) || v < 0) throw new UserError(`${source}: ${k} must be a non-negative integer, got ${v}`);
   }
+  for (const [k, max] of Object.entries(UPPER_BOUNDS)) {
+    const v = (cfg as unknown as Record<string, number>)[k];
+    if (v > max!) throw new UserError(`${source}: ${k} must be at most ${max}, got ${v}`);
+  }
   if (!Number.isSafeInteger(cfg.seed)) throw new UserError(`${source}: seed must be an integer, got ${cfg.seed}`);
   for (const [k, allowed] of Object.entries(ENUMS)) {
     const v = (cfg as unknown as Record<string, unknown>)[k];
@@ -175,5 +187,6 @@ export function validateConfig(cfg: GreaterConfig, source = 'config'): void {
     const n = cfg.promptTemplate.split(ph).length - 1;
     if (n !== 1) throw new UserError(`${source}: promptTemplate must contain ${ph} exactly once, found ${n} in ${JSON.stringify(cfg.promptTemplate)}`);
   }
-  if (cfg.initialPrompt.trim() === '') throw new UserError(`${source}: the initial prompt is empty; expected a few words to start from, e.g. "${DEFAULT_CONFIG.initialPrompt}"`);
+  // Zero-width and other format characters are invisible: a prompt of only those is empty to a reader.
+  if (!/[\p{L}\p{N}\p{P}\p{S}]/u.test(cfg.initialPrompt)) throw new UserError(`${source}: the initial prompt has no visible text; expected a few words to start from, e.g. "${DEFAULT_CONFIG.initialPrompt}"`);
 }

@@ -17,6 +17,8 @@ export interface TaskOptions {
   questionField?: string;
   answerField?: string;
   extractor?: ExtractorSpec;
+  /** Largest dataset accepted, in MiB. */
+  maxMb?: number;
 }
 
 export interface ModelOptions {
@@ -32,7 +34,7 @@ export interface PreparedTask {
 }
 
 export function prepareTask(opts: TaskOptions, cfg: Pick<GreaterConfig, 'seed' | 'trainSize' | 'heldOutSize' | 'shuffleSplit'>): PreparedTask {
-  const task = loadTask(opts.file, { questionField: opts.questionField, answerField: opts.answerField, extractor: opts.extractor });
+  const task = loadTask(opts.file, { questionField: opts.questionField, answerField: opts.answerField, extractor: opts.extractor, maxMb: opts.maxMb });
   const { train, heldOut } = splitExamples(task.examples, { seed: cfg.seed, nTrain: cfg.trainSize, maxHeldOut: cfg.heldOutSize, shuffle: cfg.shuffleSplit }, task.file);
   return { task, train, heldOut };
 }

@@ -8,7 +8,7 @@ import { UserError } from '../../engine/errors';
 import { makeConfig, type GreaterConfig } from '../../greater/config';
 import { ProgressLine } from '../../greater/progress';
 import { resumeRun, startRun } from '../../greater/run';
-import { PRESET_NAMES, type ExtractorSpec } from '../../greater/tasks';
+import { PRESET_NAMES, extractorSpecFromArg, type ExtractorSpec } from '../../greater/tasks';
 import type { TaskOptions } from '../../greater/setup';
 import type { RunEvent } from '../../worker/protocol';
 
@@ -17,6 +17,8 @@ export const TASK_FLAGS: FlagSpec = {
   model: { kind: 'string', help: 'model folder or Hugging Face repo id (with --task; neither = the built-in demo)' },
   task: { kind: 'string', help: 'dataset file (.json BBH, .jsonl, .csv, .tsv, .json array)' },
   extractor: { kind: 'string', help: `extractor preset (${PRESET_NAMES.slice(0, 3).join(', ')}, …, gsm8k, folio, auto) or custom text ending where the answer starts` },
+  'extractor-text': { kind: 'string', help: 'custom extractor text, taken as written (never matched against preset names)' },
+  'max-task-mb': { kind: 'number', help: 'largest dataset file accepted, in MiB', default: 100 },
   'question-field': { kind: 'string', help: 'column holding the question' },
   'answer-field': { kind: 'string', help: 'column holding the gold answer' },
   device: { kind: 'string', help: 'cpu, cuda, webgpu or auto', default: 'cpu' },
@@ -52,17 +54,21 @@ const FLAGS: FlagSpec = {
   'json-events': { kind: 'boolean', help: 'print every event as one JSON line on stdout instead of the progress line' },
 };
 
-export function extractorSpec(v: string | undefined): ExtractorSpec | undefined {
-  if (v === undefined) return undefined;
-  return PRESET_NAMES.includes(v) ? { preset: v } : { text: v };
+function extractorFromFlags(cmd: string, flags: ParsedFlags): ExtractorSpec | undefined {
+  const preset = flags.extractor, text = flags['extractor-text'];
+  if (typeof preset === 'string' && typeof text === 'string') throw new UserError(`greater ${cmd}: give --extractor or --extractor-text, not both`);
+  if (typeof text === 'string') return { text };
+  return typeof preset === 'string' ? extractorSpecFromArg(preset) : undefined;
 }
 
 export function taskOptions(cmd: string, flags: ParsedFlags): TaskOptions {
+  const extractor = extractorFromFlags(cmd, flags);
   return {
     file: requireString(cmd, flags, 'task'),
     ...(typeof flags['question-field'] === 'string' ? { questionField: flags['question-field'] } : {}),
     ...(typeof flags['answer-field'] === 'string' ? { answerField: flags['answer-field'] } : {}),
-    ...(typeof flags.extractor === 'string' ? { extractor: extractorSpec(flags.extractor) } : {}),
+    ...(extractor ? { extractor } : {}),
+    ...(typeof flags['max-task-mb'] === 'number' ? { maxMb: flags['max-task-mb'] } : {}),
   };
 }
 

@@ -150,6 +150,31 @@ export function resolveExtractor(ds: Dataset, spec: ExtractorSpec = {}): Extract
   return presetExtractor(spec.preset ?? choosePreset(ds), ds);
 }
 
+/** Levenshtein distance, for "did you mean" on preset names. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The --extractor argument: an exact preset name, or custom text. A single word within two edits of a preset
+ * is a typo, not an extractor sentence (`navigte` would otherwise run as custom text and never match).
+ */
+export function extractorSpecFromArg(v: string, customFlag = '--extractor-text'): ExtractorSpec {
+  if (PRESET_NAMES.includes(v)) return { preset: v };
+  const word = v.trim().toLowerCase();
+  if (!/\s/.test(word)) {
+    const near = PRESET_NAMES.map((p) => ({ p, d: editDistance(word, p) })).filter((x) => x.d <= 2).sort((x, y) => x.d - y.d)[0];
+    if (near) throw new UserError(`unknown extractor preset '${v}'; did you mean '${near.p}'? (for custom extractor text use ${customFlag})`);
+  }
+  return { text: v };
+}
+
 /** One-line summary for logs and the dry run: "date_understanding: an option letter A–F …". */
 export function describeExtractor(ex: Extractor): string {
   return `${ex.id}: answers are ${describeKind(ex.kind)}${ex.optionsFrom === 'data' ? ' (options from the data)' : ''}`;

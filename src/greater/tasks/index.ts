@@ -29,6 +29,7 @@ import { ExtractorSpec, resolveExtractor } from './extractors';
 import { Task, buildTask } from './task';
 
 export { loadDataset, QUESTION_FIELDS, ANSWER_FIELDS } from './load';
+export { DEFAULT_MAX_INPUT_MB, readInputText } from './inputFile';
 export type { Dataset, DatasetFormat, Example, LoadOptions } from './load';
 export { parseDelimited } from './csv';
 export type { DelimitedRecord } from './csv';
@@ -38,7 +39,7 @@ export {
 } from './answers';
 export type { AnswerKind, AnswerType, KindDetection } from './answers';
 export {
-  BBH_PRESETS, PRESET_NAMES, choosePreset, describeExtractor, extractorText, presetExtractor, resolveExtractor,
+  BBH_PRESETS, PRESET_NAMES, choosePreset, describeExtractor, extractorSpecFromArg, extractorText, presetExtractor, resolveExtractor,
 } from './extractors';
 export type { Extractor, ExtractorSpec } from './extractors';
 export { buildTask, targetFor } from './task';

@@ -2,10 +2,10 @@
 // and .json — which is a JSON array (or {"examples": [...]}) or, as in GReaTer's data/BBH/*.json, really
 // a CSV file (ALGORITHM §1); the content decides. Column names are auto-detected or given explicitly.
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../engine/errors';
 import { parseDelimited } from './csv';
+import { readInputText } from './inputFile';
 import { JsonRow, parseJsonDocument, parseJsonLines } from './jsonRows';
 
 export type DatasetFormat = 'csv' | 'tsv' | 'jsonl' | 'json';
@@ -37,6 +37,8 @@ export interface Dataset {
 export interface LoadOptions {
   questionField?: string;
   answerField?: string;
+  /** Largest dataset accepted, in MiB (default DEFAULT_MAX_INPUT_MB). */
+  maxMb?: number;
 }
 
 /** Auto-detection order for the question and answer columns (case-insensitive). */
@@ -50,17 +52,23 @@ interface RawRow {
   get(column: string): unknown;
 }
 
+/** Column list for messages; a file with thousands of keys must not make a thousand-word error. */
+function listColumns(columns: string[]): string {
+  if (columns.length === 0) return '(none)';
+  return columns.slice(0, 20).join(', ') + (columns.length > 20 ? ` and ${columns.length - 20} more` : '');
+}
+
 function pickField(explicit: string | undefined, candidates: string[], columns: string[], role: string, flag: string, file: string): string {
   if (explicit !== undefined) {
     if (columns.includes(explicit)) return explicit;
-    throw new UserError(`${file}: no column '${explicit}' for the ${role} (${flag}); columns found: ${columns.join(', ') || '(none)'}`);
+    throw new UserError(`${file}: no column '${explicit}' for the ${role} (${flag}); columns found: ${listColumns(columns)}`);
   }
   for (const c of candidates) {
     const hit = columns.find((col) => col.trim().toLowerCase() === c);
     if (hit !== undefined) return hit;
   }
   throw new UserError(`${file}: cannot tell which column holds the ${role}; expected one of ${candidates.join(', ')}, ` +
-    `columns found: ${columns.join(', ') || '(none)'} — pass ${flag} <column>`);
+    `columns found: ${listColumns(columns)} — pass ${flag} <column>`);
 }
 
 /** GSM8K answers end with a line "#### 42" (thousands commas allowed): the number is the label. */
@@ -139,15 +147,10 @@ export function loadDataset(file: string, opts: LoadOptions = {}): Dataset {
   if (!(ext in EXTENSIONS)) {
     throw new UserError(`${file}: unsupported file type '${ext || '(none)'}' (expected .csv, .tsv, .jsonl or .json)`);
   }
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: cannot read the dataset (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
-  }
-  // BOM off, CRLF/CR → LF, so every parser below sees one line convention.
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  const read = readInputText(file, { what: 'dataset', maxMb: opts.maxMb, limitFlag: '--max-task-mb' });
+  const bytes = read.bytes;
+  // CRLF/CR → LF, so every parser below sees one line convention.
+  const text = read.text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const format = sniff(text, ext);
   if (text.trim() === '') throw new UserError(`${file}: the file is empty (expected ${format === 'jsonl' || format === 'json' ? 'JSON rows with a question and an answer' : 'a header line and at least one data row'})`);
 
