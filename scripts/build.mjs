@@ -16,6 +16,8 @@ const entries = [
   { entryPoints: ['src/worker/main.ts'], outfile: 'out/worker.js', platform: 'node', format: 'cjs', external: ['onnxruntime-node', 'onnxruntime-common'],
     // transformers.js requires sharp at load time; the worker never touches images (see the stub)
     alias: { sharp: './scripts/stubs/sharp.cjs' } },
+  // The worker process renders chat templates in a thread of its own, from this file beside out/worker.js.
+  { entryPoints: ['src/engine/chat-template-worker.ts'], outfile: 'out/chat-template-worker.js', platform: 'node', format: 'cjs' },
   { entryPoints: ['src/webview/main.ts'], outfile: 'media/webview.js', platform: 'browser', format: 'iife' },
 ];
 for (const e of entries) {

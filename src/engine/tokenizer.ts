@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import { ChatTemplateSandbox } from './chat-template';
 import { UserError } from './errors';
 
 export interface ChatMessage {
@@ -33,6 +34,9 @@ export class Tokenizer {
   readonly padId: number | undefined;
   readonly eosIds: number[];
   readonly specialIds: ReadonlySet<number>;
+  /** Variables every chat template sees besides the conversation (transformers passes the same ones). */
+  private readonly templateVars: Record<string, string>;
+  private sandbox: ChatTemplateSandbox | null = null;
 
   private constructor(
     private readonly dir: string,
@@ -65,6 +69,11 @@ export class Tokenizer {
     this.vocabSize = maxId + 1;
 
     this.hasChatTemplate = Boolean(tok.chat_template);
+    this.templateVars = {};
+    for (const key of TEMPLATE_TOKEN_VARS) {
+      const text = tokenString(config[key]);
+      if (text) this.templateVars[key] = text;
+    }
   }
 
   /** Loads tokenizer.json + tokenizer_config.json (+ generation_config.json for eos ids) from `dir`. */
@@ -115,15 +124,22 @@ export class Tokenizer {
           `${FILES.templateJinja}); use an instruct/chat model or a raw prompt layout`,
       );
     }
-    let out: unknown;
+    let template: unknown;
     try {
-      out = this.tok.apply_chat_template(messages, { add_generation_prompt: opts.addGenerationPrompt, tokenize: false });
+      template = this.tok.get_chat_template(); // picks "default" from a dict of named templates
     } catch (e) {
-      // Templates raise on conversations they do not accept (e.g. a system turn for Gemma).
-      throw new UserError(`the chat template of '${this.dir}' rejected the conversation: ${errorText(e)}`);
+      throw new UserError(`cannot choose a chat template in '${this.dir}': ${errorText(e)}`);
     }
-    if (typeof out !== 'string') throw new Error(`chat template rendering returned ${typeof out}, expected a string`);
-    return out;
+    if (typeof template !== 'string') throw new UserError(`the chat template in '${this.dir}' is not text (got ${typeof template})`);
+    this.sandbox ??= new ChatTemplateSandbox(this.dir);
+    // Templates raise on conversations they do not accept (e.g. a system turn for Gemma): the sandbox names them.
+    return this.sandbox.render(template, { messages, add_generation_prompt: opts.addGenerationPrompt, tools: null, documents: null, ...this.templateVars });
+  }
+
+  /** Ends the chat-template worker thread (it is unref'd, so this is only needed to free it early). */
+  dispose(): void {
+    this.sandbox?.dispose();
+    this.sandbox = null;
   }
 
   /** Decoded text of one token, special tokens included (for showing candidates). */
@@ -131,6 +147,9 @@ export class Tokenizer {
     return this.decode([id]);
   }
 }
+
+// transformers.js passes these special tokens to chat templates (its SPECIAL_TOKEN_ATTRIBUTES).
+const TEMPLATE_TOKEN_VARS = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'] as const;
 
 type TokenizerCtor = new (tokenizerJson: unknown, config: unknown) => PreTrainedTokenizer;
 
