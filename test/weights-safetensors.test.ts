@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadWeightsDir, readSafetensorsFile, writeSafetensorsFile } from '../src/engine/weights/safetensors';
+import { loadWeightsDir, readSafetensorsFile, readSafetensorsHeader, writeSafetensorsFile } from '../src/engine/weights/safetensors';
 import { UserError } from '../src/engine/errors';
 
 const made: string[] = [];
@@ -141,6 +141,14 @@ test('truncated file: expected bytes by header vs file size', () => {
   assertUserError(() => readSafetensorsFile(file), esc(file), /header length field says \d+ bytes, but only 12 bytes follow/);
   fs.writeFileSync(file, full.subarray(0, 5));
   assertUserError(() => readSafetensorsFile(file), esc(file), /file has 5/);
+});
+
+test('a header length of 2^40 is refused by name, even where only the header is read', () => {
+  const file = path.join(tmpDir(), 'huge.safetensors');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(2n ** 40n);
+  fs.writeFileSync(file, Buffer.concat([len, Buffer.from('{"w": {}}')]));
+  assertUserError(() => readSafetensorsHeader(file), esc(file), /header length field says 1099511627776 bytes \(at most 100000000 allowed\)/);
 });
 
 test('header that is not JSON', () => {

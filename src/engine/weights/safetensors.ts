@@ -38,6 +38,8 @@ function readFully(fd: number, view: ArrayBufferView, length: number, position: 
   }
 }
 
+const MAX_HEADER_BYTES = 100_000_000;
+
 /** Parses and checks the JSON header; returns the entries sorted by begin offset and the data size they describe. */
 function parseHeader(file: string, text: string): { entries: HeaderEntry[]; dataBytes: number } {
   let json: unknown;
@@ -101,6 +103,11 @@ function openChecked(file: string, checkSize = true): { fd: number; entries: Hea
     const headerLen = lenBuf.readBigUInt64LE(0);
     if (headerLen > BigInt(size - 8) && checkSize) {
       throw new UserError(`${file}: truncated or not safetensors: header length field says ${headerLen} bytes, but only ${size - 8} bytes follow it`);
+    }
+    // The format caps the header at 100 MB; without the file-size check (header-only reads) this is the bound
+    // that keeps a corrupt length field from asking for terabytes.
+    if (headerLen > BigInt(MAX_HEADER_BYTES)) {
+      throw new UserError(`${file}: not a safetensors file or corrupt: the header length field says ${headerLen} bytes (at most ${MAX_HEADER_BYTES} allowed)`);
     }
     const hlen = Number(headerLen);
     const headerBuf = Buffer.alloc(hlen);
