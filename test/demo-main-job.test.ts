@@ -26,3 +26,23 @@ test('greater optimize with no model or task uses the built-in demo and reports 
     fs.rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('the plateau rule ends a run exactly --plateau-steps steps after the last better score', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-plateau-'));
+  try {
+    const r = await run(process.execPath, [bin, 'optimize', '--steps', '40', '--train-size', '10', '--held-out', '0', '--plateau-steps', '2',
+      '--json-events', '--out', path.join(out, 'run')]);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step?: number; bestScore?: number; reason?: string });
+    const steps = events.filter((e) => e.kind === 'step');
+    let best = Infinity;
+    let lastBetter = 0;
+    for (const s of steps) if (s.bestScore! < best) { best = s.bestScore!; lastBetter = s.step!; }
+    assert.ok(steps.length < 40, 'the run went to the step limit');
+    assert.equal(steps.at(-1)!.step! - lastBetter, 2);
+    assert.equal(events.at(-1)!.reason, 'early-stop');
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'run', 'report.json'), 'utf8')) as { finished: string };
+    assert.equal(report.finished, 'plateau');
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});

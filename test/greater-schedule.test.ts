@@ -2,7 +2,7 @@
 // "." token, the early "." exit, and the two acceptance rules (§13 item 3).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { advance, periodExitAllowed } from '../src/greater/schedule';
+import { advance, isPlateau, periodExitAllowed, stepsSinceBest } from '../src/greater/schedule';
 import { selectCandidate, type SelectionInput } from '../src/greater/selection';
 import type { ControlScore } from '../src/greater/scorer';
 import type { Acceptance } from '../src/greater/config';
@@ -96,4 +96,15 @@ test('successive halving bounds: a pruned candidate (null score) can never win',
   });
   assert.deepEqual(evaluated, ['20:0.3s', '21:0.3s', '22:0.3s']);
   assert.equal(s.winner, 22);
+});
+
+test('plateau: steps since the best improved, counted from the start score; patience 0 means one sweep', () => {
+  assert.equal(stepsSinceBest(0.5, []), 0);
+  assert.equal(stepsSinceBest(0.5, [0.6, 0.5, 0.7]), 3); // equal is not better
+  assert.equal(stepsSinceBest(0.5, [0.6, 0.4, 0.45, 0.4]), 2);
+  assert.equal(stepsSinceBest(0.5, [0.6, 0.4, 0.45, 0.39]), 0);
+  assert.equal(isPlateau(4, 5, 0), false);
+  assert.equal(isPlateau(5, 5, 0), true); // a whole sweep of a 5-token prompt
+  assert.equal(isPlateau(3, 5, 3), true);
+  assert.equal(isPlateau(2, 5, 3), false);
 });

@@ -56,6 +56,11 @@ export interface GreaterConfig {
   halving: boolean;
   /** Stop when this many full sweeps changed nothing (0 = never; §13 item 5 loop detection). */
   stopAfterUnchangedSweeps: number;
+  /** Stop once the best score has not improved for plateauSteps steps in a row (17.5: most of a run's time
+   *  used to come after its best prompt was found). */
+  plateauStop: boolean;
+  /** Steps without a better score before the plateau stop; 0 = one sweep, i.e. the prompt's length in tokens. */
+  plateauSteps: number;
   // §13 decisions, each switchable (faithful sets the reference value).
   acceptance: Acceptance;
   neighbourBan: NeighbourBan;
@@ -101,6 +106,8 @@ export const DEFAULT_CONFIG: Readonly<GreaterConfig> = Object.freeze({
   reuseReasoning: true,
   halving: false,
   stopAfterUnchangedSweeps: 2,
+  plateauStop: true,
+  plateauSteps: 0,
   acceptance: 'keep-best',
   neighbourBan: 'both',
   banAllSpecial: true,
@@ -124,6 +131,7 @@ export const FAITHFUL_OVERRIDES: Readonly<Partial<GreaterConfig>> = Object.freez
   periodExitNeedsNoWorse: false,
   thresholdAction: 'restart',
   stopAfterUnchangedSweeps: 0,
+  plateauStop: false,
   shuffleSplit: false,
 });
 
@@ -143,7 +151,7 @@ const UPPER_BOUNDS: Partial<Record<keyof GreaterConfig, number>> = {
   steps: 100_000, trainSize: 1_000_000, topK: 10_000, topQ: 1_000, intersectionSize: 10_000, keepForSelection: 10_000,
   maxNewTokens: 131_072, batchSize: 4_096, topPrompts: 1_000, evaluateTop: 1_000, evalAnswerTokens: 4_096,
 };
-const NON_NEGATIVE_INTS: (keyof GreaterConfig)[] = ['heldOutSize', 'stopAfterUnchangedSweeps'];
+const NON_NEGATIVE_INTS: (keyof GreaterConfig)[] = ['heldOutSize', 'stopAfterUnchangedSweeps', 'plateauSteps'];
 
 /**
  * Defaults ← (faithful overrides if asked) ← explicit overrides. An unknown key or a value of the wrong

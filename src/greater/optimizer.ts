@@ -15,7 +15,7 @@ import {
   assemble, chunks, generateAndScore, scoreControl, withoutReasonings, type ControlScore, type ScoreOptions,
 } from './scorer';
 import { selectCandidate } from './selection';
-import { advance, isConverged, periodExitAllowed } from './schedule';
+import { advance, isConverged, isPlateau, periodExitAllowed, stepsSinceBest } from './schedule';
 import { ctrlKey, STATE_SCHEMA_VERSION, type RunState, type TopEntry } from './state';
 import { addTop } from './top';
 
@@ -193,6 +193,10 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
     }
     if (!state.finished && isConverged(state.unchanged, state.ctrl.length, cfg.stopAfterUnchangedSweeps)) {
       state.finished = 'converged';
+    }
+    if (!state.finished && cfg.plateauStop && state.initial &&
+      isPlateau(stepsSinceBest(state.initial.score, [...state.history.map((h) => h.score), score.score]), state.ctrl.length, cfg.plateauSteps)) {
+      state.finished = 'plateau';
     }
     state.step = step;
     if (state.step >= cfg.steps && !state.finished) state.finished = 'completed';

@@ -31,3 +31,21 @@ export function periodExitAllowed(pos: number, initLen: number): boolean {
 export function isConverged(unchangedSteps: number, ctrlLen: number, sweeps: number): boolean {
   return sweeps > 0 && unchangedSteps >= sweeps * ctrlLen;
 }
+
+/**
+ * Steps in a row whose score did not beat the best before them (scores are losses: lower is better),
+ * counted from the start score and the per-step scores, so a checkpoint needs no extra field.
+ */
+export function stepsSinceBest(startScore: number, stepScores: readonly number[]): number {
+  let best = startScore;
+  let since = 0;
+  for (const s of stepScores) {
+    if (s < best) { best = s; since = 0; } else since++;
+  }
+  return since;
+}
+
+/** Plateau rule: `patience` steps without a better score (0 = one sweep of the current control). */
+export function isPlateau(sinceBest: number, ctrlLen: number, patience: number): boolean {
+  return sinceBest >= (patience > 0 ? patience : ctrlLen);
+}

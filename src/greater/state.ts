@@ -48,7 +48,7 @@ export interface RunState {
   unchanged: number;
   initial: TopEntry | null;
   history: StepRecord[];
-  finished: null | 'completed' | 'early-stop' | 'converged';
+  finished: null | 'completed' | 'early-stop' | 'converged' | 'plateau';
   elapsedSeconds: number;
 }
 
