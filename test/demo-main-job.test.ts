@@ -46,3 +46,20 @@ test('the plateau rule ends a run exactly --plateau-steps steps after the last b
     fs.rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('the full default main job gives the result the README quotes, with no two words glued', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-main-full-'));
+  try {
+    const r = await run(process.execPath, [bin, 'optimize', '--json-events', '--out', path.join(out, 'run')]);
+    const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { kind: string; bestPrompt: string; initialAccuracy: number; bestAccuracy: number };
+    assert.equal(done.kind, 'done');
+    assert.ok(done.bestAccuracy >= 0.95, `best ${done.bestAccuracy}`);
+    assert.doesNotMatch(done.bestPrompt, /\p{Ll}\p{Lu}/u, 'two words glued');
+    const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    assert.ok(readme.includes(`\`initial ${pct(done.initialAccuracy)} → best ${pct(done.bestAccuracy)}\` with "${done.bestPrompt}"`),
+      `README quotes another result than initial ${pct(done.initialAccuracy)} → best ${pct(done.bestAccuracy)} with "${done.bestPrompt}"`);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { advance, isPlateau, periodExitAllowed, stepsSinceBest } from '../src/greater/schedule';
+import { gluesWords } from '../src/greater/vocab';
 import { selectCandidate, type SelectionInput } from '../src/greater/selection';
 import type { ControlScore } from '../src/greater/scorer';
 import type { Acceptance } from '../src/greater/config';
@@ -107,4 +108,14 @@ test('plateau: steps since the best improved, counted from the start score; pati
   assert.equal(isPlateau(5, 5, 0), true); // a whole sweep of a 5-token prompt
   assert.equal(isPlateau(3, 5, 3), true);
   assert.equal(isPlateau(2, 5, 3), false);
+});
+
+test('glued words: a lowercase letter running into an uppercase one, on either side of the candidate', () => {
+  assert.equal(gluesWords(' working', 'Therefore', ' Rounded'), true);
+  assert.equal(gluesWords(' exactly', ' Therefore', 'Rounded'), true); // the reverse: the next token glues onto it
+  assert.equal(gluesWords(' work', 'ing', ' fast'), false); // a continuation piece is fine
+  assert.equal(gluesWords(' exactly', ' Therefore', ' Rounded'), false);
+  assert.equal(gluesWords('', 'Therefore', ''), false);
+  assert.equal(gluesWords(' step.', 'Then', ''), false);
+  assert.equal(gluesWords(' café', 'Über', ''), true);
 });

@@ -70,6 +70,8 @@ export interface GreaterConfig {
   banWhitespace: boolean;
   /** Candidate must survive decode → encode unchanged (§13 item 5, GCG's filter_cand). */
   requireRoundTrip: boolean;
+  /** Never propose a token that glues two words ("workingTherefore"): the prompt must stay readable (issue 15). */
+  banGluedWords: boolean;
   /** Selection fluency scores the candidate's own tokens (§13 item 2); false = the reference's stale targets. */
   fluencyOnCandidate: boolean;
   /** Keep scores of evaluated controls across steps (§13 item 4); false = cleared every step. */
@@ -113,6 +115,7 @@ export const DEFAULT_CONFIG: Readonly<GreaterConfig> = Object.freeze({
   banAllSpecial: true,
   banWhitespace: true,
   requireRoundTrip: true,
+  banGluedWords: true,
   fluencyOnCandidate: true,
   crossStepCache: true,
   periodExitNeedsNoWorse: true,
@@ -126,6 +129,7 @@ export const FAITHFUL_OVERRIDES: Readonly<Partial<GreaterConfig>> = Object.freez
   banAllSpecial: false,
   banWhitespace: false,
   requireRoundTrip: false,
+  banGluedWords: false,
   fluencyOnCandidate: false,
   crossStepCache: false,
   periodExitNeedsNoWorse: false,

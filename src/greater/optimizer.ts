@@ -8,7 +8,7 @@ import type { GreaterConfig } from './config';
 import type { ModelPort } from './model';
 import { countsSince, snapshot } from './model';
 import { generationBudget, type PromptLayout } from './layout';
-import { isPeriodToken, type Vocabulary } from './vocab';
+import { gluesWords, isPeriodToken, type Vocabulary } from './vocab';
 import { neighbourBans, proposalRows, proposeFromRows } from './proposal';
 import { candidateScores, controlGradient, heat, rankCandidates } from './gradient';
 import {
@@ -114,6 +114,7 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
       if (chosen.length === cfg.keepForSelection) break;
       if (keepBest && r.id === ctrl[pos]) continue; // it competes with its known score, or is a filler placeholder
       if (cfg.requireRoundTrip && !roundTrips(layout, ctrl, pos, r.id)) continue;
+      if (cfg.banGluedWords && gluesWords(pos > 0 ? vocab.text(ctrl[pos - 1]) : '', vocab.text(r.id), pos + 1 < ctrl.length ? vocab.text(ctrl[pos + 1]) : '')) continue;
       chosen.push(r.id);
     }
     emit({

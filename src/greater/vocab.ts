@@ -58,3 +58,13 @@ export function buildVocabulary(m: ModelPort, opts: BanOptions): Vocabulary {
 export function isPeriodToken(v: Vocabulary, id: number): boolean {
   return id === v.period || v.text(id).includes('.');
 }
+
+/**
+ * True when placing `text` between `before` and `after` (decoded neighbours; '' at the ends) joins two words
+ * with no space: a lowercase letter running straight into an uppercase one ("workingTherefore"), which
+ * BPE round-trips happily. A lowercase continuation such as "ing" after "work" stays allowed.
+ */
+export function gluesWords(before: string, text: string, after: string): boolean {
+  const camel = (left: string, right: string) => /\p{Ll}$/u.test(left) && /^\p{Lu}/u.test(right);
+  return camel(before, text) || camel(text, after);
+}
