@@ -61,6 +61,10 @@ export interface GreaterConfig {
   plateauStop: boolean;
   /** Steps without a better score before the plateau stop; 0 = one sweep, i.e. the prompt's length in tokens. */
   plateauSteps: number;
+  /** Time the model for a few seconds before step 1 and log the run's estimated duration (issue 17.4). */
+  estimate: boolean;
+  /** Refuse to start when the estimate exceeds this many minutes (0 = no limit). */
+  maxMinutes: number;
   // §13 decisions, each switchable (faithful sets the reference value).
   acceptance: Acceptance;
   neighbourBan: NeighbourBan;
@@ -110,6 +114,8 @@ export const DEFAULT_CONFIG: Readonly<GreaterConfig> = Object.freeze({
   stopAfterUnchangedSweeps: 2,
   plateauStop: true,
   plateauSteps: 0,
+  estimate: true,
+  maxMinutes: 0,
   acceptance: 'keep-best',
   neighbourBan: 'both',
   banAllSpecial: true,
@@ -155,7 +161,7 @@ const UPPER_BOUNDS: Partial<Record<keyof GreaterConfig, number>> = {
   steps: 100_000, trainSize: 1_000_000, topK: 10_000, topQ: 1_000, intersectionSize: 10_000, keepForSelection: 10_000,
   maxNewTokens: 131_072, batchSize: 4_096, topPrompts: 1_000, evaluateTop: 1_000, evalAnswerTokens: 4_096,
 };
-const NON_NEGATIVE_INTS: (keyof GreaterConfig)[] = ['heldOutSize', 'stopAfterUnchangedSweeps', 'plateauSteps'];
+const NON_NEGATIVE_INTS: (keyof GreaterConfig)[] = ['heldOutSize', 'stopAfterUnchangedSweeps', 'plateauSteps', 'maxMinutes'];
 
 /**
  * Defaults ← (faithful overrides if asked) ← explicit overrides. An unknown key or a value of the wrong

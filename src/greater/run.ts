@@ -8,6 +8,7 @@ import { UserError } from '../engine/errors';
 import type { RunEvent } from '../worker/protocol';
 import { streamFrom } from './channel';
 import type { GreaterConfig } from './config';
+import { SCRATCH_STEP_BELOW_SECONDS, describeEstimate, extrapolate, measureCosts, withMeasuredStep } from './estimate';
 import { compareEvaluations, evaluatePrompt, type Comparison, type PromptEvaluation } from './evaluation';
 import { generationBudget, type PromptLayout } from './layout';
 import type { ModelPort } from './model';
@@ -134,6 +135,19 @@ async function drive(live: Live, cancel: Cancellation, emitRaw: (e: RunEvent) =>
   // the held-out set (the user stopped the search, not the result); a hard stop ends everything at once.
   let stopped = false;
   try {
+    if (state.step === 0 && !state.initial && cfg.estimate) {
+      let estimate = extrapolate(await measureCosts(loaded.model, layout, cfg, task.file), cfg, layout.samples.length, meta.heldOut.length);
+      if (estimate.stepSeconds < SCRATCH_STEP_BELOW_SECONDS) {
+        const t = performance.now();
+        await runSteps({ ...ctx, config: { ...cfg, steps: 1 }, persist: () => {} }, structuredClone(state), () => {});
+        estimate = withMeasuredStep(estimate, cfg, (performance.now() - t) / 1000);
+      }
+      emit({ kind: 'log', level: 'info', message: describeEstimate(estimate, cfg.steps) });
+      if (cfg.maxMinutes > 0 && estimate.totalSeconds > cfg.maxMinutes * 60) {
+        throw new UserError(`${describeEstimate(estimate, cfg.steps).replace(/^estimate/, 'the estimate')}; that is over --max-minutes ${cfg.maxMinutes}: ` +
+          'lower --steps, --train-size or --max-new-tokens, or raise the limit');
+      }
+    }
     state = await runSteps(ctx, state, emit);
   } catch (e) {
     if (!(e instanceof CancelledError)) throw e;

@@ -42,6 +42,8 @@ const CONFIG_FLAGS: Record<string, { key: keyof GreaterConfig; kind: 'string' | 
   faithful: { key: 'faithful', kind: 'boolean', help: 'reference semantics for the ALGORITHM §13 items (always replace with the best of the top 3, …)' },
   'plateau-steps': { key: 'plateauSteps', kind: 'number', help: 'stop after this many steps without a better score (default 0 = one sweep, the prompt length in tokens)' },
   'plateau-stop': { key: 'plateauStop', kind: 'boolean', help: 'default true; --plateau-stop=false runs all --steps (as --faithful does)' },
+  'max-minutes': { key: 'maxMinutes', kind: 'number', help: 'refuse to start when the measured estimate exceeds this many minutes (default 0 = no limit)' },
+  estimate: { key: 'estimate', kind: 'boolean', help: 'default true: time the model for a few seconds and print the run\'s estimated duration before step 1' },
   halving: { key: 'halving', kind: 'boolean', help: 'successive halving in selection (same result, fewer generations)' },
   ranking: { key: 'candidateRanking', kind: 'string', help: 'gradient (GReaTer) or random (the random-search baseline)' },
   'gradient-over-reasoning': { key: 'gradientOverReasoning', kind: 'boolean', help: 'default true; --gradient-over-reasoning=false is the "gradient without reasoning" ablation' },
