@@ -46,14 +46,35 @@ function probeModel(): Uint8Array {
 }
 const probeCache = new Map<Device, string | null>();
 
+/**
+ * onnxruntime's own log lines (a failed CUDA probe prints a 400-character error with source paths) would reach the
+ * user's terminal beside our one-line message; errors still arrive as exceptions. The level is read once, when the
+ * first session is created, and transformers.js sets its own on import: so it is set again before every creation.
+ */
+function quietOrt(): void {
+  ort.env.logLevel = 'fatal';
+}
+
+/** A provider failure in a few words: onnxruntime's messages carry source paths and C++ lambda names. */
+export function providerError(message: string): string {
+  const first = message.split('\n')[0];
+  const adapter = /Failed to get a WebGPU adapter: ([^.]*)/.exec(first);
+  if (adapter) return `no WebGPU adapter (${adapter[1].trim()}: no GPU driver for Vulkan, Metal or D3D12 found)`;
+  if (/Cuda|CUDA/.test(first) && /Failed to load (shared )?library|cannot open shared object/.test(first)) {
+    return 'the CUDA execution provider is not installed (its libraries are a separate download)';
+  }
+  return first.replace(/\/onnxruntime_src\/\S+ /g, '').replace(/\S*::<lambda\(\)>\s*/g, '').slice(0, 200);
+}
+
 async function probe(device: Device): Promise<string | null> {
   if (probeCache.has(device)) return probeCache.get(device)!;
   let err: string | null = null;
   try {
-    const s = await ort.InferenceSession.create(probeModel(), { executionProviders: [...DEVICES[device]] });
+    quietOrt();
+    const s = await ort.InferenceSession.create(probeModel(), { executionProviders: [...DEVICES[device]], logSeverityLevel: 4 });
     await s.release();
   } catch (e) {
-    err = String((e as Error).message ?? e).split('\n')[0];
+    err = providerError(String((e as Error).message ?? e));
   }
   probeCache.set(device, err);
   return err;
@@ -69,7 +90,7 @@ export async function resolveDevice(choice: DeviceChoice): Promise<DeviceResolut
   if (choice !== 'auto') {
     if (choice !== 'cpu') {
       const err = await probe(choice);
-      if (err) throw new UserError(`device '${choice}' is not usable here: ${err}` + (choice === 'cuda' ? ' (install the CUDA provider: see README "GPU")' : ''));
+      if (err) throw new UserError(`device '${choice}' is not usable here: ${err}` + (choice === 'cuda' ? '; see README, section "GPU"' : choice === 'webgpu' ? '; see README, section "GPU"' : ''));
     }
     return { device: choice };
   }
@@ -118,6 +139,7 @@ export class Session {
       // which decodes (one row at a time) 1.6× slower than the fused x·Wᵀ kernel on contiguous rows.
       ...(opts.keepWeightLayout ? { extra: { optimization: { disable_specified_optimizers: 'ConstantFolding' } } } : {}),
     };
+    quietOrt();
     try {
       return new Session(await (typeof model === 'string' ? ort.InferenceSession.create(model, sessionOpts) : ort.InferenceSession.create(model, sessionOpts)), name);
     } catch (e) {
