@@ -8,13 +8,14 @@ import { UserError } from '../engine/errors';
 import type { RunEvent } from '../worker/protocol';
 import { streamFrom } from './channel';
 import type { GreaterConfig } from './config';
+import { acquireLockFile, releaseLockFile } from './lock';
 import { SCRATCH_STEP_BELOW_SECONDS, describeEstimate, extrapolate, measureCosts, withMeasuredStep } from './estimate';
 import { compareEvaluations, evaluatePrompt, type Comparison, type PromptEvaluation } from './evaluation';
 import { generationBudget, type PromptLayout } from './layout';
 import type { ModelPort } from './model';
 import { CancelledError, initialState, runSteps, type OptimizerContext } from './optimizer';
 import {
-  appendEvent, createRunDir, newRunId, readJson, readRunMeta, RUN_FILES, RUN_SCHEMA_VERSION, writeJsonAtomic, writeTextAtomic, type RunMeta,
+  appendEvent, createRunDir, repairRunDir, newRunId, readJson, readRunMeta, RUN_FILES, RUN_SCHEMA_VERSION, writeJsonAtomic, writeTextAtomic, type RunMeta,
 } from './rundir';
 import {
   examplesByIndex, loadModel, prepareLayout, prepareTask, prepareVocabulary, type LoadedModel, type TaskOptions,
@@ -93,7 +94,7 @@ export function startRun(opts: StartOptions, cancel: Cancellation): AsyncIterabl
     };
     createRunDir(dir, meta);
     const state = initialState({ layout, config: cfg });
-    await drive({ dir, meta, task, loaded, layout, state }, cancel, emit, opts.skipMemoryCheck);
+    await withRunLock(dir, () => drive({ dir, meta, task, loaded, layout, state }, cancel, emit, opts.skipMemoryCheck));
   });
 }
 
@@ -101,20 +102,39 @@ export function resumeRun(dirIn: string, cancel: Cancellation, overrides: { devi
   return streamFrom(async (emit) => {
     const dir = path.resolve(dirIn);
     const meta = readRunMeta(dir);
-    const cfg = meta.config;
-    const taskOpts: TaskOptions = { file: meta.task.file, questionField: meta.task.questionField, answerField: meta.task.answerField, extractor: meta.task.extractor };
-    const { task } = prepareTask(taskOpts, { ...cfg, heldOutSize: 0, trainSize: 1 });
-    if (task.sha256 !== meta.task.sha256) {
-      throw new UserError(`${meta.task.file}: the dataset changed since the run started (sha256 ${task.sha256.slice(0, 12)}… vs ${meta.task.sha256.slice(0, 12)}… in ${RUN_FILES.run}); restore it or start a new run`);
-    }
-    const train = examplesByIndex(task, meta.train, 'training');
-    const modelRef = fs.existsSync(meta.model.dir) ? meta.model.dir : meta.model.id;
-    const loaded = await loadModel({ model: modelRef, device: overrides.device ?? meta.device, skipMemoryCheck: overrides.skipMemoryCheck });
-    const layout = prepareLayout(loaded.model, task, train, cfg);
-    const ckFile = path.join(dir, RUN_FILES.checkpoint);
-    const state = fs.existsSync(ckFile) ? checkState(readJson(ckFile, 'checkpoint'), ckFile, train.length) : initialState({ layout, config: cfg });
-    await drive({ dir, meta, task, loaded, layout, state }, cancel, emit, overrides.skipMemoryCheck);
+    await withRunLock(dir, () => resumeLocked(dir, meta, cancel, emit, overrides));
   });
+}
+
+async function resumeLocked(dir: string, meta: RunMeta, cancel: Cancellation, emit: (e: RunEvent) => void, overrides: { device?: string; skipMemoryCheck?: boolean }): Promise<void> {
+  repairRunDir(dir);
+  const cfg = meta.config;
+  const taskOpts: TaskOptions = { file: meta.task.file, questionField: meta.task.questionField, answerField: meta.task.answerField, extractor: meta.task.extractor };
+  const { task } = prepareTask(taskOpts, { ...cfg, heldOutSize: 0, trainSize: 1 });
+  if (task.sha256 !== meta.task.sha256) {
+    throw new UserError(`${meta.task.file}: the dataset changed since the run started (sha256 ${task.sha256.slice(0, 12)}… vs ${meta.task.sha256.slice(0, 12)}… in ${RUN_FILES.run}); restore it or start a new run`);
+  }
+  const train = examplesByIndex(task, meta.train, 'training');
+  const modelRef = fs.existsSync(meta.model.dir) ? meta.model.dir : meta.model.id;
+  const loaded = await loadModel({ model: modelRef, device: overrides.device ?? meta.device, skipMemoryCheck: overrides.skipMemoryCheck });
+  const layout = prepareLayout(loaded.model, task, train, cfg);
+  const ckFile = path.join(dir, RUN_FILES.checkpoint);
+  const state = fs.existsSync(ckFile) ? checkState(readJson(ckFile, 'checkpoint'), ckFile, train.length) : initialState({ layout, config: cfg });
+  await drive({ dir, meta, task, loaded, layout, state }, cancel, emit, overrides.skipMemoryCheck);
+}
+
+/** One driver per run folder: a second `--resume` of the same run (or the panel and the CLI at once) is refused. */
+async function withRunLock(dir: string, fn: () => Promise<void>): Promise<void> {
+  const file = path.join(dir, RUN_FILES.lock);
+  const got = acquireLockFile(file);
+  if (got !== true) {
+    throw new UserError(`${dir}: the run is being driven by process ${got.pid} (greater optimize or VS Code); wait for it to end or stop it, then resume`);
+  }
+  try {
+    await fn();
+  } finally {
+    releaseLockFile(file);
+  }
 }
 
 async function drive(live: Live, cancel: Cancellation, emitRaw: (e: RunEvent) => void, skipMemoryCheck?: boolean): Promise<void> {
@@ -124,12 +144,14 @@ async function drive(live: Live, cancel: Cancellation, emitRaw: (e: RunEvent) =>
   emit({ kind: 'run-started', runId: meta.runId, runDir: dir, totalSteps: cfg.steps, initialPrompt: cfg.initialPrompt, model: meta.model.id, task: task.name });
   for (const w of task.warnings) emit({ kind: 'log', level: 'warn', message: w });
   const vocab = prepareVocabulary(loaded.model, cfg);
-  const writeBest = (s: RunState) => writeJsonAtomic(path.join(dir, RUN_FILES.best), { runId: meta.runId, step: s.step, initial: s.initial, top: s.top });
+  const writeBest = (s: RunState) => writeJsonAtomic(path.join(dir, RUN_FILES.best), { runId: meta.runId, step: s.step, initial: s.initial, top: s.top }, dir);
   const ctx: OptimizerContext = {
     model: loaded.model, layout, vocab, config: cfg, file: task.file, soft: cancel.soft, hard: cancel.hard,
-    persist: (s) => { writeJsonAtomic(path.join(dir, RUN_FILES.checkpoint), s); writeBest(s); },
+    persist: (s) => { writeJsonAtomic(path.join(dir, RUN_FILES.checkpoint), s, dir); writeBest(s); },
   };
   let state = live.state;
+  // A kill between the checkpoint's and best.json's renames left best.json a step behind: the checkpoint decides.
+  if (state.top.length) writeBest(state);
   // runSteps updates `state` in place and checks a soft stop only between steps, so it holds the last finished
   // step. A soft stop ends the optimisation after the step in flight but still evaluates the best prompt so far on
   // the held-out set (the user stopped the search, not the result); a hard stop ends everything at once.
@@ -189,8 +211,8 @@ async function drive(live: Live, cancel: Cancellation, emitRaw: (e: RunEvent) =>
       generatedTokens: t.generatedTokens + h.counts.generatedTokens, seconds: t.seconds + h.seconds,
     }), { forwardPasses: 0, backwardPasses: 0, generatedTokens: 0, seconds: 0 }),
   };
-  writeJsonAtomic(path.join(dir, RUN_FILES.report), report);
-  writeTextAtomic(path.join(dir, RUN_FILES.reportMd), renderReportMarkdown(report));
+  writeJsonAtomic(path.join(dir, RUN_FILES.report), report, dir);
+  writeTextAtomic(path.join(dir, RUN_FILES.reportMd), renderReportMarkdown(report), dir);
   await loaded.model.dispose();
   emit({
     kind: 'done', reason: stopped ? 'cancelled' : state.finished === 'completed' ? 'completed' : 'early-stop', bestPrompt: state.top[0]?.prompt ?? cfg.initialPrompt,

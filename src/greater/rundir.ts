@@ -6,7 +6,11 @@ import * as path from 'node:path';
 import { UserError } from '../engine/errors';
 import type { RunEvent } from '../worker/protocol';
 import { makeConfig, type GreaterConfig } from './config';
+import { appendLine, fileError, leftoverTemps, writeJsonAtomic } from './atomic';
+import { isAlive } from './lock';
 import type { ExtractorSpec } from './tasks';
+
+export { writeFileAtomic as writeTextAtomic, writeJsonAtomic } from './atomic';
 
 export const RUN_FILES = {
   run: 'run.json',
@@ -15,6 +19,8 @@ export const RUN_FILES = {
   best: 'best.json',
   report: 'report.json',
   reportMd: 'report.md',
+  /** Held by the process driving the run (CLI or VS Code worker): one driver per run folder. */
+  lock: '.run.lock',
 } as const;
 
 export const RUN_SCHEMA_VERSION = 1;
@@ -41,29 +47,6 @@ export interface RunMeta {
   heldOut: number[];
 }
 
-/** Writes JSON through a temp file + rename, so readers see the old or the new file, never a torn one. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, JSON.stringify(value, null, 1) + '\n');
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
-export function writeTextAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 export function readJson(file: string, what: string): unknown {
   let text: string;
   try {
@@ -78,12 +61,50 @@ export function readJson(file: string, what: string): unknown {
   }
 }
 
+/**
+ * Creates the run folder with its run.json in one step (built beside it, then renamed into place), so a kill
+ * leaves either no folder or a folder --resume accepts. An existing folder must be empty: --out never
+ * overwrites another run's files or anything else.
+ */
 export function createRunDir(dir: string, meta: RunMeta): void {
   if (fs.existsSync(path.join(dir, RUN_FILES.run))) {
     throw new UserError(`${dir}: already holds a run (${RUN_FILES.run}); continue it with --resume ${dir} or choose another --out`);
   }
-  fs.mkdirSync(dir, { recursive: true });
-  writeJsonAtomic(path.join(dir, RUN_FILES.run), meta);
+  if (fs.existsSync(dir)) {
+    const entries = fs.statSync(dir).isDirectory() ? fs.readdirSync(dir) : null;
+    if (entries === null) throw new UserError(`${dir}: is a file, not a folder; choose another --out`);
+    if (entries.length > 0) throw new UserError(`${dir}: the folder is not empty and holds no run (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose a new or empty folder for --out`);
+    writeJsonAtomic(path.join(dir, RUN_FILES.run), meta);
+    return;
+  }
+  // A folder half-built by a killed process is removed (its process is gone), then this one is built.
+  const parent = path.dirname(dir);
+  for (const n of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
+    const m = new RegExp(`^${path.basename(dir).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.tmp-(\\d+)$`).exec(n);
+    if (m && !isAlive(Number(m[1]))) fs.rmSync(path.join(parent, n), { recursive: true, force: true });
+  }
+  const building = `${dir}.tmp-${process.pid}`;
+  try {
+    fs.mkdirSync(building, { recursive: true });
+    writeJsonAtomic(path.join(building, RUN_FILES.run), meta);
+    fs.renameSync(building, dir);
+  } catch (e) {
+    fs.rmSync(building, { recursive: true, force: true });
+    throw fileError(e, dir, 'create the run folder');
+  }
+}
+
+/**
+ * Before a resume: temp files of a killed write are removed, and an events line torn by a kill is cut off so the
+ * next event starts on a line of its own.
+ */
+export function repairRunDir(dir: string): void {
+  for (const f of leftoverTemps(dir)) fs.rmSync(f, { force: true });
+  const events = path.join(dir, RUN_FILES.events);
+  if (!fs.existsSync(events)) return;
+  const buf = fs.readFileSync(events);
+  const end = buf.lastIndexOf(0x0a) + 1;
+  if (end < buf.length) fs.truncateSync(events, end);
 }
 
 export function readRunMeta(dir: string): RunMeta {
@@ -96,7 +117,7 @@ export function readRunMeta(dir: string): RunMeta {
 
 /** Appends one event per line. A line torn by a kill is tolerated by readers (they skip unparsable lines). */
 export function appendEvent(dir: string, e: RunEvent): void {
-  fs.appendFileSync(path.join(dir, RUN_FILES.events), JSON.stringify(e) + '\n');
+  appendLine(path.join(dir, RUN_FILES.events), JSON.stringify(e), dir);
 }
 
 export function newRunId(taskName: string, now = new Date()): string {
