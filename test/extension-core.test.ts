@@ -11,6 +11,7 @@ import { estimateRun, parameterCount } from '../src/extension/core/estimate';
 import { COMMANDS, CONTEXT_KEYS, RUN_ITEM_CONTEXT, RUN_LOG_LANGUAGE, RUNS_VIEW, SETTINGS } from '../src/extension/core/ids';
 import { formatRunLog, listRuns, readEvents } from '../src/extension/core/runs';
 import { redact } from '../src/extension/core/redact';
+import { isRunFolder, resolveRunsFolder, sanitizeSession } from '../src/extension/core/trust';
 import { renderReplacement, sourceFromSelection } from '../src/extension/core/source';
 import { ACTIVE_LOCK_FILE, type RunEvent } from '../src/worker/protocol';
 
@@ -156,4 +157,39 @@ test('run-log grammar: every pattern compiles and every line of a rendered log g
     { kind: 'log', level: 'warn', message: 'slow' }, { kind: 'error', message: 'x', resumable: false },
   ]);
   for (const line of log.trimEnd().split('\n')) assert.ok(tagged.some((re) => re.test(line)), `no tag pattern for: ${line}`);
+});
+
+test('trust: a restored panel keeps only workspace sources and run folders inside the runs folder', () => {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-trust-'));
+  try {
+    const runs = path.join(ws, '.greater', 'runs');
+    const run = path.join(runs, 'r1');
+    fs.mkdirSync(run, { recursive: true });
+    fs.writeFileSync(path.join(run, 'run.json'), '{}');
+    const inWorkspace = (uri: string) => uri.startsWith(`file://${ws}/`);
+    const ok = sanitizeSession<{ uri: string }>({ source: { uri: `file://${ws}/a.ts` }, runDir: run, runId: 'forged' }, { inWorkspace, runsDir: runs });
+    assert.deepEqual(ok.session, { source: { uri: `file://${ws}/a.ts` }, runDir: run, runId: 'r1' });
+    assert.deepEqual(ok.dropped, []);
+    const bad = sanitizeSession<{ uri: string }>({ source: { uri: 'file:///etc/hosts' }, runDir: '/etc' }, { inWorkspace, runsDir: runs });
+    assert.deepEqual(bad.session, {});
+    assert.equal(bad.dropped.length, 2);
+    // a folder inside the runs folder without run.json, the runs folder itself, and a "../" escape are not runs
+    fs.mkdirSync(path.join(runs, 'empty'));
+    for (const d of [path.join(runs, 'empty'), runs, `${runs}/../../..`]) assert.equal(isRunFolder(runs, d), false, d);
+    assert.equal(isRunFolder(runs, run), true);
+    assert.deepEqual(sanitizeSession(null, { inWorkspace, runsDir: runs }).session, {});
+  } finally {
+    fs.rmSync(ws, { recursive: true, force: true });
+  }
+});
+
+test('trust: the runs-folder setting stays inside the workspace', () => {
+  const ws = path.resolve(os.tmpdir(), 'ws');
+  assert.deepEqual(resolveRunsFolder(ws, 'out/runs'), { dir: path.join(ws, 'out', 'runs') });
+  assert.deepEqual(resolveRunsFolder(ws, ''), { dir: path.join(ws, '.greater', 'runs') });
+  for (const bad of ['/var/tmp/runs', '../elsewhere']) {
+    const r = resolveRunsFolder(ws, bad);
+    assert.equal(r.dir, path.join(ws, '.greater', 'runs'));
+    assert.match(r.warning ?? '', /is not a folder inside the workspace; using '\.greater\/runs'/);
+  }
 });

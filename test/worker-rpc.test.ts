@@ -225,9 +225,17 @@ test('input errors from the optimizer are UserInput, before a run exists too', a
     assert.equal(err.code, RpcErrorCodes.UserInput);
     assert.equal(err.message, 'run/start: tasks/x.jsonl line 3: expected a JSON object, got "oops"');
     assert.deepEqual(await sendRequest(w.client, RunStatus, {}), { state: 'idle' }, 'a failed start leaves no active run');
-    const err2 = await rpcError(sendRequest(w.client, DatasetPreview, { dataset: { path: 'data.csv' }, rows: 5 }));
+    const err2 = await rpcError(sendRequest(w.client, DatasetPreview, { dataset: { path: path.join(os.tmpdir(), 'data.csv') }, rows: 5 }));
     assert.equal(err2.code, RpcErrorCodes.UserInput);
     assert.match(err2.message, /^dataset\/preview: data\.csv: column 'answer' not found/);
+    // Paths are never resolved against the worker's cwd, nor climb out with "..".
+    for (const bad of ['data.csv', '../../../etc/passwd', `${os.tmpdir()}/a/../../etc/passwd`]) {
+      const e = await rpcError(sendRequest(w.client, DatasetPreview, { dataset: { path: bad }, rows: 5 }));
+      assert.equal(e.code, -32602, bad);
+      assert.match(e.message, /dataset\/preview: 'path' must be an absolute, normalised path/);
+    }
+    const e3 = await rpcError(sendRequest(w.client, RunResume, { runDir: 'runs/x' }));
+    assert.match(e3.message, /'runDir' must be an absolute, normalised path, got "runs\/x"/);
   } finally {
     w.close();
   }

@@ -1,6 +1,6 @@
 // Typed access to the `greater.*` settings and the runs folder of the workspace.
-import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { resolveRunsFolder } from './core/trust';
 import { DEVICES, type Device } from '../worker/protocol';
 import { SETTINGS } from './core/ids';
 import type { RunSettings } from './core/panelMessages';
@@ -40,12 +40,13 @@ export function traceLevel(): 'off' | 'messages' | 'verbose' {
   return v === 'messages' || v === 'verbose' ? v : 'off';
 }
 
-/** Absolute runs folder: the setting, relative to the first workspace folder (default .greater/runs). */
-export function runsDir(): string | undefined {
+/** Absolute runs folder: the setting, inside the first workspace folder (default .greater/runs). */
+export function runsDir(onWarning?: (message: string) => void): string | undefined {
   const folder = vscode.workspace.workspaceFolders?.[0];
-  const rel = cfg().get<string>(SETTINGS.runsFolder, '.greater/runs') || '.greater/runs';
-  if (path.isAbsolute(rel)) return rel;
-  return folder && folder.uri.scheme === 'file' ? path.join(folder.uri.fsPath, rel) : undefined;
+  if (!folder || folder.uri.scheme !== 'file') return undefined;
+  const r = resolveRunsFolder(folder.uri.fsPath, cfg().get<string>(SETTINGS.runsFolder, '.greater/runs'));
+  if (r.warning) onWarning?.(r.warning);
+  return r.dir;
 }
 
 export async function setModel(model: string): Promise<void> {

@@ -12,6 +12,7 @@ import type { PromptSource } from './core/panelMessages';
 import { findPrompts, SUPPORTED_LANGUAGE_IDS } from './core/promptFinder';
 import { listRuns, type RunSummary } from './core/runs';
 import { promptAt, sourceFromSelection, sourceFromSite, type DocInfo } from './core/source';
+import { isRunFolder } from './core/trust';
 import { Log } from './log';
 import { OptimizerPanel, type PanelDeps } from './panel';
 import { ProposalDocuments } from './proposalDocs';
@@ -184,6 +185,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     command(COMMANDS.deleteRun, async (arg) => {
       const dir = runDirArg(arg) ?? (await pickRun((r) => r.status !== 'running', 'GReaTer: delete which run?'));
       if (!dir) return;
+      if (!vscode.workspace.isTrusted) throw new Error('GReaTer deletes runs only in trusted workspaces. Trust this workspace first.');
+      const root = runsDir();
+      if (!root || !isRunFolder(root, dir)) throw new Error(`${dir} is not a run folder inside the runs folder ${root ?? '(no workspace)'}; nothing deleted`);
       if (runs.current && runs.current.runDir === dir) throw new Error('this run is active; cancel it first');
       const ok = await vscode.window.showWarningMessage(`Delete the run folder ${dir}?`, { modal: true }, 'Delete');
       if (ok !== 'Delete') return;

@@ -6,10 +6,11 @@ import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import { DatasetPreview, ExtractorCheck } from '../worker/protocol';
 import { applyPrompt, revertPrompt } from './applyEdit';
-import { runSettings } from './config';
+import { runSettings, runsDir } from './config';
 import { PANEL_VIEW_TYPE } from './core/ids';
 import type { FromWebview, PromptSource, ToWebview } from './core/panelMessages';
 import { readEvents, summarizeRun } from './core/runs';
+import { sanitizeSession } from './core/trust';
 import type { Log } from './log';
 import type { ProposalDocuments } from './proposalDocs';
 import type { RunController } from './runController';
@@ -58,7 +59,20 @@ export class OptimizerPanel implements vscode.Disposable {
 
   /** Restores a panel after a reload from the state the webview saved. */
   static revive(panel: vscode.WebviewPanel, deps: PanelDeps, state: unknown): OptimizerPanel {
-    const session = (state && typeof state === 'object' && (state as { session?: PanelSession }).session) || {};
+    // The saved state comes from the webview: Apply and Resume act only on what is in this workspace.
+    const saved = state && typeof state === 'object' ? (state as { session?: unknown }).session : undefined;
+    const { session, dropped } = sanitizeSession<PromptSource>(saved, {
+      inWorkspace: (uri) => {
+        try {
+          const u = vscode.Uri.parse(uri, true);
+          return u.scheme === 'file' && vscode.workspace.getWorkspaceFolder(u) !== undefined;
+        } catch {
+          return false;
+        }
+      },
+      runsDir: runsDir(),
+    });
+    for (const d of dropped) deps.log.warn(`restored panel: ignored ${d}`);
     panel.webview.options = OptimizerPanel.options(deps.extensionUri);
     return new OptimizerPanel(panel, deps, session);
   }

@@ -3,6 +3,7 @@
 // a worker crash into a clear, resumable failure, and raises the only notifications: end of run and errors.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isRunFolder } from './core/trust';
 import { RunCancel, RunResume, RunStart, type RunEvent, type RunEventOf, type RunStartResult } from '../worker/protocol';
 import { cancelTimeoutMs, runsDir } from './config';
 import { COMMANDS, CONTEXT_KEYS } from './core/ids';
@@ -67,7 +68,7 @@ export class RunController implements vscode.Disposable {
   private requireIdle(): string {
     if (!vscode.workspace.isTrusted) throw new Error('GReaTer runs models only in trusted workspaces. Trust this workspace first.');
     if (this.active) throw new Error(`run ${this.active.runId} is still active; stop it first (GReaTer: Cancel Run).`);
-    const dir = runsDir();
+    const dir = runsDir((w) => this.log.warn(w));
     if (!dir) throw new Error('open a folder first: runs are saved in <folder>/.greater/runs');
     return dir;
   }
@@ -86,7 +87,8 @@ export class RunController implements vscode.Disposable {
   }
 
   async resume(runDir: string): Promise<RunStartResult> {
-    this.requireIdle();
+    const root = this.requireIdle();
+    if (!isRunFolder(root, runDir)) throw new Error(`${runDir} is not a run folder inside the runs folder ${root}; nothing resumed`);
     const res = await this.worker.request(RunResume, { runDir });
     this.begin(res);
     return res;

@@ -1,5 +1,6 @@
 // Checks RPC params at the worker's boundary: whatever arrives over IPC is `unknown` until it passes here.
 // A failure names the method, the field, what was expected and what was received.
+import { isAbsolute, normalize } from 'node:path';
 import {
   DEVICES, type DatasetPreviewParams, type DatasetRef, type Device, type EvalPromptParams, type ExtractorCheckParams,
   type ExtractorSpec, type PromptContext, type RunCancelParams, type RunResumeParams, type RunStartParams, type TaskSpec,
@@ -35,6 +36,15 @@ class Reader {
     }
     return v;
   }
+  /** A file-system path: absolute and normalised, so nothing is resolved against the worker's cwd or climbs with "..". */
+  absPath(o: Obj, field: string): string {
+    const v = this.str(o, field, { nonEmpty: true });
+    const bare = v.length > 1 ? v.replace(/[\\/]+$/, '') : v; // a trailing separator is harmless
+    if (!isAbsolute(v) || normalize(bare) !== bare || v.includes('\0')) {
+      throw new ParamError(this.method, field, 'an absolute, normalised path', v);
+    }
+    return v;
+  }
   optStr(o: Obj, field: string): string | undefined {
     return o[field] === undefined || o[field] === '' ? undefined : this.str(o, field);
   }
@@ -53,7 +63,7 @@ class Reader {
   dataset(o: Obj): DatasetRef {
     const d = this.obj(o.dataset, 'dataset');
     if (d.builtin === 'demo') return { builtin: 'demo' };
-    if (typeof d.path === 'string' && d.path.trim() !== '') return { path: d.path };
+    if (typeof d.path === 'string' && d.path.trim() !== '') return { path: this.absPath(d, 'path') };
     throw new ParamError(this.method, 'dataset', "{ path: string } or { builtin: 'demo' }", d);
   }
   extractor(o: Obj): ExtractorSpec {
@@ -95,7 +105,7 @@ export function runStartParams(v: unknown): RunStartParams {
     topK: r.int(o, 'topK', 1, 100000),
     topQ: r.int(o, 'topQ', 1, 100000),
     trainSize: r.int(o, 'trainSize', 1, 1000000),
-    runsDir: r.str(o, 'runsDir', { nonEmpty: true }),
+    runsDir: r.absPath(o, 'runsDir'),
   };
 }
 
@@ -106,7 +116,7 @@ export function runCancelParams(v: unknown): RunCancelParams {
 
 export function runResumeParams(v: unknown): RunResumeParams {
   const r = new Reader('run/resume'), o = r.obj(v);
-  return { runDir: r.str(o, 'runDir', { nonEmpty: true }) };
+  return { runDir: r.absPath(o, 'runDir') };
 }
 
 export function evalPromptParams(v: unknown): EvalPromptParams {
