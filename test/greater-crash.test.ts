@@ -117,3 +117,13 @@ test('--out never overwrites: a non-empty folder without a run is refused, namin
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('OS errors on run files name the file, the cause and how to continue', async () => {
+  const { fileError } = await import('../src/greater/atomic');
+  const err = (code: string) => Object.assign(new Error(`${code}: raw`), { code });
+  assert.equal(fileError(err('ENOSPC'), '/r/checkpoint.json', 'write', '/r').message,
+    "/r/checkpoint.json: cannot write: the disk is full (ENOSPC); the run so far is kept: free the cause, then 'greater optimize --resume /r' continues");
+  assert.match(fileError(err('EROFS'), '/ro/run', 'create the run folder').message, /^\/ro\/run: cannot create the run folder: the file system is read-only \(EROFS\)$/);
+  const other = err('EIO');
+  assert.equal(fileError(other, '/x', 'write'), other); // unknown causes pass through unchanged
+});
