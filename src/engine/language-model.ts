@@ -161,7 +161,7 @@ export class LanguageModel {
       if (p < 0 || p >= seqs[b].length) throw new UserError(`position ${p} is outside sequence ${b} of length ${seqs[b].length}`);
       rows.push(b * S + p);
     }));
-    const { logits } = await forwardStep(this.ctx, ids, pos, B, S, null, rows);
+    const logits = (await forwardStep(this.ctx, ids, pos, B, S, null, { rows, logits: true })).logits!;
     const V = this.config.vocabSize;
     const out: FloatArray[] = [];
     let r = 0;

@@ -5,8 +5,8 @@ import { UserError } from '../errors';
 import { FloatArray } from '../model/rope';
 import { GenerateOptions, Generation, SuffixScore } from '../types';
 import { forwardStep } from './forward-step';
-import { KvCache } from './kv-cache';
-import { argmax, logSumExp } from './log-probs';
+import { KV_CHUNK, KvCache } from './kv-cache';
+import { logSumExp } from './log-probs';
 import { PrefixCache } from './prefix-cache';
 
 /**
@@ -50,11 +50,12 @@ export async function generate(ctx: EngineContext, prefixCache: PrefixCache, sto
       pos[b * L + off + j] = start + j;
     });
   });
-  const cache = new KvCache(B, P0 + L + maxNew + maxSuffix + 1, ctx.config, ctx.make);
+  const cache = new KvCache(B, P0 + L + Math.min(maxNew + maxSuffix + 1, KV_CHUNK), ctx.config, ctx.make);
   if (pre && P0 > 0) cache.setPrefixes(pre);
   // Prefill rows: each prompt's last token first (decoding starts from those), then any prompt scores;
   // a score right at the end of a cached prefix reads the logits stored with it.
   const scoreRows: number[] = [];
+  const scoreIdOf: number[] = [];
   const scoreSrc: (number | FloatArray)[][] = [];
   opts.promptScores?.forEach((list, b) => {
     const n = pre ? pre[b].n : 0;
@@ -64,31 +65,39 @@ export async function generate(ctx: EngineContext, prefixCache: PrefixCache, sto
       if (position === n - 1) return pre![b].lastLogits;
       if (position < n) throw new Error(`generate: prompt score at ${position} lies inside the cached prefix of prompt ${b} (length ${n})`);
       scoreRows.push(b * L + L - rest[b].length + (position - n));
+      scoreIdOf.push(id);
       return B + scoreRows.length - 1;
     }));
   });
-  let res = await forwardStep(ctx, ids, pos, B, L, P0 > 0 ? cache : null, [...rest.map((_, b) => b * L + L - 1), ...scoreRows]);
+  // Each decoding row also scores its suffix's first token in the graph: whichever step turns out to be the
+  // row's last keeps the score of the suffix's first token given everything before it.
+  const firstSuffix = prompts.map((_, b) => suffixes?.[b][0] ?? 0);
+  const wantLogits = !!opts.onLogits;
+  let res = await forwardStep(ctx, ids, pos, B, L, P0 > 0 ? cache : null, {
+    rows: [...rest.map((_, b) => b * L + L - 1), ...scoreRows],
+    scoreIds: [...firstSuffix, ...scoreRows.map((_, k) => scoreIdOf[k])],
+    logits: wantLogits,
+  });
   cache.append(res.present, L, pos);
   opts.promptScores?.forEach((list, b) => {
     results[b].promptLogProbs = list.map(({ id }, k) => {
       const src = scoreSrc[b][k];
-      const [arr, o] = typeof src === 'number' ? [res.logits, src * V] : [src, 0];
-      return arr[o + id] - logSumExp(arr, o, V);
+      return typeof src === 'number' ? res.scores[src] : src[id] - logSumExp(src, 0, V);
     });
   });
   const done = new Array<boolean>(B).fill(false);
   const nextPos = prompts.map((p) => p.length);
   const fed = new Array<number>(B).fill(0); // generated tokens already in the cache, per row
-  // Logits that follow each row's last cached token (needed to score the first suffix token).
-  const lastLogits: FloatArray[] = [];
-  const keepLast = () => { if (suffixes) for (let b = 0; b < B; b++) if (!done[b]) lastLogits[b] = res.logits.slice(b * V, (b + 1) * V); };
+  // Greedy choice and log-prob of the first suffix token after each row's last cached token.
+  const lastScore: FirstSuffixScore[] = [];
+  const keepLast = () => { if (suffixes) for (let b = 0; b < B; b++) if (!done[b]) lastScore[b] = { argmax: res.nextIds[b], logProb: res.scores[b] }; };
   for (let t = 0; t < maxNew; t++) {
-    opts.onLogits?.(t, res.logits);
+    if (opts.onLogits) opts.onLogits(t, res.logits!.subarray(0, B * V));
     keepLast();
     const tokIds = new BigInt64Array(B);
     const tokPos = new Int32Array(B);
     for (let b = 0; b < B; b++) {
-      const next = argmax(res.logits, b * V, V);
+      const next = res.nextIds[b];
       if (!done[b]) {
         if (stop.has(next)) {
           done[b] = true;
@@ -103,41 +112,48 @@ export async function generate(ctx: EngineContext, prefixCache: PrefixCache, sto
     }
     opts.onStep?.(t + 1);
     if (done.every(Boolean) || t === maxNew - 1) break;
-    res = await forwardStep(ctx, tokIds, tokPos, B, 1, cache, prompts.map((_, b) => b));
+    res = await forwardStep(ctx, tokIds, tokPos, B, 1, cache, { rows: prompts.map((_, b) => b), scoreIds: firstSuffix, logits: wantLogits });
     cache.append(res.present, 1, tokPos);
     for (let b = 0; b < B; b++) if (tokPos[b] >= 0) fed[b]++;
   }
   if (maxNew === 0) keepLast();
-  if (suffixes && maxSuffix > 0) await scoreSuffixes(ctx, cache, results, suffixes, fed, nextPos, lastLogits);
+  if (suffixes && maxSuffix > 0) await scoreSuffixes(ctx, cache, results, suffixes, fed, nextPos, lastScore);
   return results;
 }
 
 
-/** Feeds [unfed generated token?] + suffix per row through the cache; scores each suffix token. */
-async function scoreSuffixes(ctx: EngineContext, cache: KvCache, results: Generation[], suffixes: readonly (readonly number[])[], fed: number[], nextPos: number[], lastLogits: FloatArray[]): Promise<void> {
+interface FirstSuffixScore {
+  argmax: number;
+  logProb: number;
+}
+
+/** Feeds [unfed generated token?] + suffix per row through the cache; scores each suffix token in the graph. */
+async function scoreSuffixes(ctx: EngineContext, cache: KvCache, results: Generation[], suffixes: readonly (readonly number[])[], fed: number[], nextPos: number[], lastScore: FirstSuffixScore[]): Promise<void> {
   const B = results.length;
-  const V = ctx.config.vocabSize;
   const feeds = results.map((r, b) => [...r.ids.slice(fed[b]), ...suffixes[b]]);
   const pending = results.map((r, b) => r.ids.length - fed[b]); // 0, or 1 when the length limit stopped the row
   const S = Math.max(...feeds.map((f) => f.length));
   const ids = new BigInt64Array(B * S);
   const pos = new Int32Array(B * S).fill(-1);
   const rows: number[] = [];
+  const scoreIds: number[] = [];
   feeds.forEach((f, b) => {
     const start = nextPos[b] - pending[b];
     f.forEach((t, j) => { ids[b * S + j] = BigInt(t); pos[b * S + j] = start + j; });
-    for (let j = 0; j + 1 < f.length; j++) rows.push(b * S + j);
+    for (let j = 0; j + 1 < f.length; j++) {
+      rows.push(b * S + j); // predicts feed token j+1
+      scoreIds.push(f[j + 1]);
+    }
   });
-  const { logits } = await forwardStep(ctx, ids, pos, B, S, cache, rows.length ? rows : [0]);
+  const res = await forwardStep(ctx, ids, pos, B, S, cache, rows.length ? { rows, scoreIds } : { rows: [0] });
   let r = 0;
   feeds.forEach((f, b) => {
-    const rowOf = (j: number) => (r + j) * V; // logits row predicting feed token j+1
     const score: SuffixScore = { argmax: [], logProbs: [] };
-    suffixes[b].forEach((tok, j) => {
+    suffixes[b].forEach((_, j) => {
       const k = pending[b] + j; // index of this suffix token within the feed
-      const src = k === 0 ? lastLogits[b] : logits.subarray(rowOf(k - 1), rowOf(k - 1) + V);
-      score.argmax.push(argmax(src, 0, V));
-      score.logProbs.push(src[tok] - logSumExp(src, 0, V));
+      const src = k === 0 ? lastScore[b] : { argmax: res.nextIds[r + k - 1], logProb: res.scores[r + k - 1] };
+      score.argmax.push(src.argmax);
+      score.logProbs.push(src.logProb);
     });
     results[b].suffix = score;
     r += Math.max(0, f.length - 1);

@@ -35,7 +35,9 @@ export class PrefixCache {
       const ids = new BigInt64Array(missing.length * Lm);
       const pos = new Int32Array(missing.length * Lm).fill(-1);
       seqs.forEach((q, m) => q.forEach((t, j) => { ids[m * Lm + j] = BigInt(t); pos[m * Lm + j] = j; }));
-      const { logits, present } = await forwardStep(ctx, ids, pos, missing.length, Lm, null, seqs.map((q, m) => m * Lm + q.length - 1), false);
+      const step = await forwardStep(ctx, ids, pos, missing.length, Lm, null, { rows: seqs.map((q, m) => m * Lm + q.length - 1), logits: true }, false);
+      const logits = step.logits!;
+      const present = step.present;
       const { numKvHeads: kv, headDim: hd, vocabSize: V } = ctx.config;
       seqs.forEach((q, m) => {
         const n = q.length;
