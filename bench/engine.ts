@@ -1,12 +1,14 @@
 // Engine benchmark (not a test): a seeded random model with SmolLM-135M's shape at 256 tokens.
 //  • forward (logits at the last row) vs forward + input gradient (4 answer targets): ms and ratio;
 //  • decoding 256 new tokens with the KV cache vs recomputing the whole prefix every token: tokens/s and ratio;
+//  • the same decoding with each step's B × vocab logits copied to the host (what every step did before the
+//    greedy token was picked in the graph; still the path when a caller asks for logits), at batch 1 and 8;
 //  • peak RSS. Both weight placements (graph inputs, resident initializers) side by side.
 // Prints one table; goals: gradient ratio ≤ 2.5, KV-cache speed-up ≥ 5×.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LanguageModel, argmax } from '../src/engine/language-model';
+import { LanguageModel, argmax } from '../src/engine/index';
 import { writeTinyModel } from '../test/helpers/tiny-models';
 
 const SMOLLM_135M = {
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
     const ids = Array.from({ length: SEQ }, (_, i) => (i * 7919 + 13) % SMOLLM_135M.vocab_size);
     const targets = [SEQ - 5, SEQ - 4, SEQ - 3, SEQ - 2].map((p) => ({ position: p, id: ids[p + 1], temperature: 0.2 }));
     const prompt = ids.slice(0, 16);
-    const measured: Record<string, { fwd: number; fwdAll: number; grad: number; cacheMs: number; gen: number[] }> = {};
+    const measured: Record<string, { fwd: number; fwdAll: number; grad: number; cacheMs: number; hostMs: number; b8Ms: number; b8HostMs: number; gen: number[] }> = {};
     let fullMs = 0;
     let recomputed: number[] = [];
     for (const mode of ['inputs', 'resident'] as const) {
@@ -52,7 +54,21 @@ async function main(): Promise<void> {
       await m.generate([prompt], { maxNewTokens: 2, stopIds: [] }); // warm-up
       const t0 = performance.now();
       const [gen] = await m.generate([prompt], { maxNewTokens: NEW, stopIds: [] });
-      measured[mode] = { fwd, fwdAll, grad, cacheMs: performance.now() - t0, gen: gen.ids };
+      const cacheMs = performance.now() - t0;
+      const t1 = performance.now();
+      const [genHost] = await m.generate([prompt], { maxNewTokens: NEW, stopIds: [], onLogits: () => {} });
+      const hostMs = performance.now() - t1;
+      if (genHost.ids.some((t, k) => t !== gen.ids[k])) throw new Error('in-graph and host argmax decoded different tokens');
+      // Batch 8 (different prompts), in-graph argmax vs logits to the host, alternated to share the noise.
+      const prompts8 = Array.from({ length: 8 }, (_, b) => ids.slice(b, b + 16));
+      const b8 = async (host: boolean) => {
+        const t = performance.now();
+        await m.generate(prompts8, { maxNewTokens: 64, stopIds: [], ...(host ? { onLogits: () => {} } : {}) });
+        return performance.now() - t;
+      };
+      const b8s: number[] = [], b8h: number[] = [];
+      for (let k = 0; k < 3; k++) { b8s.push(await b8(false)); b8h.push(await b8(true)); }
+      measured[mode] = { fwd, fwdAll, grad, cacheMs, hostMs, b8Ms: median(b8s), b8HostMs: median(b8h), gen: gen.ids };
       if (mode === 'inputs') {
         const seq = [...prompt];
         const tFull0 = performance.now();
@@ -69,12 +85,16 @@ async function main(): Promise<void> {
     const same = recomputed.every((t, k) => t === i.gen[k]) && r.gen.every((t, k) => t === i.gen[k]);
     const rssMb = process.resourceUsage().maxRSS / 1024;
     const tps = (ms: number) => `${((NEW / ms) * 1000).toFixed(1)} tok/s`;
+    const tps8 = (ms: number) => `${((8 * 64 / ms) * 1000).toFixed(1)} tok/s`;
     const rows: [string, string, string][] = [
       ['forward, 256 tokens (logits at last row)', `${i.fwd.toFixed(0)} ms`, `${r.fwd.toFixed(0)} ms`],
       ['forward, 256 tokens (logits at all rows)', `${i.fwdAll.toFixed(0)} ms`, `${r.fwdAll.toFixed(0)} ms`],
       ['forward + input gradient, 256 tokens', `${i.grad.toFixed(0)} ms`, `${r.grad.toFixed(0)} ms`],
       ['ratio (fwd+grad) / fwd (goal ≤ 2.5)', (i.grad / i.fwd).toFixed(2), (r.grad / r.fwd).toFixed(2)],
       [`decode ${NEW} tokens with KV cache`, tps(i.cacheMs), tps(r.cacheMs)],
+      [`decode ${NEW} tokens, logits to the host each step`, tps(i.hostMs), tps(r.hostMs)],
+      ['decode batch 8 × 64 tokens, argmax in the graph', tps8(i.b8Ms), tps8(r.b8Ms)],
+      ['decode batch 8 × 64 tokens, logits to the host each step', tps8(i.b8HostMs), tps8(r.b8HostMs)],
       [`decode ${NEW} tokens by full recomputation`, tps(fullMs), ''],
       ['KV-cache speed-up (goal ≥ 5×)', `${(fullMs / i.cacheMs).toFixed(1)}×`, `${(fullMs / r.cacheMs).toFixed(1)}×`],
       ['cached, recomputed and resident tokens identical', same ? 'yes' : 'NO', ''],

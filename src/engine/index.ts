@@ -1,7 +1,8 @@
 // The engine's public surface: everything outside src/engine imports from here, never from internals.
 export { UserError, isUserError } from './errors';
-export { LanguageModel, argmax } from './language-model';
-export type { LoadOptions, GenerateOptions, Generation, SuffixScore, GradItem, GradResult, GradTarget, EngineCounters } from './language-model';
+export { LanguageModel } from './language-model';
+export { argmax } from './decoding/log-probs';
+export type { LoadOptions, GenerateOptions, Generation, SuffixScore, GradItem, GradResult, GradTarget, EngineCounters } from './types';
 export type { ModelConfig } from './model/config';
 export type { FloatArray } from './model/rope';
 export { resolveModelDir } from './hub';
@@ -12,3 +13,5 @@ export { Tokenizer } from './tokenizer';
 export type { ChatMessage } from './tokenizer';
 export { estimateModelMemory, checkModelFits, availableMemory } from './weights/memory';
 export type { MemoryEstimate } from './weights/memory';
+export { convertLlama2c } from './convert/llama2c';
+export { writeSafetensorsFile } from './weights/safetensors';

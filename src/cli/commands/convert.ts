@@ -3,7 +3,7 @@
 import type { Command } from '../main';
 import { helpText, parseFlags, requireString, type FlagSpec } from '../args';
 import { UserError } from '../../engine/errors';
-import { convertLlama2c } from '../../engine/convert/llama2c';
+import { convertLlama2c } from '../../engine/index';
 
 const LLAMA2C_FLAGS: FlagSpec = {
   checkpoint: { kind: 'string', help: 'llama2.c legacy checkpoint, e.g. stories260K.bin' },

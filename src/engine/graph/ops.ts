@@ -129,6 +129,14 @@ export class Graph extends GraphCore {
     ])[0];
   }
 
+  /** Index of the first maximum along `axis` (ties pick the lowest index, like a host argmax). */
+  argMax(x: Value, axis: number, keepdims = false): Value {
+    const ax = normAxis(axis, x.shape.length);
+    return this.node('ArgMax', [x], { axis: { i: ax }, keepdims: { i: keepdims ? 1 : 0 }, select_last_index: { i: 0 } }, [
+      { dtype: 'int64', shape: this.reducedShape(x, [ax], keepdims) },
+    ])[0];
+  }
+
   // ---- shape ops ---------------------------------------------------------------------------------
   /** Reshape to a constant shape; 0 copies the input dim, one -1 is inferred. */
   reshape(x: Value, target: number[]): Value {

@@ -1,6 +1,6 @@
 // Builds the two graphs a model needs from its config and family:
-//  • forward: token ids + a KV cache → logits at chosen rows and the new keys/values (prefill, decode,
-//    teacher forcing and next-token log-probs all use it);
+//  • forward: token ids + a KV cache → logits at chosen rows, their argmax and one chosen log-prob each,
+//    and the new keys/values (prefill, decode, teacher forcing and next-token log-probs all use it);
 //  • gradient: input embeddings → weighted cross-entropy at chosen (row, token) targets, and its gradient
 //    with respect to the embeddings (GReaTer) and optionally every weight (training the demo model).
 import { buildBackward } from '../autodiff/backward';
@@ -65,7 +65,13 @@ export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DT
   const b = new LayerBuilder(g, cfg, dtype, att, family.weights(cfg), resident);
   const x = g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), ids));
   const hidden = decoder(b, family, x);
-  g.output(head(b, family, hidden, rows), 'logits');
+  const logits = head(b, family, hidden, rows);
+  g.output(logits, 'logits');
+  // Small results so decoding and scoring need not fetch [R,V] logits: each row's greedy token, and the
+  // log-probability of a chosen token per row (float32 log-softmax even when logits are half precision).
+  g.output(g.argMax(logits, 1), 'next_ids');
+  const scoreIds = g.input('score_ids', 'int64', ['R', 1]);
+  g.output(g.reshape(g.gatherElements(g.logSoftmax(logits, -1), scoreIds, 1), [-1]), 'score_logprobs');
   b.newK.forEach((k, i) => g.output(k, `present_key.${i}`));
   b.newV.forEach((v, i) => g.output(v, `present_value.${i}`));
   return { model: toModelProto(g), weightNames: b.weightInputs().map((v) => v.name.slice(2)), hasSlidingBias: att.biasSliding !== null };

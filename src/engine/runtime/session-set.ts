@@ -1,0 +1,93 @@
+// The sessions of one model on one device: the forward graph (prefill, decode, scoring) and the gradient
+// graphs, created lazily, and where their weights live (one host copy fed as inputs, or one external-data
+// file every session loads).
+import * as ort from 'onnxruntime-node';
+import { FamilyDef, ModelConfig } from '../model/config';
+import { expectedWeights } from '../model/families/index';
+import { BuiltGraph, buildForwardGraph, buildGradGraph } from '../model/graphs';
+import { FloatArray } from '../model/rope';
+import { ResidentWeightsDir } from './resident-weights';
+import { Device, Session } from './session';
+
+export interface GraphSession {
+  s: Session;
+  g: BuiltGraph;
+}
+
+export class SessionSet {
+  private forwardSession: Promise<GraphSession> | null = null;
+  private readonly gradSessions = new Map<string, Promise<GraphSession>>();
+  private readonly weightTensors = new Map<string, ort.Tensor>();
+  private residentDir: ResidentWeightsDir | null = null;
+
+  constructor(
+    private readonly config: ModelConfig,
+    private readonly family: FamilyDef,
+    readonly device: Device,
+    private readonly dtype: 'float32' | 'float64',
+    /** Host weights by HF name; in resident mode only the embedding table stays once sessions exist. */
+    readonly weights: Map<string, FloatArray>,
+    readonly weightsMode: 'inputs' | 'resident',
+  ) {
+    const shapes = expectedWeights(config);
+    for (const [name, data] of weights) this.weightTensors.set(name, new ort.Tensor(dtype, data, shapes.get(name)!));
+  }
+
+  forward(): Promise<GraphSession> {
+    if (!this.forwardSession) {
+      this.forwardSession = (async () => {
+        const resident = this.resident();
+        const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map);
+        const model = resident ? resident.writeModel('forward', g.model) : g.model;
+        return { s: await Session.create('forward', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident }), g };
+      })();
+    }
+    return this.forwardSession;
+  }
+
+  grad(weights: boolean, fromIds: boolean): Promise<GraphSession> {
+    const key = `${weights}|${fromIds}`;
+    let p = this.gradSessions.get(key);
+    if (!p) {
+      p = (async () => {
+        // Training graphs take the weights as inputs: they change every step.
+        const resident = weights ? null : this.resident();
+        const g = buildGradGraph(this.config, this.family, this.dtype, { weights, fromIds, resident: resident?.map });
+        const model = resident ? resident.writeModel(`gradient-${key.replace('|', '-')}`, g.model) : g.model;
+        return { s: await Session.create('gradient', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident }), g };
+      })();
+      this.gradSessions.set(key, p);
+    }
+    return p;
+  }
+
+  private resident(): ResidentWeightsDir | null {
+    if (this.weightsMode !== 'resident') return null;
+    if (!this.residentDir) {
+      this.residentDir = ResidentWeightsDir.write(this.weights);
+      // Sessions own the weights now; the host keeps only the embedding table (candidate scoring, embeddings).
+      for (const name of [...this.weights.keys()]) {
+        if (name === 'model.embed_tokens.weight') continue;
+        this.weights.delete(name);
+        this.weightTensors.delete(name);
+      }
+    }
+    return this.residentDir;
+  }
+
+  /** The weight inputs "w.<name>" a graph takes (none when its weights are resident). */
+  weightFeeds(names: readonly string[]): Record<string, ort.Tensor> {
+    const f: Record<string, ort.Tensor> = {};
+    for (const n of names) f[`w.${n}`] = this.weightTensors.get(n)!;
+    return f;
+  }
+
+  async dispose(): Promise<void> {
+    const all = [this.forwardSession, ...this.gradSessions.values()].filter((p): p is Promise<GraphSession> => p !== null);
+    for (const p of all) await (await p).s.release();
+    this.forwardSession = null;
+    this.gradSessions.clear();
+    this.residentDir?.remove();
+    this.residentDir = null;
+  }
+}
