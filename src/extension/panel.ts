@@ -4,7 +4,7 @@
 // editor. The webview keeps its own state (getState/setState); the session (source + run) rides along in it.
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { DatasetPreview, ExtractorCheck } from '../worker/protocol';
+import { DatasetPreview, ExtractorCheck, type DatasetRef } from '../worker/protocol';
 import { applyPrompt, revertPrompt } from './applyEdit';
 import { runSettings, runsDir } from './config';
 import { PANEL_VIEW_TYPE } from './core/ids';
@@ -76,6 +76,8 @@ export class OptimizerPanel implements vscode.Disposable {
     panel.webview.options = OptimizerPanel.options(deps.extensionUri);
     return new OptimizerPanel(panel, deps, session);
   }
+
+  private readonly pickedDatasets = new Set<string>();
 
   private constructor(readonly panel: vscode.WebviewPanel, private readonly deps: PanelDeps, private session: PanelSession) {
     OptimizerPanel.current = this;
@@ -164,8 +166,25 @@ export class OptimizerPanel implements vscode.Disposable {
     }
   }
 
+  /**
+   * The webview names dataset paths; the worker reads them. Only files in this workspace or picked in the file
+   * dialog during this session are read, so a webview (or its restored state) cannot make the worker open any file.
+   */
+  datasetRefused(ref: DatasetRef): string | undefined {
+    if (!('path' in ref)) return undefined;
+    const inWorkspace = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(ref.path)) !== undefined;
+    if (inWorkspace || this.pickedDatasets.has(ref.path)) return undefined;
+    return `${ref.path} is outside this workspace; choose it with "Browse…" to use it`;
+  }
+
   private async handle(m: FromWebview): Promise<void> {
     const { worker, runs, proposals, log } = this.deps;
+    const dataset = m.type === 'preview' ? m.dataset : m.type === 'checkExtractor' || m.type === 'start' ? m.request.dataset : undefined;
+    const refused = dataset && this.datasetRefused(dataset);
+    if (refused) {
+      this.post({ type: 'requestError', request: m.type === 'preview' ? 'preview' : m.type === 'start' ? 'start' : 'extractorCheck', message: refused });
+      return;
+    }
     switch (m.type) {
       case 'ready':
         this.sendInit();
@@ -175,7 +194,10 @@ export class OptimizerPanel implements vscode.Disposable {
           canSelectMany: false, canSelectFolders: true, canSelectFiles: true, openLabel: 'Use as dataset',
           filters: { Datasets: ['json', 'jsonl', 'csv', 'tsv'], 'All files': ['*'] },
         });
-        if (picked?.[0]) this.post({ type: 'datasetPicked', path: picked[0].fsPath });
+        if (picked?.[0]) {
+          this.pickedDatasets.add(picked[0].fsPath);
+          this.post({ type: 'datasetPicked', path: picked[0].fsPath });
+        }
         return;
       }
       case 'preview':

@@ -213,6 +213,15 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
     assert.ok(api.panel(), 'panel instance');
   });
 
+  it('reads datasets only from the workspace or the file dialog, and resumes only real run folders', async () => {
+    const panel = api.panel();
+    assert.ok(panel, 'panel instance');
+    assert.match(panel.datasetRefused({ path: '/etc/hosts' }) ?? '', /\/etc\/hosts is outside this workspace; choose it with "Browse…"/);
+    assert.equal(panel.datasetRefused({ path: ws('tiny/data.jsonl').fsPath }), undefined);
+    assert.equal(panel.datasetRefused({ builtin: 'demo' }), undefined);
+    await assert.rejects(api.runs.resume('/etc'), /\/etc is not a run folder inside the runs folder/);
+  });
+
   it('forks a real worker process and answers over IPC; without the optimizer it says so clearly', async () => {
     const w = await api.worker.request(WorkerInfo, {});
     assert.equal(typeof w.pid, 'number');
