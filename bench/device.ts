@@ -112,23 +112,26 @@ async function main(): Promise<void> {
         [`GReaTer step (${args.samples} samples, 3 candidates, ≤${args.reasoningTokens} reasoning tokens)`, 'ms', (m) => greaterStepMs(m, args.samples, args.reasoningTokens)],
       ];
       process.stdout.write(`  ${'measure'.padEnd(64)}${args.devices.map((d) => d.padStart(14)).join('')}\n`);
+      // Each cell is printed as soon as it is measured: if the time guard kills the run, what was measured stays.
       for (const [name, unit, fn] of metrics) {
-        const cells: string[] = [];
+        process.stdout.write(`  ${name.padEnd(64)}`);
+        const errors: string[] = [];
         for (const d of args.devices) {
           const m = models.get(d);
-          if (!m) cells.push('—');
-          else if (left() < 5) cells.push('time guard');
-          else {
+          let cell = '—';
+          if (m && left() < 5) cell = 'time guard';
+          else if (m) {
             try {
               const v = await fn(m);
-              cells.push(`${v >= 100 ? v.toFixed(0) : v.toPrecision(3)} ${unit}`);
+              cell = `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)} ${unit}`;
             } catch (e) {
-              cells.push('failed');
-              process.stdout.write(`  (${d}: ${name}: ${(e as Error).message.split('\n')[0].slice(0, 200)})\n`);
+              cell = 'failed';
+              errors.push(`  (${d}: ${(e as Error).message.split('\n')[0].slice(0, 200)})`);
             }
           }
+          process.stdout.write(cell.padStart(14));
         }
-        process.stdout.write(`  ${name.padEnd(64)}${cells.map((c) => c.padStart(14)).join('')}\n`);
+        process.stdout.write(`\n${errors.map((e) => e + '\n').join('')}`);
       }
       for (const m of models.values()) await m.dispose();
     } finally {
