@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { providerError, softwareOnlyReason } from '../src/engine/runtime/session';
+import { gpuName } from '../src/engine/runtime/gpu-name';
 import { writeTinyModel } from './helpers/tiny-models';
 
 const fakeFs = (entries: Record<string, string[]>, files: string[] = []) => ({
@@ -52,4 +53,31 @@ test('--device cuda without the CUDA provider: one line on stderr, no onnxruntim
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the GPU auto picked is named from what the OS reports', () => {
+  const machine = (files: Record<string, string>, cmd: string | null = null) => ({
+    read: (f: string) => files[f] ?? null,
+    list: (d: string) => [...new Set(Object.keys(files).filter((f) => f.startsWith(d + '/')).map((f) => f.slice(d.length + 1).split('/')[0]))],
+    command: () => cmd,
+  });
+  const h200 = machine({ '/proc/driver/nvidia/gpus/0000:17:00.0/information': 'Model: \t\t NVIDIA H200\nIRQ:   \t\t 95\n' });
+  assert.equal(gpuName('linux', h200), 'NVIDIA H200');
+  const two = machine({
+    '/proc/driver/nvidia/gpus/0000:b1:00.0/information': 'Model: \t\t NVIDIA A10\n',
+    '/proc/driver/nvidia/gpus/0000:17:00.0/information': 'Model: \t\t NVIDIA L4\n',
+  });
+  assert.equal(gpuName('linux', two), 'NVIDIA L4 (1 of 2)', 'the first bus, as the drivers enumerate');
+  const amd = machine({
+    '/sys/class/drm/card0/device/vendor': '0x8086\n',
+    '/sys/class/drm/renderD129/device/vendor': '0x8086\n',
+    '/sys/class/drm/renderD128/device/vendor': '0x1002\n',
+    '/sys/class/drm/renderD128/device/device': '0x744c\n',
+    '/sys/class/drm/renderD128/device/uevent': 'DRIVER=amdgpu\nPCI_ID=1002:744C\n',
+  });
+  assert.equal(gpuName('linux', amd), 'AMD GPU 1002:744c (amdgpu, renderD128)');
+  assert.equal(gpuName('linux', machine({ '/dev/dxg': '' })), 'WSL GPU (/dev/dxg)');
+  assert.equal(gpuName('linux', machine({})), null);
+  assert.equal(gpuName('darwin', machine({}, 'Apple M2 Pro')), 'Apple M2 Pro GPU (Metal)');
+  assert.equal(gpuName('win32', machine({})), 'Direct3D 12 GPU');
 });

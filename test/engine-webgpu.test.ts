@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { LanguageModel, argmax } from '../src/engine/language-model';
 import { writeTinyModel, type TinyFamily, type TinyOptions } from './helpers/tiny-models';
 import { webgpuSkipReason } from './helpers/webgpu';
+import { resolveDevice } from '../src/engine/runtime/session';
+import { gpuName } from '../src/engine/runtime/gpu-name';
 
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin', 'greater.js');
@@ -28,6 +30,13 @@ const variants: { name: string; family: TinyFamily; opts: TinyOptions }[] = [
 
 let skip: string | null = 'not probed yet';
 before(async () => { skip = await webgpuSkipReason(); });
+
+test('auto picks WebGPU when its adapter counts as a GPU, and names it in one line', async (t) => {
+  if (skip) return t.skip(skip);
+  const r = await resolveDevice('auto', () => null); // lavapipe standing in for a hardware adapter
+  assert.equal(r.device, 'webgpu');
+  assert.equal(r.note, `auto: using WebGPU on ${gpuName() ?? 'the GPU (its name is not known here)'}`);
+});
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = 0;
@@ -124,7 +133,7 @@ test('one seeded optimizer step on the built-in demo gives the CPU\'s prompt and
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-webgpu-step-'));
   try {
     const step = (device: string) => {
-      const r = cli(['optimize', '--steps', '1', '--held-out', '0', '--estimate=false', '--json-events', '--device', device, '--out', path.join(out, device)]);
+      const r = cli(['optimize', '--steps', '1', '--train-size', '9', '--held-out', '0', '--estimate=false', '--json-events', '--device', device, '--out', path.join(out, device)]);
       const ev = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; prompt?: string; score?: number });
       return ev.find((e) => e.kind === 'step')!;
     };

@@ -61,6 +61,7 @@ export async function loadModel(opts: ModelOptions): Promise<LoadedModel> {
   const resolved = await resolveModelDir(opts.model);
   if (!opts.skipMemoryCheck) checkModelFits(resolved.dir);
   const model = await LanguageModel.load(resolved.dir, { device });
+  if (model.deviceNote) process.stderr.write(`greater: ${model.deviceNote}\n`); // which GPU auto picked, or why none
   return { model, id: opts.model, dir: resolved.dir, ...(resolved.revision ? { revision: resolved.revision } : {}) };
 }
 

@@ -10,6 +10,7 @@ import { UserError } from '../errors';
 import { DType } from '../graph/graph';
 import { Graph } from '../graph/ops';
 import { toModelProto } from '../graph/serialize';
+import { gpuName } from './gpu-name';
 
 export const DEVICES = Object.freeze({
   cpu: ['cpu'],
@@ -82,11 +83,12 @@ async function probe(device: Device): Promise<string | null> {
 
 export interface DeviceResolution {
   device: Device;
-  /** Why `auto` did not pick a GPU, for the user. */
+  /** For the user, one line: which GPU `auto` picked, or why it did not pick one. */
   note?: string;
 }
 
-export async function resolveDevice(choice: DeviceChoice): Promise<DeviceResolution> {
+/** `softwareOnly` is for tests: it lets a software adapter stand in for a hardware one. */
+export async function resolveDevice(choice: DeviceChoice, softwareOnly: () => string | null = softwareOnlyReason): Promise<DeviceResolution> {
   if (choice !== 'auto') {
     if (choice !== 'cpu') {
       const err = await probe(choice);
@@ -96,8 +98,8 @@ export async function resolveDevice(choice: DeviceChoice): Promise<DeviceResolut
   }
   const reasons: string[] = [];
   for (const d of ['cuda', 'webgpu'] as const) {
-    const err = d === 'webgpu' ? (softwareOnlyReason() ?? (await probe(d))) : await probe(d);
-    if (!err) return { device: d };
+    const err = d === 'webgpu' ? (softwareOnly() ?? (await probe(d))) : await probe(d);
+    if (!err) return { device: d, note: `auto: using ${d === 'cuda' ? 'CUDA' : 'WebGPU'} on ${gpuName() ?? 'the GPU (its name is not known here)'}` };
     reasons.push(`${d}: ${err}`);
   }
   return { device: 'cpu', note: `auto: using CPU (${reasons.join('; ')})` };
