@@ -51,6 +51,11 @@ export class LanguageModel {
     this.prefixCache = new PrefixCache(this.ctx);
   }
 
+  /** Whether decoding keeps its KV cache in device memory (WebGPU) rather than on the host. */
+  get kvCacheOnDevice(): boolean {
+    return this.sessions.deviceKv;
+  }
+
   get prefixStats(): { hits: number; misses: number } {
     return this.prefixCache.stats;
   }

@@ -5,7 +5,7 @@ import { UserError } from '../errors';
 import { FloatArray } from '../model/rope';
 import { GenerateOptions, Generation, SuffixScore } from '../types';
 import { forwardStep } from './forward-step';
-import { KV_CHUNK, KvCache } from './kv-cache';
+import { DecodeCache, DeviceKvCache, KV_CHUNK, KvCache, PrefixState } from './kv-cache';
 import { logSumExp } from './log-probs';
 import { PrefixCache } from './prefix-cache';
 
@@ -32,7 +32,6 @@ export async function generate(ctx: EngineContext, prefixCache: PrefixCache, sto
   if (suffixes && suffixes.length !== B) throw new Error(`generate: ${suffixes.length} suffixes for ${B} prompts`);
   const maxSuffix = suffixes ? Math.max(0, ...suffixes.map((x) => x.length)) : 0;
   if (suffixes) suffixes.forEach((x) => ctx.checkIds(x));
-  const V = ctx.config.vocabSize;
   // Reusable prefixes (e.g. template + question) come from the prefix cache into the first cache
   // columns; only the rest of each prompt is prefilled. Masks are by position, so rows may differ.
   const pre = opts.prefixLengths ? await prefixCache.statesFor(prompts, opts.prefixLengths) : null;
@@ -50,8 +49,37 @@ export async function generate(ctx: EngineContext, prefixCache: PrefixCache, sto
       pos[b * L + off + j] = start + j;
     });
   });
-  const cache = new KvCache(B, P0 + L + Math.min(maxNew + maxSuffix + 1, KV_CHUNK), ctx.config, ctx.make);
-  if (pre && P0 > 0) cache.setPrefixes(pre);
+  // On WebGPU the cache stays on the device (prefixes are uploaded once, by the prefill run); a caller that
+  // wants every step's logits gets the host-cache path.
+  const onDevice = ctx.sessions.deviceKv && !opts.onLogits;
+  const hostCache = new KvCache(B, onDevice ? P0 : P0 + L + Math.min(maxNew + maxSuffix + 1, KV_CHUNK), ctx.config, ctx.make);
+  if (pre && P0 > 0) hostCache.setPrefixes(pre);
+  const cache: DecodeCache = onDevice ? new DeviceKvCache(B, ctx.config, hostCache) : hostCache;
+  try {
+    return await decode(ctx, opts, prompts, results, cache, { ids, pos, L, P0, rest, pre, maxNew, maxSuffix, stop });
+  } finally {
+    cache.dispose();
+  }
+}
+
+interface Prefill {
+  ids: BigInt64Array;
+  pos: Int32Array;
+  L: number;
+  P0: number;
+  rest: number[][];
+  pre: PrefixState[] | null;
+  maxNew: number;
+  maxSuffix: number;
+  stop: Set<number>;
+}
+
+/** Prefill, greedy decoding and suffix scoring through `cache`. */
+async function decode(ctx: EngineContext, opts: GenerateOptions, prompts: readonly (readonly number[])[], results: Generation[], cache: DecodeCache, p: Prefill): Promise<Generation[]> {
+  const { ids, pos, L, P0, rest, pre, maxNew, maxSuffix, stop } = p;
+  const B = prompts.length;
+  const V = ctx.config.vocabSize;
+  const suffixes = opts.suffixes;
   // Prefill rows: each prompt's last token first (decoding starts from those), then any prompt scores;
   // a score right at the end of a cached prefix reads the logits stored with it.
   const scoreRows: number[] = [];
@@ -77,6 +105,7 @@ export async function generate(ctx: EngineContext, prefixCache: PrefixCache, sto
     rows: [...rest.map((_, b) => b * L + L - 1), ...scoreRows],
     scoreIds: [...firstSuffix, ...scoreRows.map((_, k) => scoreIdOf[k])],
     logits: wantLogits,
+    present: true,
   });
   cache.append(res.present, L, pos);
   opts.promptScores?.forEach((list, b) => {
@@ -112,7 +141,7 @@ export async function generate(ctx: EngineContext, prefixCache: PrefixCache, sto
     }
     opts.onStep?.(t + 1);
     if (done.every(Boolean) || t === maxNew - 1) break;
-    res = await forwardStep(ctx, tokIds, tokPos, B, 1, cache, { rows: prompts.map((_, b) => b), scoreIds: firstSuffix, logits: wantLogits });
+    res = await forwardStep(ctx, tokIds, tokPos, B, 1, cache, { rows: prompts.map((_, b) => b), scoreIds: firstSuffix, logits: wantLogits, present: true });
     cache.append(res.present, 1, tokPos);
     for (let b = 0; b < B; b++) if (tokPos[b] >= 0) fed[b]++;
   }
@@ -128,7 +157,7 @@ interface FirstSuffixScore {
 }
 
 /** Feeds [unfed generated token?] + suffix per row through the cache; scores each suffix token in the graph. */
-async function scoreSuffixes(ctx: EngineContext, cache: KvCache, results: Generation[], suffixes: readonly (readonly number[])[], fed: number[], nextPos: number[], lastScore: FirstSuffixScore[]): Promise<void> {
+async function scoreSuffixes(ctx: EngineContext, cache: DecodeCache, results: Generation[], suffixes: readonly (readonly number[])[], fed: number[], nextPos: number[], lastScore: FirstSuffixScore[]): Promise<void> {
   const B = results.length;
   const feeds = results.map((r, b) => [...r.ids.slice(fed[b]), ...suffixes[b]]);
   const pending = results.map((r, b) => r.ids.length - fed[b]); // 0, or 1 when the length limit stopped the row

@@ -1,5 +1,7 @@
-// Host-side KV cache of one generate call: per layer [B,kv,capacity,hd], plus the position held by each column
-// (−1 = empty or padding, masked by position).
+// KV caches of one generate call, per layer [B,kv,columns,hd] plus the position held by each column (−1 =
+// empty or padding, masked by position). The host cache has preallocated columns the graph's new keys/values
+// are copied into; the device cache is the graph's full present, fed back whole and never downloaded.
+import * as ort from 'onnxruntime-node';
 import { Make } from '../engine-context';
 import { ModelConfig } from '../model/config';
 import { FloatArray } from '../model/rope';
@@ -16,7 +18,23 @@ export interface PrefixState {
 /** Columns added when the cache is full: a decode step costs the columns the cache has, so keep few spare. */
 export const KV_CHUNK = 64;
 
-export class KvCache {
+export type PresentTensors = Record<string, HostTensor | ort.Tensor>;
+
+/** What a forward step needs from a cache, wherever it lives. */
+export interface DecodeCache {
+  readonly batch: number;
+  readonly used: number;
+  /** Key columns fed as past (the host cache also feeds its empty, masked columns). */
+  readonly pastLength: number;
+  /** Position per fed column, [B·pastLength]. */
+  readonly pos: Int32Array;
+  past(layer: number): { k: HostTensor | ort.Tensor; v: HostTensor | ort.Tensor };
+  /** Takes a step's present_* outputs for its S new tokens (at `positions`, [B·S]). */
+  append(present: PresentTensors, S: number, positions: Int32Array): void;
+  dispose(): void;
+}
+
+export class KvCache implements DecodeCache {
   k: FloatArray[];
   v: FloatArray[];
   pos: Int32Array;
@@ -29,6 +47,19 @@ export class KvCache {
     this.v = Array.from({ length: cfg.numLayers }, () => make(n));
     this.pos = new Int32Array(batch * capacity).fill(-1);
   }
+
+  get pastLength(): number {
+    return this.used > 0 ? this.capacity : 0;
+  }
+
+  past(l: number): { k: HostTensor; v: HostTensor } {
+    const P = this.pastLength;
+    const dims = [this.batch, this.cfg.numKvHeads, P, this.cfg.headDim];
+    const dtype = this.k[l] instanceof Float64Array ? 'float64' : 'float32';
+    return { k: { dtype, dims, data: P ? this.k[l] : this.make(0) }, v: { dtype, dims, data: P ? this.v[l] : this.make(0) } };
+  }
+
+  dispose(): void {}
 
   /** Room for `n` more columns, growing by whole chunks (the copy is amortised over a chunk of steps). */
   reserve(n: number): void {
@@ -65,7 +96,7 @@ export class KvCache {
   }
 
   /** Copies present K/V [B,kv,S,hd] into columns used..used+S. */
-  append(present: Record<string, HostTensor>, S: number, positions: Int32Array): void {
+  append(present: PresentTensors, S: number, positions: Int32Array): void {
     const { numKvHeads: kv, headDim: hd } = this.cfg;
     this.reserve(S);
     for (let l = 0; l < this.cfg.numLayers; l++) {
@@ -83,4 +114,66 @@ export class KvCache {
     for (let b = 0; b < this.batch; b++) for (let s = 0; s < S; s++) this.pos[b * this.capacity + this.used + s] = positions[b * S + s];
     this.used += S;
   }
+}
+
+/**
+ * The cache as device tensors (WebGPU): each step's present_* (= past + new, left on the GPU by the session)
+ * becomes the next past and the replaced tensors are freed. Starts from host prefixes (uploaded once by the
+ * first run) or empty.
+ */
+export class DeviceKvCache implements DecodeCache {
+  private k: (HostTensor | ort.Tensor)[];
+  private v: (HostTensor | ort.Tensor)[];
+  pos: Int32Array;
+  used: number;
+
+  constructor(readonly batch: number, private readonly cfg: ModelConfig, start: KvCache) {
+    this.k = start.k.map((_, l) => start.past(l).k);
+    this.v = start.v.map((_, l) => start.past(l).v);
+    // The host cache's columns are [B, capacity]; its fed columns are all of them once anything is cached.
+    this.pos = start.pastLength ? start.pos.slice() : new Int32Array(0);
+    this.used = start.pastLength;
+  }
+
+  get pastLength(): number {
+    return this.used;
+  }
+
+  past(l: number): { k: HostTensor | ort.Tensor; v: HostTensor | ort.Tensor } {
+    return { k: this.k[l], v: this.v[l] };
+  }
+
+  append(present: PresentTensors, S: number, positions: Int32Array): void {
+    for (let l = 0; l < this.cfg.numLayers; l++) {
+      release(this.k[l]);
+      release(this.v[l]);
+      this.k[l] = present[`present_key.${l}`];
+      this.v[l] = present[`present_value.${l}`];
+    }
+    const P = this.used, T = P + S;
+    const pos = new Int32Array(this.batch * T);
+    for (let b = 0; b < this.batch; b++) {
+      pos.set(this.pos.subarray(b * P, (b + 1) * P), b * T);
+      pos.set(positions.subarray(b * S, (b + 1) * S), b * T + P);
+    }
+    this.pos = pos;
+    this.used = T;
+  }
+
+  dispose(): void {
+    this.k.forEach(release);
+    this.v.forEach(release);
+    this.k = [];
+    this.v = [];
+  }
+}
+
+function release(t: HostTensor | ort.Tensor): void {
+  if (t instanceof ort.Tensor && t.location === 'gpu-buffer') t.dispose();
+}
+
+/** Host data of a present output, downloading (and freeing) a device tensor. */
+export async function presentData(t: HostTensor | ort.Tensor): Promise<FloatArray> {
+  if (!(t instanceof ort.Tensor)) return t.data as FloatArray;
+  return (await t.getData(true)) as FloatArray;
 }

@@ -4,7 +4,7 @@ import { EngineContext } from '../engine-context';
 import { FloatArray } from '../model/rope';
 import { availableMemory } from '../weights/memory';
 import { forwardStep } from './forward-step';
-import { PrefixState } from './kv-cache';
+import { PrefixState, presentData } from './kv-cache';
 
 export class PrefixCache {
   private readonly states = new Map<string, PrefixState>();
@@ -35,9 +35,11 @@ export class PrefixCache {
       const ids = new BigInt64Array(missing.length * Lm);
       const pos = new Int32Array(missing.length * Lm).fill(-1);
       seqs.forEach((q, m) => q.forEach((t, j) => { ids[m * Lm + j] = BigInt(t); pos[m * Lm + j] = j; }));
-      const step = await forwardStep(ctx, ids, pos, missing.length, Lm, null, { rows: seqs.map((q, m) => m * Lm + q.length - 1), logits: true }, false);
+      const step = await forwardStep(ctx, ids, pos, missing.length, Lm, null, { rows: seqs.map((q, m) => m * Lm + q.length - 1), logits: true, present: true }, false);
       const logits = step.logits!;
-      const present = step.present;
+      // Host copies (downloaded once on a device): prefixes are sliced per row into each call's cache.
+      const present = new Map<string, FloatArray>();
+      for (const [name, t] of Object.entries(step.present)) present.set(name, await presentData(t));
       const { numKvHeads: kv, headDim: hd, vocabSize: V } = ctx.config;
       seqs.forEach((q, m) => {
         const n = q.length;
@@ -48,8 +50,8 @@ export class PrefixCache {
         };
         const st: PrefixState = {
           n,
-          k: Array.from({ length: ctx.config.numLayers }, (_, l) => take(present[`present_key.${l}`].data as FloatArray)),
-          v: Array.from({ length: ctx.config.numLayers }, (_, l) => take(present[`present_value.${l}`].data as FloatArray)),
+          k: Array.from({ length: ctx.config.numLayers }, (_, l) => take(present.get(`present_key.${l}`)!)),
+          v: Array.from({ length: ctx.config.numLayers }, (_, l) => take(present.get(`present_value.${l}`)!)),
           lastLogits: logits.slice(m * V, (m + 1) * V),
         };
         this.states.set(missing[m], st);

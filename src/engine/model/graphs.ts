@@ -16,6 +16,8 @@ export interface BuiltGraph {
   /** HF names of the weights the graph takes as inputs "w.<name>". */
   weightNames: string[];
   hasSlidingBias: boolean;
+  /** present_* hold cache + new tokens (fed back whole as the next past), not only the new tokens. */
+  fullPresent?: boolean;
 }
 
 function attentionInputs(g: Graph, cfg: ModelConfig, dtype: DType, withCache: boolean): AttentionInputs {
@@ -57,7 +59,11 @@ function head(b: LayerBuilder, family: FamilyDef, hidden: Value, rows: Value): V
   });
 }
 
-export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType, resident?: ResidentWeights): BuiltGraph {
+/**
+ * `fullPresent`: present_* = Concat(past, new), for a cache that stays on the device and is fed back whole;
+ * otherwise only the new tokens' keys/values (the host cache copies them into its preallocated columns).
+ */
+export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType, resident?: ResidentWeights, fullPresent = false): BuiltGraph {
   const g = new Graph(`${cfg.modelType}-forward`);
   const ids = g.input('input_ids', 'int64', ['B', 'S']);
   const att = attentionInputs(g, cfg, dtype, true);
@@ -65,16 +71,19 @@ export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DT
   const b = new LayerBuilder(g, cfg, dtype, att, family.weights(cfg), resident);
   const x = g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), ids));
   const hidden = decoder(b, family, x);
+  // Output order: presents, next_ids, score_logprobs[, logits]. A session with device outputs runs through one
+  // onnxruntime-node IoBinding that keeps every output it ever bound, so it must fetch every output every run:
+  // the device-cache variant (fullPresent) has no logits output at all, so none cross the bus.
+  (fullPresent ? b.allK : b.newK).forEach((k, i) => g.output(k, `present_key.${i}`));
+  (fullPresent ? b.allV : b.newV).forEach((v, i) => g.output(v, `present_value.${i}`));
   const logits = head(b, family, hidden, rows);
-  g.output(logits, 'logits');
   // Small results so decoding and scoring need not fetch [R,V] logits: each row's greedy token, and the
-  // log-probability of a chosen token per row (float32 log-softmax even when logits are half precision).
+  // log-probability of a chosen token per row.
   g.output(g.argMax(logits, 1), 'next_ids');
   const scoreIds = g.input('score_ids', 'int64', ['R', 1]);
   g.output(g.reshape(g.gatherElements(g.logSoftmax(logits, -1), scoreIds, 1), [-1]), 'score_logprobs');
-  b.newK.forEach((k, i) => g.output(k, `present_key.${i}`));
-  b.newV.forEach((v, i) => g.output(v, `present_value.${i}`));
-  return { model: toModelProto(g), weightNames: b.weightInputs().map((v) => v.name.slice(2)), hasSlidingBias: att.biasSliding !== null };
+  if (!fullPresent) g.output(logits, 'logits');
+  return { model: toModelProto(g), weightNames: b.weightInputs().map((v) => v.name.slice(2)), hasSlidingBias: att.biasSliding !== null, fullPresent };
 }
 
 export interface GradGraphOptions {

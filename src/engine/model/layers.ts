@@ -46,6 +46,9 @@ export interface MlpOptions {
 export class LayerBuilder {
   readonly newK: Value[] = [];
   readonly newV: Value[] = [];
+  /** Keys/values over cache + new tokens per layer: the full present, for caches that stay on the device. */
+  readonly allK: Value[] = [];
+  readonly allV: Value[] = [];
   private readonly weights = new Map<string, Value>();
 
   constructor(
@@ -153,6 +156,8 @@ export class LayerBuilder {
       // keys/values over cache + new tokens: [B,kv,T,hd] → [B,kv,1,T,hd] (broadcast over rep, no copy)
       const kAll = this.att.pastK ? g.concat([this.att.pastK[i], k], 2) : k;
       const vAll = this.att.pastV ? g.concat([this.att.pastV[i], v], 2) : v;
+      this.allK.push(kAll);
+      this.allV.push(vAll);
       const k5 = g.unsqueeze(kAll, [2]);
       const v5 = g.unsqueeze(vAll, [2]);
       // scores [B,kv,rep,S,T]

@@ -16,6 +16,7 @@ export interface GraphSession {
 
 export class SessionSet {
   private forwardSession: Promise<GraphSession> | null = null;
+  private decoderSession: Promise<GraphSession> | null = null;
   private readonly gradSessions = new Map<string, Promise<GraphSession>>();
   private readonly weightTensors = new Map<string, ort.Tensor>();
   private residentDir: ResidentWeightsDir | null = null;
@@ -29,20 +30,40 @@ export class SessionSet {
     readonly weights: Map<string, FloatArray>,
     readonly weightsMode: 'inputs' | 'resident',
   ) {
+    this.deviceKv = device === 'webgpu' && process.env.GREATER_HOST_KV !== '1';
     const shapes = expectedWeights(config);
     for (const [name, data] of weights) this.weightTensors.set(name, new ort.Tensor(dtype, data, shapes.get(name)!));
   }
 
+  /**
+   * Whether decoding keeps its KV cache in device memory: on WebGPU (the one provider whose outputs can stay
+   * on the GPU in onnxruntime-node) the cache never crosses the bus; elsewhere it lives on the host.
+   * GREATER_HOST_KV=1 forces the host cache (benchmarks compare the two).
+   */
+  readonly deviceKv: boolean;
+
+  /** The forward graph with host outputs: prefill of prefixes, teacher-forced logits, host-cache decoding. */
   forward(): Promise<GraphSession> {
-    if (!this.forwardSession) {
-      this.forwardSession = (async () => {
-        const resident = this.resident();
-        const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map);
-        const model = resident ? resident.writeModel('forward', g.model) : g.model;
-        return { s: await Session.create('forward', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident }), g };
-      })();
-    }
+    if (!this.forwardSession) this.forwardSession = this.createForward(false);
     return this.forwardSession;
+  }
+
+  /**
+   * The decoding variant for a device-resident cache (only when deviceKv): presents are past + new and stay
+   * on the GPU; no logits output. A second session, so resident weights are loaded twice on the device.
+   */
+  decoder(): Promise<GraphSession> {
+    if (!this.deviceKv) throw new Error('internal: the device decoder exists only for a device-resident cache');
+    if (!this.decoderSession) this.decoderSession = this.createForward(true);
+    return this.decoderSession;
+  }
+
+  private async createForward(deviceKv: boolean): Promise<GraphSession> {
+    const resident = this.resident();
+    const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map, deviceKv);
+    const model = resident ? resident.writeModel(deviceKv ? 'decoder' : 'forward', g.model) : g.model;
+    const onDevice = deviceKv ? Array.from({ length: this.config.numLayers }, (_, l) => [`present_key.${l}`, `present_value.${l}`]).flat() : [];
+    return { s: await Session.create(deviceKv ? 'decoder' : 'forward', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident, deviceOutputs: onDevice }), g };
   }
 
   grad(weights: boolean, fromIds: boolean): Promise<GraphSession> {
@@ -83,9 +104,10 @@ export class SessionSet {
   }
 
   async dispose(): Promise<void> {
-    const all = [this.forwardSession, ...this.gradSessions.values()].filter((p): p is Promise<GraphSession> => p !== null);
+    const all = [this.forwardSession, this.decoderSession, ...this.gradSessions.values()].filter((p): p is Promise<GraphSession> => p !== null);
     for (const p of all) await (await p).s.release();
     this.forwardSession = null;
+    this.decoderSession = null;
     this.gradSessions.clear();
     this.residentDir?.remove();
     this.residentDir = null;

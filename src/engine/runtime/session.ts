@@ -132,7 +132,7 @@ export class Session {
    * `precise` keeps only basic optimizations: ORT's fusions (QuickGelu, FusedMatMul…) are float32-only.
    * `keepWeightLayout` is for graphs whose weights are initializers (see below).
    */
-  static async create(name: string, model: Uint8Array | string, device: Device, opts: { precise?: boolean; keepWeightLayout?: boolean } = {}): Promise<Session> {
+  static async create(name: string, model: Uint8Array | string, device: Device, opts: { precise?: boolean; keepWeightLayout?: boolean; deviceOutputs?: readonly string[] } = {}): Promise<Session> {
     const precise = opts.precise ?? false;
     const sessionOpts: ort.InferenceSession.SessionOptions = {
       executionProviders: [...DEVICES[device]],
@@ -140,6 +140,8 @@ export class Session {
       // Constant folding would pre-transpose resident [out,in] weights into [in,out] for a prepacked MatMul,
       // which decodes (one row at a time) 1.6× slower than the fused x·Wᵀ kernel on contiguous rows.
       ...(opts.keepWeightLayout ? { extra: { optimization: { disable_specified_optimizers: 'ConstantFolding' } } } : {}),
+      // Outputs that stay in GPU memory (WebGPU only): returned by runMixed as device tensors.
+      ...(opts.deviceOutputs?.length ? { preferredOutputLocation: Object.fromEntries(opts.deviceOutputs.map((n) => [n, 'gpu-buffer' as const])) } : {}),
     };
     quietOrt();
     try {
@@ -150,6 +152,11 @@ export class Session {
   }
 
   async run(feeds: Record<string, HostTensor | ort.Tensor>, fetch?: readonly string[]): Promise<Record<string, HostTensor>> {
+    return (await this.runMixed(feeds, fetch)).host;
+  }
+
+  /** Like run, but outputs kept on the device (see `deviceOutputs`) come back as device tensors the caller disposes. */
+  async runMixed(feeds: Record<string, HostTensor | ort.Tensor>, fetch?: readonly string[]): Promise<{ host: Record<string, HostTensor>; device: Record<string, ort.Tensor> }> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = v instanceof ort.Tensor ? v : toOrt(v as HostTensor);
     let res: ort.InferenceSession.OnnxValueMapType;
@@ -163,12 +170,17 @@ export class Session {
       throw new Error(`${this.name}: ${msg.split('\n')[0]}`);
     }
     const out: Record<string, HostTensor> = {};
+    const device: Record<string, ort.Tensor> = {};
     for (const [k, t] of Object.entries(res)) {
+      if (t.location !== 'cpu') {
+        device[k] = t;
+        continue;
+      }
       const dtype = (Object.keys(ORT_TYPE) as DType[]).find((d) => ORT_TYPE[d] === t.type);
       if (!dtype) throw new Error(`${this.name}: output ${k} has unsupported type ${t.type}`);
       out[k] = { dtype, dims: t.dims, data: t.data as TensorArray };
     }
-    return out;
+    return { host: out, device };
   }
 
   async release(): Promise<void> {
