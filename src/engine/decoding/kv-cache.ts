@@ -171,9 +171,3 @@ export class DeviceKvCache implements DecodeCache {
 function release(t: HostTensor | ort.Tensor): void {
   if (t instanceof ort.Tensor && t.location === 'gpu-buffer') t.dispose();
 }
-
-/** Host data of a present output, downloading (and freeing) a device tensor. */
-export async function presentData(t: HostTensor | ort.Tensor): Promise<FloatArray> {
-  if (!(t instanceof ort.Tensor)) return t.data as FloatArray;
-  return (await t.getData(true)) as FloatArray;
-}

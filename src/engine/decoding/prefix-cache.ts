@@ -4,7 +4,7 @@ import { EngineContext } from '../engine-context';
 import { FloatArray } from '../model/rope';
 import { availableMemory } from '../weights/memory';
 import { forwardStep } from './forward-step';
-import { PrefixState, presentData } from './kv-cache';
+import { PrefixState } from './kv-cache';
 
 export class PrefixCache {
   private readonly states = new Map<string, PrefixState>();
@@ -37,9 +37,9 @@ export class PrefixCache {
       seqs.forEach((q, m) => q.forEach((t, j) => { ids[m * Lm + j] = BigInt(t); pos[m * Lm + j] = j; }));
       const step = await forwardStep(ctx, ids, pos, missing.length, Lm, null, { rows: seqs.map((q, m) => m * Lm + q.length - 1), logits: true, present: true }, false);
       const logits = step.logits!;
-      // Host copies (downloaded once on a device): prefixes are sliced per row into each call's cache.
+      // The host forward session's presents: prefixes live on the host and are sliced into each call's cache.
       const present = new Map<string, FloatArray>();
-      for (const [name, t] of Object.entries(step.present)) present.set(name, await presentData(t));
+      for (const [name, t] of Object.entries(step.present)) present.set(name, t.data as FloatArray);
       const { numKvHeads: kv, headDim: hd, vocabSize: V } = ctx.config;
       seqs.forEach((q, m) => {
         const n = q.length;
