@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../engine/errors';
-import type { RunEvent } from '../worker/protocol';
+import type { RunEvent } from './events';
 import { streamFrom } from './channel';
 import type { GreaterConfig } from './config';
 import { acquireLockFile, releaseLockFile } from './lock';

@@ -3,7 +3,8 @@
 // chart, prompt with the edited position, candidates, gradient heat map, Stop) and result (accuracy before
 // → after, diff, Apply / Copy / Revert / Resume). The whole view model is kept with setState, so hiding the
 // tab or reloading the window loses nothing. All user text is set through textContent (dom.ts).
-import type { DatasetPreviewResult, ExtractorCheckResult, RunEvent, RunEventOf } from '../worker/protocol';
+import type { DatasetPreviewResult, ExtractorCheckResult, RunEvent, RunProgress } from '../worker/protocol';
+import { emptyRunProgress, foldRunEvents } from '../greater/events';
 import { DEVICES } from '../worker/protocol';
 import { diffWords } from '../extension/core/diff';
 import { estimateRun, formatBytes, formatDuration } from '../extension/core/estimate';
@@ -29,22 +30,11 @@ interface Form extends RunSettings {
   prompt: string;
 }
 
-interface RunView {
+/** The run as its events describe it (the shared fold) plus the panel's own phase and failure text. */
+interface RunView extends RunProgress {
   state: RunPhaseState;
-  runId?: string;
-  runDir?: string;
   message?: string;
   resumable?: boolean;
-  initialPrompt?: string;
-  totalSteps?: number;
-  points: { step: number; score: number; accuracy: number }[];
-  last?: RunEventOf<'step'>;
-  phase?: RunEventOf<'phase'>;
-  candidates?: RunEventOf<'candidates'>;
-  initialEval?: RunEventOf<'evaluation'>;
-  bestEval?: RunEventOf<'evaluation'>;
-  done?: RunEventOf<'done'>;
-  logs: string[];
 }
 
 interface ViewState {
@@ -68,7 +58,7 @@ interface ViewState {
 const vscode = acquireVsCodeApi();
 
 function freshRun(): RunView {
-  return { state: 'idle', points: [], logs: [] };
+  return { ...emptyRunProgress(), state: 'idle' };
 }
 
 function defaultForm(settings: RunSettings, prompt: string): Form {
@@ -171,7 +161,9 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
       });
       return;
     case 'event':
-      update((s) => onRunEvent(s.run, m.event));
+      update((s) => {
+        s.run = onRunEvent(s.run, m.event);
+      });
       return;
     case 'runState':
       update((s) => {
@@ -190,44 +182,22 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
   }
 });
 
-function onRunEvent(r: RunView, e: RunEvent): void {
+function onRunEvent(r: RunView, e: RunEvent): RunView {
+  const next = foldRunEvents(r, e);
   switch (e.kind) {
     case 'run-started':
-      r.runId = e.runId;
-      r.runDir = e.runDir;
-      r.totalSteps = e.totalSteps;
-      r.initialPrompt ??= e.initialPrompt;
-      r.done = undefined;
-      if (r.state === 'idle' || r.state === 'starting' || r.state === 'failed') r.state = 'running';
-      return;
-    case 'phase':
-      r.phase = e;
-      return;
-    case 'candidates':
-      r.candidates = e;
-      return;
-    case 'step':
-      r.last = e;
-      r.totalSteps = e.totalSteps;
-      r.points = [...r.points.filter((p) => p.step !== e.step), { step: e.step, score: e.score, accuracy: e.accuracy }].sort((a, b) => a.step - b.step);
-      return;
-    case 'evaluation':
-      if (e.role === 'initial') r.initialEval = e;
-      else r.bestEval = e;
-      return;
+      if (r.state === 'idle' || r.state === 'starting' || r.state === 'failed') next.state = 'running';
+      break;
     case 'done':
-      r.done = e;
-      r.state = 'finished';
-      return;
+      next.state = 'finished';
+      break;
     case 'error':
-      r.state = 'failed';
-      r.message = e.message;
-      r.resumable = e.resumable;
-      return;
-    case 'log':
-      r.logs = [...r.logs.slice(-49), `[${e.level}] ${e.message}`];
-      return;
+      next.state = 'failed';
+      next.message = e.message;
+      next.resumable = e.resumable;
+      break;
   }
+  return next;
 }
 
 // ---------------------------------------------------------------------------------------------------

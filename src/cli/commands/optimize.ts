@@ -10,7 +10,7 @@ import { ProgressLine } from '../../greater/progress';
 import { resumeRun, startRun } from '../../greater/run';
 import { PRESET_NAMES, extractorSpecFromArg, type ExtractorSpec } from '../../greater/tasks';
 import type { TaskOptions } from '../../greater/setup';
-import type { RunEvent } from '../../worker/protocol';
+import type { RunEvent } from '../../greater/events';
 
 /** Flags shared by optimize, eval and extractor-check. */
 export const TASK_FLAGS: FlagSpec = {
