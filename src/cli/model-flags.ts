@@ -1,5 +1,5 @@
 // Flags shared by every command that loads a model, and the one function that loads it.
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 import { LanguageModel, parseDevice } from '../engine';
 import { FlagSpec, ParsedFlags, requireString } from './args';
 

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { resolveRunsFolder } from './core/trust';
 import { DEVICES, type Device } from '../worker/protocol';
 import { SETTINGS } from './core/ids';
-import type { RunSettings } from './core/panelMessages';
+import type { RunSettings } from '../shared/panelMessages';
 
 function cfg(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('greater');

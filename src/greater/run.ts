@@ -4,7 +4,7 @@
 // defines the run comes from the folder, not from the caller.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 import type { RunEvent } from './events';
 import { streamFrom } from './channel';
 import type { GreaterConfig } from './config';
@@ -22,7 +22,9 @@ import {
 } from './setup';
 import { checkState, ctrlKey, type RunState, type TopEntry } from './state';
 import type { Task, TaskExample } from './tasks';
-import { renderReportMarkdown } from './report';
+import { renderReportMarkdown, type EvaluationReport, type RunReport } from './report';
+
+export type { EvaluationReport, RunReport };
 
 export interface StartOptions {
   model: string;
@@ -39,30 +41,6 @@ export interface StartOptions {
 export interface Cancellation {
   soft: AbortSignal;
   hard: AbortSignal;
-}
-
-export interface EvaluationReport {
-  model: string;
-  initial: PromptEvaluation;
-  best: PromptEvaluation[];
-  comparison: Comparison | null;
-}
-
-export interface RunReport {
-  schemaVersion: number;
-  runId: string;
-  finished: string;
-  steps: number;
-  model: string;
-  task: string;
-  extractor: string;
-  faithful: boolean;
-  initial: TopEntry | null;
-  best: TopEntry[];
-  last: { prompt: string; ctrl: number[] };
-  heldOut: EvaluationReport | null;
-  transfer: EvaluationReport | null;
-  totals: { forwardPasses: number; backwardPasses: number; generatedTokens: number; seconds: number };
 }
 
 interface Live {

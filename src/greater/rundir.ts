@@ -3,7 +3,7 @@
 // report.md (held-out before/after). File names live in one table.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 import { RUN_FILES, type RunEvent } from './events';
 import { makeConfig, type GreaterConfig } from './config';
 import { appendLine, fileError, leftoverTemps, writeJsonAtomic } from './atomic';

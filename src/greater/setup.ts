@@ -1,7 +1,7 @@
 // Everything a run, an evaluation or a dry run needs before the first step: the task and its seeded split,
 // the model (after the memory check), the prompt layout and the vocabulary, with the input checks that
 // must fail before hours of compute (context window, extractor that cannot appear in the text).
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 import { resolveModelDir } from '../engine';
 import { LanguageModel } from '../engine';
 import { parseDevice } from '../engine';

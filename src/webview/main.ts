@@ -3,12 +3,13 @@
 // chart, prompt with the edited position, candidates, gradient heat map, Stop) and result (accuracy before
 // → after, diff, Apply / Copy / Revert / Resume). The whole view model is kept with setState, so hiding the
 // tab or reloading the window loses nothing. All user text is set through textContent (dom.ts).
-import type { DatasetPreviewResult, ExtractorCheckResult, RunEvent, RunProgress } from '../worker/protocol';
-import { emptyRunProgress, foldRunEvents } from '../greater/events';
-import { DEVICES } from '../worker/protocol';
-import { diffWords } from '../extension/core/diff';
-import { estimateRun, formatBytes, formatDuration } from '../extension/core/estimate';
-import type { FromWebview, PromptSource, RunPhaseState, RunSettings, StartRequest, ToWebview } from '../extension/core/panelMessages';
+import { diffWords } from '../shared/diff';
+import { estimateRun, formatBytes, formatDuration } from '../shared/estimate';
+import { DEVICES, emptyRunProgress, foldRunEvents } from '../shared/panelMessages';
+import type {
+  DatasetPreviewResult, ExtractorCheckResult, FromWebview, PromptSource, RunEvent, RunPhaseState, RunProgress, RunSettings,
+  StartRequest, ToWebview,
+} from '../shared/panelMessages';
 import { lineChart } from './chart';
 import { append, h } from './dom';
 

@@ -3,12 +3,12 @@
 // Transport-agnostic (any MessageConnection), so tests drive it over in-memory streams.
 import * as path from 'node:path';
 import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
-import { isUserError } from '../engine/errors';
+import { isUserError } from '../engine';
 import {
   DatasetPreview, EvalPrompt, ExtractorCheck, RpcErrorCodes, RunCancel, RunEventNotification, RunResume, RunStart,
   RunStatus, WorkerInfo, type RunEvent, type RunProgress, emptyRunProgress, foldRunEvents, type RunStartResult, type RunStatusResult,
 } from './protocol';
-import { onRequest, sendNotification } from './rpc';
+import { onRequest, sendNotification } from './protocol/rpc';
 import { RunLock } from './runLock';
 import type { OptimizerService, RunCancellation, ServiceLoader } from './service';
 import * as validate from './validate';

@@ -1,7 +1,7 @@
 // `greater eval`: accuracy of one prompt on a task (held-out split by default, as a run evaluates it).
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { parseFlags, requireString, type FlagSpec } from '../args';
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../engine';
 import { makeConfig } from '../../greater/config';
 import { evaluateTaskPrompt, type SplitChoice } from '../../greater/oneshot';
 import { TASK_FLAGS, applyBuiltinDemo, taskOptions } from './optimize';

@@ -1,6 +1,6 @@
 // `greater extractor-check`: dry run of the extractor on N samples — reasoning with the prompt, the
 // extractor appended, the answer read after it shown next to the gold one. Exit 1 if no answer can be read at all.
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { parseFlags, requireString, type FlagSpec } from '../args';
 import { DEFAULT_CONFIG, makeConfig } from '../../greater/config';
 import { extractorDryRun } from '../../greater/oneshot';

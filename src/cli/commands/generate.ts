@@ -1,7 +1,7 @@
 // `greater generate`: greedy continuation of a prompt (text, chat-formatted text, or token ids).
 // Output: the continuation text; with --json {"ids": [...], "text": "..."} of the generated tokens only.
-import { UserError } from '../../engine/errors';
-import { Command } from '../main';
+import { UserError } from '../../engine';
+import type { Command } from '../command';
 import { FlagSpec, parseFlags } from '../args';
 import { MODEL_FLAGS, loadModel, parseIdList } from '../model-flags';
 

@@ -1,7 +1,7 @@
 // `greater grad`: L = mean over targets of cross-entropy(logits[P] / T, ID) and grad[i] = ∂L/∂x_i, x_i
 // the embedding-table row fed at input position i (before model-specific scaling such as Gemma's √hidden).
-import { UserError } from '../../engine/errors';
-import { Command } from '../main';
+import { UserError } from '../../engine';
+import type { Command } from '../command';
 import { FlagSpec, parseFlags, requireString } from '../args';
 import { MODEL_FLAGS, loadModel, parseIdList } from '../model-flags';
 

@@ -1,6 +1,6 @@
 // `greater logits`: teacher-forced logits, one row of vocab-size floats per input position; row i
 // predicts token i+1. Without --json, the top 5 next tokens per position.
-import { Command } from '../main';
+import type { Command } from '../command';
 import { FlagSpec, parseFlags, requireString } from '../args';
 import { MODEL_FLAGS, loadModel, parseIdList } from '../model-flags';
 

@@ -1,10 +1,10 @@
 // `greater optimize`: runs GReaTer on a local model and a task file, with a live progress line (or JSON
 // event lines), a run folder that is checkpointed every step, and `--resume RUN_DIR`. Ctrl-C once stops
 // after the current step keeping the best prompt; twice stops at once (the last checkpoint stays valid).
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { parseFlags, requireString, type FlagSpec, type ParsedFlags } from '../args';
 import { builtinDemo } from '../../demo/builtin';
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../engine';
 import { makeConfig, type GreaterConfig } from '../../greater/config';
 import { ProgressLine } from '../../greater/progress';
 import { resumeRun, startRun } from '../../greater/run';

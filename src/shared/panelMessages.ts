@@ -2,8 +2,8 @@
 // switched on both sides. Also the serialisable "where the prompt came from" record. Pure, imports types only.
 import type {
   DatasetPreviewResult, DatasetRef, Device, ExtractorCheckResult, ExtractorSpec, PromptContext, RunEvent,
-} from '../../worker/protocol';
-import type { LiteralStyle, Part } from './literal';
+} from '../worker/protocol';
+import type { LiteralStyle, Part } from './literalStyle';
 
 /** The prompt literal a run will write back into: enough to Apply after a window reload. */
 export interface PromptSource {
@@ -69,3 +69,8 @@ export type FromWebview =
   | { type: 'apply'; prompt: string }
   | { type: 'revert' }
   | { type: 'copy'; prompt: string };
+
+// The wire contract the panel renders (pure, import-free modules), re-exported so the webview imports
+// src/shared only.
+export { DEVICES, emptyRunProgress, foldRunEvents } from '../worker/protocol';
+export type { DatasetPreviewResult, Device, ExtractorCheckResult, RunEvent, RunEventOf, RunProgress } from '../worker/protocol';

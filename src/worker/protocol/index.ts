@@ -37,9 +37,9 @@ export interface PromptContext {
 // worker forwards events unchanged as `run/event`, so they cross the wire and are re-exported here.
 export {
   ACTIVE_LOCK_FILE, PHASES, RUN_FILES, emptyRunProgress, foldAllRunEvents, foldRunEvents,
-} from '../greater/events';
-export type { ActiveLock, PassCounts, Phase, RunEvent, RunEventKind, RunEventOf, RunProgress } from '../greater/events';
-import type { RunEvent, RunEventOf } from '../greater/events';
+} from '../../greater/events';
+export type { ActiveLock, PassCounts, Phase, RunEvent, RunEventKind, RunEventOf, RunProgress } from '../../greater/events';
+import type { RunEvent, RunEventOf } from '../../greater/events';
 
 // ---------------------------------------------------------------------------------------------------------
 // Method definitions. `Req` carries the params/result types as phantoms so both ends type-check against it.
