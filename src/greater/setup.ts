@@ -21,6 +21,17 @@ export interface TaskOptions {
   maxMb?: number;
 }
 
+/** The one way to build TaskOptions (CLI flags, worker RPC): absent fields stay absent, so loader defaults apply. */
+export function taskOptions(file: string, f: Omit<TaskOptions, 'file'>): TaskOptions {
+  return {
+    file,
+    ...(f.questionField !== undefined ? { questionField: f.questionField } : {}),
+    ...(f.answerField !== undefined ? { answerField: f.answerField } : {}),
+    ...(f.extractor !== undefined ? { extractor: f.extractor } : {}),
+    ...(f.maxMb !== undefined ? { maxMb: f.maxMb } : {}),
+  };
+}
+
 export interface ModelOptions {
   model: string;
   device?: string;

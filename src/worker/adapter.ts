@@ -2,7 +2,8 @@
 // mapping the RPC params onto runs, evaluations, dry runs and dataset previews. The event stream is the
 // optimizer's, unchanged. The built-in demo is not known here: it is handed in as a BuiltinSource.
 import * as path from 'node:path';
-import { BUILTIN_DEMO_MODEL } from './protocol';
+import type { DeviceChoice as EngineDeviceChoice } from '../engine';
+import { BUILTIN_DEMO_MODEL, type DeviceChoice } from './protocol';
 import type {
   DatasetPreviewParams, DatasetPreviewResult, DatasetRef, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
   ExtractorCheckResult, ExtractorSpec as RpcExtractor, PromptContext, RunEvent, RunStartParams, TaskSpec,
@@ -12,10 +13,15 @@ import { DEFAULT_CONFIG, makeConfig, type GreaterConfig } from '../greater/confi
 import { templateFromContext } from '../greater/layout';
 import { evaluateTaskPrompt, extractorDryRun } from '../greater/oneshot';
 import { resumeRun, startRun } from '../greater/run';
-import type { TaskOptions } from '../greater/setup';
+import { taskOptions, type TaskOptions } from '../greater/setup';
 import {
   ANSWER_FIELDS, QUESTION_FIELDS, choosePreset, loadDataset, presetExtractor, PRESET_NAMES, describeExtractor, type Dataset,
 } from '../greater/tasks';
+
+/** The wire's device list is the engine's: one concept, checked both ways at compile time. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const deviceChoicesAgree: Same<DeviceChoice, EngineDeviceChoice> = true;
+void deviceChoicesAgree;
 
 /**
  * Where the built-in model and task live (the demo registers itself as one). Called only when a request
@@ -31,18 +37,15 @@ export interface BuiltinSource {
 export function createOptimizerService(builtin: BuiltinSource): OptimizerService {
   const datasetPath = (d: DatasetRef): string => ('path' in d ? d.path : builtin.taskFile());
   const modelPath = (model: string): string => (model === BUILTIN_DEMO_MODEL ? builtin.modelDir() : model);
-  const taskOptions = (p: TaskSpec): TaskOptions => taskOptionsFrom(p, datasetPath(p.dataset));
-  return serviceOver(datasetPath, modelPath, taskOptions);
+  return serviceOver(datasetPath, modelPath, (p: TaskSpec) => taskOptionsFrom(p, datasetPath(p.dataset)));
 }
 
 function taskOptionsFrom(p: TaskSpec, file: string): TaskOptions {
   const ex: RpcExtractor = p.extractor;
-  return {
-    file,
-    ...(p.questionField ? { questionField: p.questionField } : {}),
-    ...(p.answerField ? { answerField: p.answerField } : {}),
+  return taskOptions(file, {
+    questionField: p.questionField || undefined, answerField: p.answerField || undefined,
     extractor: 'preset' in ex ? { preset: ex.preset } : { text: ex.text },
-  };
+  });
 }
 
 function template(ctx: PromptContext | undefined): string {

@@ -11,8 +11,10 @@ export const BUILTIN_DEMO_MODEL = 'demo';
 /** `dataset.builtin` value for the built-in demo task. */
 export const BUILTIN_DEMO_TASK = 'demo';
 
-export const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
-export type Device = (typeof DEVICES)[number];
+/** Where a run may be placed: the engine's devices or 'auto' (the engine's DeviceChoice; the adapter checks
+ * at compile time that the two lists agree). */
+export const DEVICE_CHOICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
+export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
 
 export type CancelMode = 'soft' | 'hard';
 
@@ -68,7 +70,7 @@ export type ResultOf<D> = D extends RequestDef<string, unknown, infer R> ? R : n
 export interface TaskSpec {
   /** HF repo id, a local model folder, or BUILTIN_DEMO_MODEL */
   model: string;
-  device: Device;
+  device: DeviceChoice;
   dataset: DatasetRef;
   questionField?: string;
   answerField?: string;
@@ -99,6 +101,9 @@ export interface RunStartParams extends TaskSpec {
   /** parent folder of run directories, usually <workspace>/.greater/runs */
   runsDir: string;
 }
+/** The settings of a run as the editor's settings and the panel form hold them (a slice of run/start). */
+export type RunSettings = Pick<RunStartParams, 'model' | 'device' | 'steps' | 'topK' | 'topQ' | 'trainSize' | 'seed'>;
+
 export interface RunStartResult {
   runId: string;
   runDir: string;
