@@ -1,12 +1,15 @@
 // Build: tsc compiles src/test/bench to dist/ (tests and the CLI run from there); esbuild bundles the
 // VS Code extension, its worker and the webview into out/ (the .vsix ships only out/ and native deps).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
 const release = process.argv.includes('--release');
 // --bundles-only: just the esbuild bundles (the VS Code e2e scripts and `vsce package` need nothing else)
 if (!process.argv.includes('--bundles-only')) {
+  // a module moved into a folder (worker/protocol.ts → worker/protocol/index.ts) must not be shadowed by its
+  // old compiled file, which `require('./protocol')` would still find first
+  for (const d of ['dist/src', 'dist/test', 'dist/bench']) rmSync(d, { recursive: true, force: true });
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 }
 

@@ -15,7 +15,7 @@ import {
   ACTIVE_LOCK_FILE, DatasetPreview, RpcErrorCodes, RunCancel, RunEventNotification, RunResume, RunStart, RunStatus,
   WorkerInfo, type DatasetPreviewResult, type RunEvent, type RunEventParams, type RunStartParams,
 } from '../src/worker/protocol';
-import { onNotification, sendRequest } from '../src/worker/rpc';
+import { onNotification, sendRequest } from '../src/worker/protocol/rpc';
 import { WorkerServer } from '../src/worker/server';
 import type { OptimizerService, RunCancellation } from '../src/worker/service';
 

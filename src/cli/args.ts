@@ -1,5 +1,5 @@
 // Minimal typed flag parser: `--name value`, `--flag`, and `--name=value`. Unknown flags are errors.
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 
 export type FlagKind = 'string' | 'number' | 'boolean';
 export type FlagSpec = Record<string, { kind: FlagKind; help: string; default?: string | number | boolean }>;

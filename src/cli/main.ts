@@ -1,14 +1,10 @@
 // Entry point of the `greater` command: dispatches to one module per sub-command and turns
 // UserErrors into a one-line message with a non-zero exit code (never a stack trace).
-import { isUserError } from '../engine/errors';
-import { FlagSpec, helpText } from './args';
+import { isUserError } from '../engine';
+import { helpText } from './args';
+import type { Command } from './command';
 
-export interface Command {
-  summary: string;
-  /** With flags, `--help` is answered here from them; without, the command handles `--help` itself. */
-  flags?: FlagSpec;
-  run(argv: string[]): Promise<number>;
-}
+export type { Command };
 
 // One line per sub-command; a module is loaded only when its command runs.
 const commands: Record<string, () => Promise<Command>> = {

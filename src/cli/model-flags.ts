@@ -1,7 +1,8 @@
-// Flags shared by every command that loads a model, and the one function that loads it.
-import { UserError } from '../engine/errors';
-import { LanguageModel, parseDevice } from '../engine';
-import { FlagSpec, ParsedFlags, requireString } from './args';
+// Flags shared by every command that loads a model, the one function that loads it, and the one start-up of
+// a model command (parse flags, check them before the slow load, load, run, dispose).
+import { LanguageModel, UserError, parseDevice } from '../engine';
+import { FlagSpec, ParsedFlags, parseFlags, requireString } from './args';
+import type { Command } from './command';
 
 export const MODEL_FLAGS: FlagSpec = {
   model: { kind: 'string', help: 'a Hugging Face model folder, or a hub id such as Qwen/Qwen2.5-0.5B-Instruct' },
@@ -28,4 +29,32 @@ export function parseIdList(flag: string, s: string): number[] {
     if (!Number.isInteger(n) || n < 0) throw new UserError(`--${flag}: '${p}' is not a token id (a non-negative integer)`);
     return n;
   });
+}
+
+/**
+ * A command over one model: its flags are MODEL_FLAGS plus `flags`; `check` validates the parsed flags before
+ * the model loads (bad input fails fast) and returns what `run` needs; the model is disposed however run ends.
+ */
+export function modelCommand<T>(spec: {
+  name: string;
+  summary: string;
+  flags: FlagSpec;
+  check: (f: ParsedFlags) => T;
+  run: (m: LanguageModel, input: T, f: ParsedFlags) => Promise<number>;
+}): Command {
+  const flags: FlagSpec = { ...MODEL_FLAGS, ...spec.flags };
+  return {
+    summary: spec.summary,
+    flags,
+    async run(argv) {
+      const f = parseFlags(spec.name, argv, flags);
+      const input = spec.check(f);
+      const m = await loadModel(spec.name, f);
+      try {
+        return await spec.run(m, input, f);
+      } finally {
+        await m.dispose();
+      }
+    },
+  };
 }

@@ -2,7 +2,7 @@
 // no model or task is given. models/greater-demo/task.json carries the same facts for non-TS readers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 import { DEFAULT_INITIAL_PROMPT, EXTRACTOR_TEXT, PROMPT_TEMPLATE, REASONING_JOINER } from './task';
 import { GOOD_EXAMPLE_PROMPT, TASK_FILES } from './train';
 

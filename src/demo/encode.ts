@@ -1,7 +1,7 @@
 // Turns a training text into token ids and loss targets for LanguageModel.weightGradient: the prompt is
 // rendered by the model's own chat template (as the optimizer renders it); targets cover the response
 // (and the end-of-turn token) and, when the text ends in the extractor, the answer digits.
-import type { ChatMessage, GradTarget } from '../engine/index';
+import type { ChatMessage, GradTarget } from '../engine';
 import { ANSWER_END, EXTRACTOR_TEXT, REASONING_JOINER, TrainingText } from './task';
 
 export interface TextCodec {

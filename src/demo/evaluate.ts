@@ -1,6 +1,6 @@
 // Held-out accuracy of an instruction on the demo model, as ALGORITHM §9 measures it: greedy reasoning,
 // then joiner + extractor appended and a few answer tokens generated, parsed by the tasks layer.
-import type { LanguageModel } from '../engine/index';
+import type { LanguageModel } from '../engine';
 import { isCorrect } from '../greater/tasks/answers';
 import type { AnswerKind } from '../greater/tasks/answers';
 import { promptText } from './encode';

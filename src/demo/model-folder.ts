@@ -3,7 +3,7 @@
 // by 1/√(2·layers) so the residual stream does not grow with depth; RMSNorm weights start at 1.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeSafetensorsFile } from '../engine/index';
+import { writeSafetensorsFile } from '../engine';
 import type { Rng } from '../greater/rng';
 import type { DemoTokenizerFiles } from './tokenizer';
 

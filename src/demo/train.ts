@@ -3,7 +3,7 @@
 // model (float32 on CPU).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LanguageModel } from '../engine/index';
+import { LanguageModel } from '../engine';
 import { Rng } from '../greater/rng';
 import { AdamOptions, AdamW, DEFAULT_ADAM, learningRate } from './adam';
 import { EncodedText, encodeTrainingText } from './encode';

@@ -3,7 +3,7 @@
 // since the run started. Revert puts the original literal back the same way.
 import * as vscode from 'vscode';
 import { locateOriginal } from './core/conflict';
-import type { PromptSource } from './core/panelMessages';
+import type { PromptSource } from '../shared/panelMessages';
 import { renderReplacement } from './core/source';
 import { ProposalDocuments } from './proposalDocs';
 

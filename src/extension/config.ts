@@ -1,9 +1,9 @@
 // Typed access to the `greater.*` settings and the runs folder of the workspace.
 import * as vscode from 'vscode';
 import { resolveRunsFolder } from './core/trust';
-import { DEVICES, type Device } from '../worker/protocol';
+import { DEVICE_CHOICES, type DeviceChoice } from '../worker/protocol';
 import { SETTINGS } from './core/ids';
-import type { RunSettings } from './core/panelMessages';
+import type { RunSettings } from '../shared/panelMessages';
 
 function cfg(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('greater');
@@ -18,7 +18,7 @@ export function runSettings(): RunSettings {
   const device = cfg().get<string>(SETTINGS.device, 'auto');
   return {
     model: cfg().get<string>(SETTINGS.model, 'demo') || 'demo',
-    device: (DEVICES as readonly string[]).includes(device) ? (device as Device) : 'auto',
+    device: (DEVICE_CHOICES as readonly string[]).includes(device) ? (device as DeviceChoice) : 'auto',
     steps: int(SETTINGS.steps, 10, 1),
     topK: int(SETTINGS.topK, 50, 1),
     topQ: int(SETTINGS.topQ, 5, 1),

@@ -8,7 +8,7 @@ import { PromptCodeLensProvider } from './codeLens';
 import { runSettings, runsDir, setModel } from './config';
 import { COMMANDS, CONTEXT_KEYS, PANEL_VIEW_TYPE, RUNS_VIEW } from './core/ids';
 import { applyPrompt, revertPrompt, type ApplyOutcome } from './applyEdit';
-import type { PromptSource } from './core/panelMessages';
+import type { PromptSource } from '../shared/panelMessages';
 import { findPrompts, SUPPORTED_LANGUAGE_IDS } from './core/promptFinder';
 import { listRuns, type RunSummary } from './core/runs';
 import { promptAt, sourceFromSelection, sourceFromSite, type DocInfo } from './core/source';
@@ -22,7 +22,7 @@ import { RunsTreeProvider } from './runsTree';
 import { TokenStore } from './secrets';
 import { RunStatusBar } from './statusBar';
 import { WorkerClient } from './workerClient';
-import { isAlive } from '../worker/runLock';
+import { isAlive } from '../worker/protocol/lock';
 
 /** Returned from activate() for the in-host tests; not a public API. */
 export interface ExtensionApi {

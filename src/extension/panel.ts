@@ -8,7 +8,7 @@ import { DatasetPreview, ExtractorCheck, type DatasetRef } from '../worker/proto
 import { applyPrompt, revertPrompt } from './applyEdit';
 import { runSettings, runsDir } from './config';
 import { PANEL_VIEW_TYPE } from './core/ids';
-import type { FromWebview, PromptSource, ToWebview } from './core/panelMessages';
+import type { FromWebview, PromptSource, ToWebview } from '../shared/panelMessages';
 import { readEvents, summarizeRun } from './core/runs';
 import { sanitizeSession } from './core/trust';
 import type { Log } from './log';

@@ -1,7 +1,7 @@
 // Read-only virtual documents for diffs: "what the run started from" vs "what Apply would write", shown
 // when Apply refuses because the file changed.
 import * as vscode from 'vscode';
-import type { PromptSource } from './core/panelMessages';
+import type { PromptSource } from '../shared/panelMessages';
 
 export const PROPOSAL_SCHEME = 'greater-proposal';
 

@@ -7,7 +7,7 @@ import { isRunFolder } from './core/trust';
 import { RunCancel, RunResume, RunStart, type RunEvent, type RunEventOf, type RunStartResult } from '../worker/protocol';
 import { cancelTimeoutMs, runsDir } from './config';
 import { COMMANDS, CONTEXT_KEYS } from './core/ids';
-import type { PromptSource, StartRequest } from './core/panelMessages';
+import type { PromptSource, StartRequest } from '../shared/panelMessages';
 import type { Log } from './log';
 import type { WorkerClient, WorkerExit } from './workerClient';
 

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { runsDir } from './config';
 import { COMMANDS, RUN_ITEM_CONTEXT } from './core/ids';
 import { listRuns, type RunSummary } from './core/runs';
-import { isAlive } from '../worker/runLock';
+import { isAlive } from '../worker/protocol/lock';
 
 const ICONS: Record<RunSummary['status'], [string, string?]> = {
   running: ['sync~spin', 'charts.blue'],

@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, Trace, type MessageConnection } from 'vscode-jsonrpc/node';
 import { RunEventNotification, type RequestDef, type RunEventParams } from '../worker/protocol';
-import { onNotification, sendRequest } from '../worker/rpc';
+import { onNotification, sendRequest } from '../worker/protocol/rpc';
 import { traceLevel } from './config';
 import type { Log } from './log';
 

@@ -5,7 +5,7 @@
 // appended line: the crash-consistency test hits every write this way.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 
 const TMP_MARK = '.tmp-';
 let writes = 0;

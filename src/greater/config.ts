@@ -1,7 +1,7 @@
 // Every GReaTer hyperparameter (ALGORITHM §10) plus our §13 decisions, as one typed config with the
 // reference defaults. `faithful: true` switches the §13 behaviours back to the reference semantics where
 // those are well defined (docs/algorithm-decisions.md lists which field implements which item).
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 
 export type Acceptance = 'keep-best' | 'always-replace';
 export type NeighbourBan = 'both' | 'previous-wrapping';

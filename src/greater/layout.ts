@@ -3,7 +3,7 @@
 // The control is kept as token ids (§13 item 5) and every slice is known by construction: a sequence is
 //   before(example) ++ control ++ after(example) ++ reasoning ++ target(example)
 // where target = joiner + extractor + answer and the answer's tokens are located inside target (§13 item 10).
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 import type { TaskExample } from './tasks';
 import type { ModelPort } from './model';
 

@@ -1,9 +1,14 @@
 // The one interface through which the optimizer reaches a language model (STYLE: the loop never sees
 // ONNX). The engine's LanguageModel satisfies it structurally; tests may script it.
 import type {
-  EngineCounters, GenerateOptions, Generation, GradItem, GradResult,
+  ChatMessage, EngineCounters, GenerateOptions, Generation, GradItem, GradResult,
 } from '../engine';
-import type { ChatMessage } from '../engine';
+import type { PassCounts } from './events';
+
+/** The engine's counters are the run's pass counts: one concept, checked here both ways at compile time. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const countersArePassCounts: Same<EngineCounters, PassCounts> = true;
+void countersArePassCounts;
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -17,7 +22,7 @@ export interface ModelPort {
   readonly config: { readonly vocabSize: number; readonly hiddenSize: number; readonly maxPositions: number };
   readonly tokenizer: TokenizerPort;
   readonly stopIds: number[];
-  readonly counters: EngineCounters;
+  readonly counters: PassCounts;
   encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
   decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string;
   chatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt: boolean }): string;
@@ -27,10 +32,10 @@ export interface ModelPort {
   inputGradient(items: readonly GradItem[]): Promise<GradResult[]>;
 }
 
-export type { EngineCounters, Generation, GradItem, GradResult };
+export type { Generation, GradItem, GradResult, PassCounts };
 
 /** Pass counts since `before` (a snapshot of counters). */
-export function countsSince(m: ModelPort, before: EngineCounters): EngineCounters {
+export function countsSince(m: ModelPort, before: PassCounts): PassCounts {
   return {
     forwardPasses: m.counters.forwardPasses - before.forwardPasses,
     backwardPasses: m.counters.backwardPasses - before.backwardPasses,
@@ -38,6 +43,6 @@ export function countsSince(m: ModelPort, before: EngineCounters): EngineCounter
   };
 }
 
-export function snapshot(m: ModelPort): EngineCounters {
+export function snapshot(m: ModelPort): PassCounts {
   return { ...m.counters };
 }

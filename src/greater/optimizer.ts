@@ -2,7 +2,7 @@
 // reasoning (only when the current control has none: the winner's reasoning is reused, §11 item 1) →
 // proposal → gradient over reasoning → selection → schedule. State lives in a RunState; each finished step
 // is persisted before its `step` event goes out, so a kill loses at most the step in flight.
-import type { RunEvent, Phase } from '../worker/protocol';
+import type { RunEvent, Phase } from './events';
 import { Rng } from './rng';
 import type { GreaterConfig } from './config';
 import type { ModelPort } from './model';

@@ -1,41 +1,26 @@
 // One-line progress text from the event stream (CLI live line): step i/N, position, phase, candidate k/K,
-// best score, ETA. Pure: keeps the last values seen and formats them.
-import type { RunEvent } from '../worker/protocol';
+// best score, ETA. The state is the run fold of events.ts; this only formats it.
+import { emptyRunProgress, foldRunEvents, type RunEvent, type RunProgress } from './events';
+
+/** Events that change the line. */
+const SHOWN: ReadonlySet<RunEvent['kind']> = new Set(['run-started', 'phase', 'candidates', 'step']);
 
 export class ProgressLine {
-  private step = 0;
-  private total = 0;
-  private position = 0;
-  private phase = '';
-  private candidate = '';
-  private best: number | null = null;
-  private eta: number | null = null;
+  private state: RunProgress = emptyRunProgress();
 
   /** Updates from an event; returns true when the line changed. */
   update(e: RunEvent): boolean {
-    switch (e.kind) {
-      case 'run-started': this.total = e.totalSteps; return true;
-      case 'phase':
-        this.step = e.step;
-        this.phase = e.phase;
-        this.candidate = e.candidate ? ` ${e.candidate.index}/${e.candidate.total}` : '';
-        if (e.etaSeconds !== undefined) this.eta = e.etaSeconds;
-        return true;
-      case 'candidates': this.position = e.position; return true;
-      case 'step':
-        this.step = e.step;
-        this.best = e.bestScore;
-        this.eta = e.etaSeconds;
-        this.phase = 'done';
-        this.candidate = '';
-        return true;
-      default: return false;
-    }
+    this.state = foldRunEvents(this.state, e);
+    return SHOWN.has(e.kind);
   }
 
   text(): string {
-    const best = this.best === null ? '–' : this.best.toFixed(4);
-    return `step ${this.step}/${this.total} pos ${this.position} ${this.phase}${this.candidate} best ${best} ETA ${formatSeconds(this.eta)}`;
+    const s = this.state;
+    const best = s.last ? s.last.bestScore.toFixed(4) : '–';
+    const phase = s.stepEnded ? 'done' : s.phase?.phase ?? '';
+    const c = !s.stepEnded ? s.phase?.candidate : undefined;
+    const candidate = c ? ` ${c.index}/${c.total}` : '';
+    return `step ${s.step}/${s.totalSteps ?? 0} pos ${s.position} ${phase}${candidate} best ${best} ETA ${formatSeconds(s.etaSeconds ?? null)}`;
   }
 }
 

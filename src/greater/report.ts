@@ -1,5 +1,31 @@
 // report.md: the human-readable face of report.json (same numbers, nothing computed here).
-import type { RunReport, EvaluationReport } from './run';
+import type { Comparison, PromptEvaluation } from './evaluation';
+import type { TopEntry } from './state';
+
+/** report.json's contract. */
+export interface EvaluationReport {
+  model: string;
+  initial: PromptEvaluation;
+  best: PromptEvaluation[];
+  comparison: Comparison | null;
+}
+
+export interface RunReport {
+  schemaVersion: number;
+  runId: string;
+  finished: string;
+  steps: number;
+  model: string;
+  task: string;
+  extractor: string;
+  faithful: boolean;
+  initial: TopEntry | null;
+  best: TopEntry[];
+  last: { prompt: string; ctrl: number[] };
+  heldOut: EvaluationReport | null;
+  transfer: EvaluationReport | null;
+  totals: { forwardPasses: number; backwardPasses: number; generatedTokens: number; seconds: number };
+}
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 

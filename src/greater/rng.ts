@@ -2,7 +2,7 @@
 // proposal step). xoshiro128** (Blackman & Vigna, 2018): 128-bit state, 32-bit outputs, period 2^128 − 1.
 // The state is four uint32 words, so it round-trips through a JSON checkpoint as a plain number[] and a
 // resumed run continues the exact same stream (ALGORITHM §13 item 15: the reference run was unseeded).
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 
 const TWO_POW_32 = 4294967296;
 

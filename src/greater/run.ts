@@ -4,8 +4,8 @@
 // defines the run comes from the folder, not from the caller.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../engine/errors';
-import type { RunEvent } from '../worker/protocol';
+import { UserError } from '../engine';
+import type { RunEvent } from './events';
 import { streamFrom } from './channel';
 import type { GreaterConfig } from './config';
 import { acquireLockFile, releaseLockFile } from './lock';
@@ -22,7 +22,9 @@ import {
 } from './setup';
 import { checkState, ctrlKey, type RunState, type TopEntry } from './state';
 import type { Task, TaskExample } from './tasks';
-import { renderReportMarkdown } from './report';
+import { renderReportMarkdown, type EvaluationReport, type RunReport } from './report';
+
+export type { EvaluationReport, RunReport };
 
 export interface StartOptions {
   model: string;
@@ -36,33 +38,15 @@ export interface StartOptions {
   skipMemoryCheck?: boolean;
 }
 
-export interface Cancellation {
-  soft: AbortSignal;
-  hard: AbortSignal;
-}
-
-export interface EvaluationReport {
-  model: string;
-  initial: PromptEvaluation;
-  best: PromptEvaluation[];
-  comparison: Comparison | null;
-}
-
-export interface RunReport {
-  schemaVersion: number;
-  runId: string;
-  finished: string;
-  steps: number;
-  model: string;
-  task: string;
-  extractor: string;
-  faithful: boolean;
-  initial: TopEntry | null;
-  best: TopEntry[];
-  last: { prompt: string; ctrl: number[] };
-  heldOut: EvaluationReport | null;
-  transfer: EvaluationReport | null;
-  totals: { forwardPasses: number; backwardPasses: number; generatedTokens: number; seconds: number };
+/**
+ * Cancellation of one run. `soft` aborts first: finish the step in flight, write the checkpoint, emit
+ * `done` with reason 'cancelled' and the best prompt so far. `hard` aborts too when the caller cannot
+ * wait: stop at the next await (the last checkpoint stays valid, so the run is resumable).
+ * Both signals' `reason` is the CancelMode string.
+ */
+export interface RunCancellation {
+  readonly soft: AbortSignal;
+  readonly hard: AbortSignal;
 }
 
 interface Live {
@@ -74,7 +58,7 @@ interface Live {
   state: RunState;
 }
 
-export function startRun(opts: StartOptions, cancel: Cancellation): AsyncIterable<RunEvent> {
+export function startRun(opts: StartOptions, cancel: RunCancellation): AsyncIterable<RunEvent> {
   return streamFrom(async (emit) => {
     const cfg = opts.config;
     const { task, train, heldOut } = prepareTask(opts.task, cfg);
@@ -98,7 +82,7 @@ export function startRun(opts: StartOptions, cancel: Cancellation): AsyncIterabl
   });
 }
 
-export function resumeRun(dirIn: string, cancel: Cancellation, overrides: { device?: string; skipMemoryCheck?: boolean } = {}): AsyncIterable<RunEvent> {
+export function resumeRun(dirIn: string, cancel: RunCancellation, overrides: { device?: string; skipMemoryCheck?: boolean } = {}): AsyncIterable<RunEvent> {
   return streamFrom(async (emit) => {
     const dir = path.resolve(dirIn);
     const meta = readRunMeta(dir);
@@ -106,7 +90,7 @@ export function resumeRun(dirIn: string, cancel: Cancellation, overrides: { devi
   });
 }
 
-async function resumeLocked(dir: string, meta: RunMeta, cancel: Cancellation, emit: (e: RunEvent) => void, overrides: { device?: string; skipMemoryCheck?: boolean }): Promise<void> {
+async function resumeLocked(dir: string, meta: RunMeta, cancel: RunCancellation, emit: (e: RunEvent) => void, overrides: { device?: string; skipMemoryCheck?: boolean }): Promise<void> {
   repairRunDir(dir);
   const cfg = meta.config;
   const taskOpts: TaskOptions = { file: meta.task.file, questionField: meta.task.questionField, answerField: meta.task.answerField, extractor: meta.task.extractor };
@@ -137,7 +121,7 @@ async function withRunLock(dir: string, fn: () => Promise<void>): Promise<void> 
   }
 }
 
-async function drive(live: Live, cancel: Cancellation, emitRaw: (e: RunEvent) => void, skipMemoryCheck?: boolean): Promise<void> {
+async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent) => void, skipMemoryCheck?: boolean): Promise<void> {
   const { dir, meta, task, loaded, layout } = live;
   const cfg = meta.config;
   const emit = (e: RunEvent) => { appendEvent(dir, e); emitRaw(e); };

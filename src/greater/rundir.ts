@@ -3,8 +3,8 @@
 // report.md (held-out before/after). File names live in one table.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../engine/errors';
-import type { RunEvent } from '../worker/protocol';
+import { UserError } from '../engine';
+import { RUN_FILES, type RunEvent } from './events';
 import { makeConfig, type GreaterConfig } from './config';
 import { appendLine, fileError, leftoverTemps, writeJsonAtomic } from './atomic';
 import { isAlive } from './lock';
@@ -12,16 +12,7 @@ import type { ExtractorSpec } from './tasks';
 
 export { writeFileAtomic as writeTextAtomic, writeJsonAtomic } from './atomic';
 
-export const RUN_FILES = {
-  run: 'run.json',
-  events: 'events.jsonl',
-  checkpoint: 'checkpoint.json',
-  best: 'best.json',
-  report: 'report.json',
-  reportMd: 'report.md',
-  /** Held by the process driving the run (CLI or VS Code worker): one driver per run folder. */
-  lock: '.run.lock',
-} as const;
+export { RUN_FILES };
 
 export const RUN_SCHEMA_VERSION = 1;
 

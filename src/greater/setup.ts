@@ -1,7 +1,7 @@
 // Everything a run, an evaluation or a dry run needs before the first step: the task and its seeded split,
 // the model (after the memory check), the prompt layout and the vocabulary, with the input checks that
 // must fail before hours of compute (context window, extractor that cannot appear in the text).
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 import { resolveModelDir } from '../engine';
 import { LanguageModel } from '../engine';
 import { parseDevice } from '../engine';
@@ -19,6 +19,17 @@ export interface TaskOptions {
   extractor?: ExtractorSpec;
   /** Largest dataset accepted, in MiB. */
   maxMb?: number;
+}
+
+/** The one way to build TaskOptions (CLI flags, worker RPC): absent fields stay absent, so loader defaults apply. */
+export function taskOptions(file: string, f: Omit<TaskOptions, 'file'>): TaskOptions {
+  return {
+    file,
+    ...(f.questionField !== undefined ? { questionField: f.questionField } : {}),
+    ...(f.answerField !== undefined ? { answerField: f.answerField } : {}),
+    ...(f.extractor !== undefined ? { extractor: f.extractor } : {}),
+    ...(f.maxMb !== undefined ? { maxMb: f.maxMb } : {}),
+  };
 }
 
 export interface ModelOptions {

@@ -1,7 +1,7 @@
 // Optimizer state: a typed plain object with a schema version, everything needed to continue a run exactly
 // (RNG state, position, control ids, the current reasoning and the score cache). Runtime-only things
 // (model, layout, vocabulary, timers) live in OptimizerContext and are never serialised.
-import { UserError } from '../engine/errors';
+import { UserError } from '../engine';
 import type { RngState } from './rng';
 import type { ControlScore } from './scorer';
 

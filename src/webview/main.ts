@@ -1,15 +1,16 @@
 // The optimizer panel's UI (bundled to media/webview.js). Three stages in one view model: setup (dataset
 // + preview + column mapping, extractor + dry run, model / device / budget + estimate), live (phase, ETA,
 // chart, prompt with the edited position, candidates, gradient heat map, Stop) and result (accuracy before
-// → after, diff, Apply / Copy / Revert / Resume). The whole view model is kept with setState, so hiding the
-// tab or reloading the window loses nothing. All user text is set through textContent (dom.ts).
-import type { DatasetPreviewResult, ExtractorCheckResult, RunEvent, RunEventOf } from '../worker/protocol';
-import { DEVICES } from '../worker/protocol';
-import { diffWords } from '../extension/core/diff';
-import { estimateRun, formatBytes, formatDuration } from '../extension/core/estimate';
-import type { FromWebview, PromptSource, RunPhaseState, RunSettings, StartRequest, ToWebview } from '../extension/core/panelMessages';
+// → after, diff, Apply / Copy / Revert / Resume). The view model and its reducers live in state.ts and are
+// kept with setState, so hiding the tab or reloading the window loses nothing. All user text is set through
+// textContent (dom.ts).
+import { diffWords } from '../shared/diff';
+import { estimateRun, formatBytes, formatDuration } from '../shared/estimate';
+import { DEVICE_CHOICES } from '../shared/panelMessages';
+import type { FromWebview, ToWebview } from '../shared/panelMessages';
 import { lineChart } from './chart';
 import { append, h } from './dom';
+import { applyMessage, datasetRef, freshRun, initialState, startRequest, type Form, type ViewState } from './state';
 
 interface VsCodeApi {
   postMessage(msg: FromWebview): void;
@@ -18,75 +19,14 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-interface Form extends RunSettings {
-  datasetKind: 'demo' | 'file';
-  datasetPath: string;
-  questionField: string;
-  answerField: string;
-  extractorMode: 'preset' | 'text';
-  preset: string;
-  extractorText: string;
-  prompt: string;
-}
-
-interface RunView {
-  state: RunPhaseState;
-  runId?: string;
-  runDir?: string;
-  message?: string;
-  resumable?: boolean;
-  initialPrompt?: string;
-  totalSteps?: number;
-  points: { step: number; score: number; accuracy: number }[];
-  last?: RunEventOf<'step'>;
-  phase?: RunEventOf<'phase'>;
-  candidates?: RunEventOf<'candidates'>;
-  initialEval?: RunEventOf<'evaluation'>;
-  bestEval?: RunEventOf<'evaluation'>;
-  done?: RunEventOf<'done'>;
-  logs: string[];
-}
-
-interface ViewState {
-  version: 1;
-  /** read by the extension's serializer after a reload */
-  session: { source?: PromptSource; runId?: string; runDir?: string };
-  trusted: boolean;
-  form: Form;
-  preview?: DatasetPreviewResult;
-  previewError?: string;
-  check?: ExtractorCheckResult;
-  checkError?: string;
-  busy: { preview?: boolean; check?: boolean; start?: boolean };
-  startError?: string;
-  applyMessage?: string;
-  applyError?: string;
-  applied: boolean;
-  run: RunView;
-}
-
 const vscode = acquireVsCodeApi();
-
-function freshRun(): RunView {
-  return { state: 'idle', points: [], logs: [] };
-}
-
-function defaultForm(settings: RunSettings, prompt: string): Form {
-  return {
-    ...settings, datasetKind: 'demo', datasetPath: '', questionField: '', answerField: '', extractorMode: 'preset',
-    preset: '', extractorText: '', prompt,
-  };
-}
 
 function loadState(): ViewState | undefined {
   const s = vscode.getState() as ViewState | undefined;
   return s && s.version === 1 ? s : undefined;
 }
 
-let state: ViewState = loadState() ?? {
-  version: 1, session: {}, trusted: true, form: defaultForm({ model: 'demo', device: 'auto', steps: 10, topK: 50, topQ: 5, trainSize: 50, seed: 0 }, ''),
-  busy: {}, applied: false, run: freshRun(),
-};
+let state: ViewState = loadState() ?? initialState();
 
 let scheduled = false;
 function update(mutate: (s: ViewState) => void, rerender = true): void {
@@ -110,148 +50,19 @@ function post(m: FromWebview): void {
 
 window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
   const m = ev.data;
-  switch (m.type) {
-    case 'init':
-      update((s) => {
-        const sameSession = s.session.runId === m.runId && s.session.source?.uri === m.source?.uri && s.session.source?.start === m.source?.start;
-        s.trusted = m.trusted;
-        if (!sameSession) {
-          s.session = { source: m.source, runId: m.runId };
-          s.form = { ...defaultForm(m.settings, m.source?.optimizable ?? ''), ...(s.form.datasetKind === 'file' ? { datasetKind: 'file', datasetPath: s.form.datasetPath } : {}) };
-          s.applied = false;
-          s.applyMessage = s.applyError = s.startError = undefined;
-        }
-        // a replay follows for runs: start from a clean run view either way
-        s.run = freshRun();
-        if (m.runId) s.run.runId = m.runId;
-      });
-      if (!state.preview && state.form.datasetKind === 'demo') requestPreview();
-      return;
-    case 'datasetPicked':
-      update((s) => {
-        s.form.datasetKind = 'file';
-        s.form.datasetPath = m.path;
-      });
-      requestPreview();
-      return;
-    case 'preview':
-      update((s) => {
-        s.preview = m.result;
-        s.previewError = undefined;
-        s.busy.preview = false;
-        s.form.questionField ||= m.result.suggested.questionField ?? '';
-        s.form.answerField ||= m.result.suggested.answerField ?? '';
-        if (!s.form.preset) s.form.preset = m.result.defaultPreset ?? m.result.extractorPresets[0]?.name ?? '';
-        if (!s.form.prompt && m.result.defaultPrompt) s.form.prompt = m.result.defaultPrompt;
-      });
-      return;
-    case 'extractorCheck':
-      update((s) => {
-        s.check = m.result;
-        s.checkError = undefined;
-        s.busy.check = false;
-      });
-      return;
-    case 'requestError':
-      update((s) => {
-        if (m.request === 'preview') { s.previewError = m.message; s.busy.preview = false; }
-        if (m.request === 'extractorCheck') { s.checkError = m.message; s.busy.check = false; }
-        if (m.request === 'start') { s.startError = m.message; s.busy.start = false; if (s.run.state === 'starting') s.run.state = 'idle'; }
-        if (m.request === 'apply') { s.applyError = m.message; s.applyMessage = undefined; }
-      });
-      return;
-    case 'runStarted':
-      update((s) => {
-        s.session.runId = m.runId;
-        s.session.runDir = m.runDir;
-        s.run.runId = m.runId;
-        s.run.runDir = m.runDir;
-        s.busy.start = false;
-        s.startError = undefined;
-      });
-      return;
-    case 'event':
-      update((s) => onRunEvent(s.run, m.event));
-      return;
-    case 'runState':
-      update((s) => {
-        s.run.state = m.state;
-        s.run.message = m.message;
-        s.run.resumable = m.resumable;
-      });
-      return;
-    case 'applied':
-      update((s) => {
-        s.applied = m.action === 'apply';
-        s.applyMessage = m.message;
-        s.applyError = undefined;
-      });
-      return;
-  }
+  update((s) => applyMessage(s, m));
+  if (m.type === 'init' && !state.preview && state.form.datasetKind === 'demo') requestPreview();
+  if (m.type === 'datasetPicked') requestPreview();
 });
-
-function onRunEvent(r: RunView, e: RunEvent): void {
-  switch (e.kind) {
-    case 'run-started':
-      r.runId = e.runId;
-      r.runDir = e.runDir;
-      r.totalSteps = e.totalSteps;
-      r.initialPrompt ??= e.initialPrompt;
-      r.done = undefined;
-      if (r.state === 'idle' || r.state === 'starting' || r.state === 'failed') r.state = 'running';
-      return;
-    case 'phase':
-      r.phase = e;
-      return;
-    case 'candidates':
-      r.candidates = e;
-      return;
-    case 'step':
-      r.last = e;
-      r.totalSteps = e.totalSteps;
-      r.points = [...r.points.filter((p) => p.step !== e.step), { step: e.step, score: e.score, accuracy: e.accuracy }].sort((a, b) => a.step - b.step);
-      return;
-    case 'evaluation':
-      if (e.role === 'initial') r.initialEval = e;
-      else r.bestEval = e;
-      return;
-    case 'done':
-      r.done = e;
-      r.state = 'finished';
-      return;
-    case 'error':
-      r.state = 'failed';
-      r.message = e.message;
-      r.resumable = e.resumable;
-      return;
-    case 'log':
-      r.logs = [...r.logs.slice(-49), `[${e.level}] ${e.message}`];
-      return;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
-
-function datasetRef(f: Form) {
-  return f.datasetKind === 'demo' ? { builtin: 'demo' as const } : { path: f.datasetPath };
-}
 
 function requestPreview(): void {
   const f = state.form;
   if (f.datasetKind === 'file' && !f.datasetPath) return;
   update((s) => { s.busy.preview = true; s.previewError = undefined; });
   post({ type: 'preview', dataset: datasetRef(f), questionField: f.questionField || undefined, answerField: f.answerField || undefined });
-}
-
-function startRequest(): StartRequest {
-  const f = state.form;
-  return {
-    model: f.model, device: f.device, steps: f.steps, topK: f.topK, topQ: f.topQ, trainSize: f.trainSize, seed: f.seed,
-    dataset: datasetRef(f), questionField: f.questionField || undefined, answerField: f.answerField || undefined,
-    extractor: f.extractorMode === 'text' ? { text: f.extractorText } : { preset: f.preset || 'auto' },
-    initialPrompt: f.prompt,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -338,7 +149,7 @@ function renderSetup(): HTMLElement {
       f.extractorMode === 'text' ? textInput('extractor-text', f.extractorText, (v) => (state.form.extractorText = v), { placeholder: 'e.g. Therefore, the final answer is' }) : null,
       button('check-extractor', state.busy.check ? 'Checking…' : 'Dry run on 5 samples', () => {
         update((s) => { s.busy.check = true; s.checkError = undefined; });
-        post({ type: 'checkExtractor', request: startRequest() });
+        post({ type: 'checkExtractor', request: startRequest(state.form) });
       }, { secondary: true, disabled: !!state.busy.check || running })),
     state.checkError ? h('p', { class: 'error' }, state.checkError) : null,
     state.check ? h('table', { class: 'preview', id: 'extractor-check' },
@@ -349,7 +160,7 @@ function renderSetup(): HTMLElement {
     h('div', { class: 'grid' },
       field('Model', textInput('model', f.model, (v) => (state.form.model = v)), '"demo" = built-in model'),
       field('Device', h('select', { id: 'device', onchange: (e: Event) => update((s) => { s.form.device = (e.target as HTMLSelectElement).value as Form['device']; }) },
-        ...DEVICES.map((d) => h('option', { value: d, selected: d === f.device }, d)))),
+        ...DEVICE_CHOICES.map((d) => h('option', { value: d, selected: d === f.device }, d)))),
       field('Steps', numberInput('steps', f.steps, 1, (v) => (state.form.steps = v))),
       field('Top-k', numberInput('top-k', f.topK, 1, (v) => (state.form.topK = v))),
       field('Top-q', numberInput('top-q', f.topQ, 1, (v) => (state.form.topQ = v))),
@@ -363,7 +174,7 @@ function renderSetup(): HTMLElement {
     state.startError ? h('p', { class: 'error', id: 'start-error' }, state.startError) : null,
     h('div', { class: 'row' }, button('start', state.busy.start ? 'Starting…' : 'Start optimisation', () => {
       update((s) => { s.busy.start = true; s.startError = undefined; s.run = { ...freshRun(), state: 'starting', initialPrompt: s.form.prompt }; s.applied = false; s.applyMessage = s.applyError = undefined; });
-      post({ type: 'start', request: startRequest() });
+      post({ type: 'start', request: startRequest(state.form) });
     }, { disabled: running || !!state.busy.start || !state.trusted || !f.prompt.trim() })),
   );
 }

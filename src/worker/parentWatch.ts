@@ -1,6 +1,6 @@
 // The worker must never outlive the extension host that forked it (a GPU process left behind holds
 // memory): exit when the IPC channel closes, and poll the parent pid in case the channel lingers.
-import { isAlive } from './runLock';
+import { isAlive } from './protocol/lock';
 
 export function exitWithParent(parentPid: number, onExit: (why: string) => void, pollMs = 3000): () => void {
   const gone = (why: string) => {

@@ -3,12 +3,12 @@
 // Transport-agnostic (any MessageConnection), so tests drive it over in-memory streams.
 import * as path from 'node:path';
 import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
-import { isUserError } from '../engine/errors';
+import { isUserError } from '../engine';
 import {
   DatasetPreview, EvalPrompt, ExtractorCheck, RpcErrorCodes, RunCancel, RunEventNotification, RunResume, RunStart,
-  RunStatus, WorkerInfo, type RunEvent, type RunEventOf, type RunStartResult, type RunStatusResult,
+  RunStatus, WorkerInfo, type RunEvent, type RunProgress, emptyRunProgress, foldRunEvents, type RunStartResult, type RunStatusResult,
 } from './protocol';
-import { onRequest, sendNotification } from './rpc';
+import { onRequest, sendNotification } from './protocol/rpc';
 import { RunLock } from './runLock';
 import type { OptimizerService, RunCancellation, ServiceLoader } from './service';
 import * as validate from './validate';
@@ -18,7 +18,8 @@ interface ActiveRun {
   runDir: string;
   soft: AbortController;
   hard: AbortController;
-  lastStep?: RunEventOf<'step'>;
+  /** the run's events so far, folded (run/status answers from it) */
+  progress: RunProgress;
   /** settles when the event pump has finished (done / error sent, lock released) */
   finished: Promise<void>;
 }
@@ -99,7 +100,7 @@ export class WorkerServer {
     if (!run) return { state: 'idle' };
     return {
       state: run.soft.signal.aborted ? 'cancelling' : 'running', runId: run.runId, runDir: run.runDir,
-      ...(run.lastStep ? { lastStep: run.lastStep } : {}),
+      ...(run.progress.last ? { lastStep: run.progress.last } : {}),
     };
   }
 
@@ -144,7 +145,7 @@ export class WorkerServer {
       }
       const { runId, runDir } = first.value;
       lock.update({ runId, runDir });
-      const run: ActiveRun = { runId, runDir, soft, hard, finished: Promise.resolve() };
+      const run: ActiveRun = { runId, runDir, soft, hard, progress: emptyRunProgress(), finished: Promise.resolve() };
       this.active = run;
       this.emit(runId, first.value);
       const heldLock = lock;
@@ -165,8 +166,8 @@ export class WorkerServer {
     try {
       for (let r = await it.next(); !r.done; r = await it.next()) {
         const ev = r.value;
-        if (ev.kind === 'step') run.lastStep = ev;
-        if (ev.kind === 'done' || ev.kind === 'error') ended = true;
+        run.progress = foldRunEvents(run.progress, ev);
+        ended = !!(run.progress.done ?? run.progress.error);
         this.emit(run.runId, ev);
       }
       if (!ended) {

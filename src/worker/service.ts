@@ -1,21 +1,14 @@
-// The seam between the worker's RPC layer and the optimizer (src/greater implements it). The worker owns
+// The seam between the worker's RPC layer and the optimizer (./adapter.ts implements it over src/greater). The worker owns
 // transport, one-run-at-a-time, cancellation plumbing and event forwarding; the service owns everything
 // about GReaTer, the run directory and its files.
 import type {
   DatasetPreviewParams, DatasetPreviewResult, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
   ExtractorCheckResult, RunEvent, RunStartParams,
 } from './protocol';
+import type { RunCancellation } from '../greater/run';
 
-/**
- * Cancellation of one run. `soft` aborts first: finish the step in flight, write the checkpoint, emit
- * `done` with reason 'cancelled' and the best prompt so far. `hard` aborts too when the caller cannot
- * wait: stop at the next await (the last checkpoint stays valid, so the run is resumable).
- * Both signals' `reason` is the CancelMode string.
- */
-export interface RunCancellation {
-  readonly soft: AbortSignal;
-  readonly hard: AbortSignal;
-}
+/** One run's cancellation is the optimizer's own (src/greater/run.ts). */
+export type { RunCancellation };
 
 /**
  * Contract for the event stream of `startRun` / `resumeRun`:

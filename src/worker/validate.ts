@@ -2,7 +2,7 @@
 // A failure names the method, the field, what was expected and what was received.
 import { isAbsolute, normalize } from 'node:path';
 import {
-  DEVICES, type DatasetPreviewParams, type DatasetRef, type Device, type EvalPromptParams, type ExtractorCheckParams,
+  DEVICE_CHOICES, type DatasetPreviewParams, type DatasetRef, type DeviceChoice, type EvalPromptParams, type ExtractorCheckParams,
   type ExtractorSpec, type PromptContext, type RunCancelParams, type RunResumeParams, type RunStartParams, type TaskSpec,
 } from './protocol';
 
@@ -85,7 +85,7 @@ class Reader {
   task(o: Obj): TaskSpec {
     return {
       model: this.str(o, 'model', { nonEmpty: true }),
-      device: this.oneOf<Device>(o, 'device', DEVICES),
+      device: this.oneOf<DeviceChoice>(o, 'device', DEVICE_CHOICES),
       dataset: this.dataset(o),
       questionField: this.optStr(o, 'questionField'),
       answerField: this.optStr(o, 'answerField'),

@@ -1,9 +1,8 @@
 // `greater convert <format> …`: turns checkpoints from other tools into Hugging Face folders the engine
 // loads. Formats: llama2c (llama2.c legacy .bin checkpoint + tokenizer .bin).
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { helpText, parseFlags, requireString, type FlagSpec } from '../args';
-import { UserError } from '../../engine/errors';
-import { convertLlama2c } from '../../engine/index';
+import { UserError, convertLlama2c } from '../../engine';
 
 const LLAMA2C_FLAGS: FlagSpec = {
   checkpoint: { kind: 'string', help: 'llama2.c legacy checkpoint, e.g. stories260K.bin' },

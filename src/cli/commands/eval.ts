@@ -1,10 +1,10 @@
 // `greater eval`: accuracy of one prompt on a task (held-out split by default, as a run evaluates it).
-import type { Command } from '../main';
-import { parseFlags, requireString, type FlagSpec } from '../args';
-import { UserError } from '../../engine/errors';
+import type { Command } from '../command';
+import { requireString, type FlagSpec } from '../args';
+import { UserError } from '../../engine';
 import { makeConfig } from '../../greater/config';
 import { evaluateTaskPrompt, type SplitChoice } from '../../greater/oneshot';
-import { TASK_FLAGS, applyBuiltinDemo, taskOptions } from './optimize';
+import { TASK_FLAGS, modelAndTask, parseTaskFlags } from './optimize';
 
 const FLAGS: FlagSpec = {
   ...TASK_FLAGS,
@@ -23,8 +23,7 @@ export const command: Command = {
   flags: FLAGS,
   summary: 'evaluate a prompt on a task',
   async run(argv: string[]): Promise<number> {
-    const flags = parseFlags('eval', argv, FLAGS);
-    applyBuiltinDemo('eval', flags);
+    const flags = parseTaskFlags('eval', argv, FLAGS);
     const split = flags.split as string;
     if (!['heldout', 'train', 'all'].includes(split)) throw new UserError(`greater eval: --split must be heldout, train or all, got '${split}'`);
     const prompt = requireString('eval', flags, 'prompt');
@@ -33,10 +32,7 @@ export const command: Command = {
       maxNewTokens: flags['max-new-tokens'], batchSize: flags['batch-size'], heldOutSize: 1_000_000, initialPrompt: prompt,
     }, 'greater eval');
     const limit = typeof flags.limit === 'number' ? flags.limit : undefined;
-    const ev = await evaluateTaskPrompt({
-      model: requireString('eval', flags, 'model'), device: flags.device as string, task: taskOptions('eval', flags), prompt, config,
-      skipMemoryCheck: flags['skip-memory-check'] === true,
-    }, split as SplitChoice, limit, undefined, (d, n) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${d}/${n}`); });
+    const ev = await evaluateTaskPrompt({ ...modelAndTask('eval', flags), prompt, config }, split as SplitChoice, limit, undefined, (d, n) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${d}/${n}`); });
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     if (flags.json) process.stdout.write(JSON.stringify(ev, null, 1) + '\n');
     else process.stdout.write(`${split}: ${ev.correct}/${ev.total} correct (${(100 * ev.accuracy).toFixed(1)}%), teacher-forced ${(100 * ev.forcedAccuracy).toFixed(1)}%\n`);

@@ -1,10 +1,10 @@
 // `greater extractor-check`: dry run of the extractor on N samples — reasoning with the prompt, the
 // extractor appended, the answer read after it shown next to the gold one. Exit 1 if no answer can be read at all.
-import type { Command } from '../main';
-import { parseFlags, requireString, type FlagSpec } from '../args';
+import type { Command } from '../command';
+import type { FlagSpec } from '../args';
 import { DEFAULT_CONFIG, makeConfig } from '../../greater/config';
 import { extractorDryRun } from '../../greater/oneshot';
-import { TASK_FLAGS, applyBuiltinDemo, taskOptions } from './optimize';
+import { TASK_FLAGS, modelAndTask, parseTaskFlags } from './optimize';
 
 const FLAGS: FlagSpec = {
   ...TASK_FLAGS,
@@ -20,18 +20,14 @@ export const command: Command = {
   flags: FLAGS,
   summary: 'dry-run the extractor: reasoning, extracted answer and gold answer for a few samples',
   async run(argv: string[]): Promise<number> {
-    const flags = parseFlags('extractor-check', argv, FLAGS);
-    applyBuiltinDemo('extractor-check', flags);
+    const flags = parseTaskFlags('extractor-check', argv, FLAGS);
     const samples = flags.samples as number;
     const prompt = flags.prompt as string;
     const config = makeConfig({
       seed: flags.seed, promptTemplate: flags.template, reasoningJoiner: flags.joiner, maxNewTokens: flags['max-new-tokens'],
       trainSize: samples, initialPrompt: prompt,
     }, 'greater extractor-check');
-    const r = await extractorDryRun({
-      model: requireString('extractor-check', flags, 'model'), device: flags.device as string, task: taskOptions('extractor-check', flags),
-      prompt, config, skipMemoryCheck: flags['skip-memory-check'] === true,
-    }, samples);
+    const r = await extractorDryRun({ ...modelAndTask('extractor-check', flags), prompt, config }, samples);
     if (flags.json) {
       process.stdout.write(JSON.stringify({ extractor: r.extractorId, text: r.extractorText, problems: r.check.problems, samples: r.evaluation.examples }, null, 1) + '\n');
     } else {

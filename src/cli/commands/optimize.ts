@@ -1,16 +1,16 @@
 // `greater optimize`: runs GReaTer on a local model and a task file, with a live progress line (or JSON
 // event lines), a run folder that is checkpointed every step, and `--resume RUN_DIR`. Ctrl-C once stops
 // after the current step keeping the best prompt; twice stops at once (the last checkpoint stays valid).
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { parseFlags, requireString, type FlagSpec, type ParsedFlags } from '../args';
 import { builtinDemo } from '../../demo/builtin';
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../engine';
 import { makeConfig, type GreaterConfig } from '../../greater/config';
 import { ProgressLine } from '../../greater/progress';
-import { resumeRun, startRun } from '../../greater/run';
+import { resumeRun, startRun, type RunCancellation } from '../../greater/run';
 import { PRESET_NAMES, extractorSpecFromArg, type ExtractorSpec } from '../../greater/tasks';
-import type { TaskOptions } from '../../greater/setup';
-import type { RunEvent } from '../../worker/protocol';
+import { taskOptions as buildTaskOptions, type TaskOptions } from '../../greater/setup';
+import type { RunEvent } from '../../greater/events';
 
 /** Flags shared by optimize, eval and extractor-check. */
 export const TASK_FLAGS: FlagSpec = {
@@ -66,14 +66,26 @@ function extractorFromFlags(cmd: string, flags: ParsedFlags): ExtractorSpec | un
 }
 
 export function taskOptions(cmd: string, flags: ParsedFlags): TaskOptions {
-  const extractor = extractorFromFlags(cmd, flags);
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return buildTaskOptions(requireString(cmd, flags, 'task'), {
+    questionField: str(flags['question-field']), answerField: str(flags['answer-field']), extractor: extractorFromFlags(cmd, flags),
+    maxMb: typeof flags['max-task-mb'] === 'number' ? flags['max-task-mb'] : undefined,
+  });
+}
+
+/** The model and task every task command (optimize, eval, extractor-check) hands the optimizer. */
+export function modelAndTask(cmd: string, flags: ParsedFlags): { model: string; device: string; task: TaskOptions; skipMemoryCheck: boolean } {
   return {
-    file: requireString(cmd, flags, 'task'),
-    ...(typeof flags['question-field'] === 'string' ? { questionField: flags['question-field'] } : {}),
-    ...(typeof flags['answer-field'] === 'string' ? { answerField: flags['answer-field'] } : {}),
-    ...(extractor ? { extractor } : {}),
-    ...(typeof flags['max-task-mb'] === 'number' ? { maxMb: flags['max-task-mb'] } : {}),
+    model: requireString(cmd, flags, 'model'), device: flags.device as string, task: taskOptions(cmd, flags),
+    skipMemoryCheck: flags['skip-memory-check'] === true,
   };
+}
+
+/** Start-up of a task command that cannot resume: flags parsed, the built-in demo filled in where no model/task is given. */
+export function parseTaskFlags(cmd: string, argv: string[], spec: FlagSpec): ParsedFlags {
+  const flags = parseFlags(cmd, argv, spec);
+  applyBuiltinDemo(cmd, flags);
+  return flags;
 }
 
 export function configFromFlags(flags: ParsedFlags): GreaterConfig {
@@ -101,7 +113,7 @@ export async function consume(events: AsyncIterable<RunEvent>, json: boolean): P
 }
 
 /** Ctrl-C: first → soft (finish the step, keep the best), second → hard. */
-export function interruptible(): { soft: AbortSignal; hard: AbortSignal; dispose(): void } {
+export function interruptible(): RunCancellation & { dispose(): void } {
   const soft = new AbortController();
   const hard = new AbortController();
   const onInt = () => {
@@ -150,10 +162,9 @@ export const command: Command = {
       } else {
         applyBuiltinDemo('optimize', flags);
         events = startRun({
-          model: requireString('optimize', flags, 'model'), device: flags.device as string, task: taskOptions('optimize', flags),
+          ...modelAndTask('optimize', flags),
           config: configFromFlags(flags), ...(typeof flags.out === 'string' ? { out: flags.out } : {}),
           ...(typeof flags['eval-model'] === 'string' ? { evalModel: flags['eval-model'] } : {}),
-          skipMemoryCheck: flags['skip-memory-check'] === true,
         }, cancel);
       }
       const last = await consume(events, flags['json-events'] === true);

@@ -1,7 +1,7 @@
 // `greater train-demo`: trains the built-in demo model (src/demo) from scratch into --out. Same --seed and
 // flags, same model; the defaults reproduce the committed models/greater-demo.
-import { UserError } from '../../engine/errors';
-import { Command } from '../main';
+import { UserError } from '../../engine';
+import type { Command } from '../command';
 import { FlagSpec, helpText, parseFlags, requireString } from '../args';
 import { DEFAULT_TRAIN, trainDemo } from '../../demo/train';
 

@@ -3,18 +3,9 @@
 // style. Encoding escapes only what the style needs, so an unchanged prompt re-encodes to its own source.
 // Pure (no vscode): unit-tested in test/extension-literal.test.ts.
 
-export type JsQuote = "'" | '"' | '`';
-export type PyQuote = "'" | '"' | "'''" | '"""';
+import type { JsQuote, LiteralStyle, Part, PyQuote } from '../../shared/literalStyle';
 
-export type LiteralStyle =
-  | { lang: 'js'; quote: JsQuote }
-  /** prefix: the literal's flags in source order and case, e.g. "f", "rb", "Rf", "" */
-  | { lang: 'py'; quote: PyQuote; prefix: string }
-  /** prompt-file bodies and selections outside literals: written as is */
-  | { lang: 'text' };
-
-/** Text is decoded characters; verbatim is source kept byte for byte (interpolations, `\N{...}`). */
-export type Part = { kind: 'text'; text: string } | { kind: 'verbatim'; source: string };
+export type { JsQuote, LiteralStyle, Part, PyQuote };
 
 export class LiteralError extends Error {}
 

@@ -3,7 +3,7 @@
 // a half-written last line (a killed process) and unknown extra fields. Pure (node fs, no vscode).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ACTIVE_LOCK_FILE, type ActiveLock, type RunEvent, type RunEventOf } from '../../worker/protocol';
+import { ACTIVE_LOCK_FILE, RUN_FILES, foldAllRunEvents, type ActiveLock, type RunEvent } from '../../worker/protocol';
 
 export type RunStatus = 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted';
 
@@ -30,7 +30,7 @@ export interface RunSummary {
 export function readEvents(runDir: string): RunEvent[] {
   let text: string;
   try {
-    text = fs.readFileSync(path.join(runDir, 'events.jsonl'), 'utf8');
+    text = fs.readFileSync(path.join(runDir, RUN_FILES.events), 'utf8');
   } catch {
     return [];
   }
@@ -49,38 +49,22 @@ export function readEvents(runDir: string): RunEvent[] {
 
 export function summarizeRun(runDir: string, lock: ActiveLock | undefined, isAlive: (pid: number) => boolean): RunSummary {
   const id = path.basename(runDir);
-  const events = readEvents(runDir);
   let updatedAt = 0;
   try {
     updatedAt = fs.statSync(runDir).mtimeMs;
   } catch {
     // folder vanished between listing and reading
   }
-  const s: RunSummary = { id, dir: runDir, status: 'interrupted', updatedAt, resumable: false };
-  let lastStep: RunEventOf<'step'> | undefined;
-  let end: RunEventOf<'done'> | RunEventOf<'error'> | undefined;
-  for (const e of events) {
-    switch (e.kind) {
-      case 'run-started':
-        Object.assign(s, { model: e.model, task: e.task, initialPrompt: e.initialPrompt, totalSteps: e.totalSteps });
-        end = undefined; // a resumed run starts again
-        break;
-      case 'step':
-        lastStep = e;
-        break;
-      case 'evaluation':
-        if (e.role === 'initial') s.initialAccuracy = e.accuracy;
-        else s.bestAccuracy = e.accuracy;
-        break;
-      case 'done':
-      case 'error':
-        end = e;
-        break;
-    }
+  const run = foldAllRunEvents(readEvents(runDir));
+  const s: RunSummary = {
+    id, dir: runDir, status: 'interrupted', updatedAt, resumable: false,
+    model: run.model, task: run.task, initialPrompt: run.initialPrompt, totalSteps: run.totalSteps,
+    initialAccuracy: run.initialEval?.accuracy, bestAccuracy: run.bestEval?.accuracy,
+  };
+  if (run.last) {
+    Object.assign(s, { step: run.last.step, totalSteps: run.last.totalSteps, bestScore: run.last.bestScore, bestPrompt: run.last.bestPrompt });
   }
-  if (lastStep) {
-    Object.assign(s, { step: lastStep.step, totalSteps: lastStep.totalSteps, bestScore: lastStep.bestScore, bestPrompt: lastStep.bestPrompt });
-  }
+  const end = run.done ?? run.error;
   const live = !!lock && (lock.runId === id || (lock.runDir !== undefined && path.resolve(lock.runDir) === path.resolve(runDir))) && isAlive(lock.pid);
   if (live) s.status = 'running';
   else if (end?.kind === 'done') {
@@ -92,7 +76,7 @@ export function summarizeRun(runDir: string, lock: ActiveLock | undefined, isAli
     s.status = 'failed';
     s.error = end.message;
   }
-  const hasCheckpoint = fs.existsSync(path.join(runDir, 'checkpoint.json'));
+  const hasCheckpoint = fs.existsSync(path.join(runDir, RUN_FILES.checkpoint));
   s.resumable = !live && hasCheckpoint && s.status !== 'done';
   return s;
 }
@@ -113,7 +97,7 @@ export function listRuns(runsDir: string, isAlive: (pid: number) => boolean): Ru
   }
   return names
     .map((n) => summarizeRun(path.join(runsDir, n), lock, isAlive))
-    .filter((r) => r.status === 'running' || r.model !== undefined || fs.existsSync(path.join(r.dir, 'run.json')))
+    .filter((r) => r.status === 'running' || r.model !== undefined || fs.existsSync(path.join(r.dir, RUN_FILES.run)))
     .sort((a, b) => b.updatedAt - a.updatedAt);
 }
 

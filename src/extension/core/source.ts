@@ -1,7 +1,7 @@
 // Turns a found literal (or a selection) into the serialisable PromptSource a run writes back into.
 // Pure (no vscode).
 import { decode, displayValue, encodeBody, encodeLiteral, LiteralError, normalizeParts, pyFlags, type LiteralStyle } from './literal';
-import type { PromptSource } from './panelMessages';
+import type { PromptSource } from '../../shared/panelMessages';
 import { findLiterals, findPrompts, hostLanguage, type PromptSite } from './promptFinder';
 import { missingPlaceholders, planPrompt } from './promptPlan';
 

@@ -2,7 +2,7 @@
 // a '"' inside it is doubled, and quoted fields may span lines (every BBH/FOLIO goal with an "Options:"
 // block does). Written here rather than taken from npm because we need the physical line each record
 // starts on for error messages, and strict errors instead of silent repair (GSM8K test.csv row 707).
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../engine';
 
 export interface DelimitedRecord {
   fields: string[];

@@ -3,7 +3,7 @@
 // reference Llama-3 scripts ("Therefore, the final answer (use exact format: '$A' or '$B') is $"), but
 // option letters and yes/no casing come from the data (§13 item 11: the reference lists A–E for
 // date_understanding, whose data has F, and A–J for geometric_shapes, which has K).
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../engine';
 import { AnswerKind, AnswerType, describeKind, detectAnswerKind, kindFromData } from './answers';
 import { Dataset } from './load';
 

@@ -3,7 +3,7 @@
 // known encoding. UTF-8 (with or without BOM) and UTF-16 with a BOM are decoded; UTF-16 without a BOM and
 // 8-bit encodings (Latin-1, Windows-1252) are refused by name rather than read as mojibake.
 import * as fs from 'node:fs';
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../engine';
 
 export const DEFAULT_MAX_INPUT_MB = 100;
 

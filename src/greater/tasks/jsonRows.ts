@@ -1,7 +1,7 @@
 // JSON task files: JSON Lines (one object per line), a JSON array of objects, or an object holding such
 // an array under "examples" (upstream BIG-Bench-Hard's own format). Values are parsed by JSON.parse;
 // a small skip-scanner only finds where each array element starts, so every row keeps its line number.
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../engine';
 
 export interface JsonRow {
   value: unknown;

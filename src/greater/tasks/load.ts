@@ -3,7 +3,7 @@
 // a CSV file (ALGORITHM §1); the content decides. Column names are auto-detected or given explicitly.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../engine';
 import { parseDelimited } from './csv';
 import { readInputText } from './inputFile';
 import { JsonRow, parseJsonDocument, parseJsonLines } from './jsonRows';

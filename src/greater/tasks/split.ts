@@ -1,7 +1,7 @@
 // Seeded train / held-out split. The reference took the first 50 rows of the file as training data
 // (ALGORITHM §1, no shuffling); we shuffle with a seed by default so a file sorted by answer or by
 // difficulty does not skew the run, and `shuffle: false` reproduces the reference's first-N rows.
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../engine';
 import { Rng } from '../rng';
 
 export interface SplitOptions {

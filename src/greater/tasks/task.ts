@@ -8,7 +8,7 @@
 //     row 163) and ruin_names' two free-text names. If more than 1 − MIN_FIT_SHARE of the rows would go,
 //     the extractor does not fit the file and that is an error instead.
 //   fixed options (FOLIO A–C, GSM8K integers, custom text with a kind): an error listing the lines.
-import { UserError } from '../../engine/errors';
+import { UserError } from '../../engine';
 import { AnswerKind, MIN_FIT_SHARE, canonicalAnswer, describeKind, normalizeWhitespace } from './answers';
 import { Extractor } from './extractors';
 import { Dataset } from './load';

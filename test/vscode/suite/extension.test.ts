@@ -214,6 +214,11 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
   });
 
   it('reads datasets only from the workspace or the file dialog, and resumes only real run folders', async () => {
+    // afterEach closed the previous test's panel: open one of our own
+    const doc = await vscode.workspace.openTextDocument(ws('prompts.ts'));
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand<string>(COMMANDS.optimizePrompt, doc.uri, doc.getText().indexOf('`Solve'));
+    await until(() => api.panel(), 'the panel');
     const panel = api.panel();
     assert.ok(panel, 'panel instance');
     assert.match(panel.datasetRefused({ path: '/etc/hosts' }) ?? '', /\/etc\/hosts is outside this workspace; choose it with "Browse…"/);

@@ -1,39 +1,51 @@
-// The worker's OptimizerService (src/worker/service.ts) over src/greater: maps the RPC params onto runs,
-// evaluations, dry runs and dataset previews. The event stream is the optimizer's, unchanged.
+// The worker's adapter over the optimizer: implements OptimizerService (./service.ts) with src/greater,
+// mapping the RPC params onto runs, evaluations, dry runs and dataset previews. The event stream is the
+// optimizer's, unchanged. The built-in demo is not known here: it is handed in as a BuiltinSource.
 import * as path from 'node:path';
-import { builtinDemo } from '../demo/builtin';
-import { BUILTIN_DEMO_MODEL } from '../worker/protocol';
+import type { DeviceChoice as EngineDeviceChoice } from '../engine';
+import { BUILTIN_DEMO_MODEL, type DeviceChoice } from './protocol';
 import type {
   DatasetPreviewParams, DatasetPreviewResult, DatasetRef, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
   ExtractorCheckResult, ExtractorSpec as RpcExtractor, PromptContext, RunEvent, RunStartParams, TaskSpec,
-} from '../worker/protocol';
-import type { OptimizerService, RunCancellation } from '../worker/service';
-import { DEFAULT_CONFIG, makeConfig, type GreaterConfig } from './config';
-import { templateFromContext } from './layout';
-import { evaluateTaskPrompt, extractorDryRun } from './oneshot';
-import { resumeRun, startRun } from './run';
-import type { TaskOptions } from './setup';
+} from './protocol';
+import type { OptimizerService, RunCancellation } from './service';
+import { DEFAULT_CONFIG, makeConfig, type GreaterConfig } from '../greater/config';
+import { templateFromContext } from '../greater/layout';
+import { evaluateTaskPrompt, extractorDryRun } from '../greater/oneshot';
+import { resumeRun, startRun } from '../greater/run';
+import { taskOptions, type TaskOptions } from '../greater/setup';
 import {
   ANSWER_FIELDS, QUESTION_FIELDS, choosePreset, loadDataset, presetExtractor, PRESET_NAMES, describeExtractor, type Dataset,
-} from './tasks';
+} from '../greater/tasks';
 
-function datasetPath(d: DatasetRef): string {
-  return 'path' in d ? d.path : builtinDemo().taskFile;
+/** The wire's device list is the engine's: one concept, checked both ways at compile time. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const deviceChoicesAgree: Same<DeviceChoice, EngineDeviceChoice> = true;
+void deviceChoicesAgree;
+
+/**
+ * Where the built-in model and task live (the demo registers itself as one). Called only when a request
+ * names them, so a worker without the demo still serves everything else.
+ */
+export interface BuiltinSource {
+  /** the model folder addressed as BUILTIN_DEMO_MODEL over RPC */
+  modelDir(): string;
+  /** the task file addressed as `{ builtin: BUILTIN_DEMO_TASK }` */
+  taskFile(): string;
 }
 
-/** The built-in demo model is addressed as BUILTIN_DEMO_MODEL over RPC. */
-function modelPath(model: string): string {
-  return model === BUILTIN_DEMO_MODEL ? builtinDemo().modelDir : model;
+export function createOptimizerService(builtin: BuiltinSource): OptimizerService {
+  const datasetPath = (d: DatasetRef): string => ('path' in d ? d.path : builtin.taskFile());
+  const modelPath = (model: string): string => (model === BUILTIN_DEMO_MODEL ? builtin.modelDir() : model);
+  return serviceOver(datasetPath, modelPath, (p: TaskSpec) => taskOptionsFrom(p, datasetPath(p.dataset)));
 }
 
-function taskOptions(p: TaskSpec): TaskOptions {
+function taskOptionsFrom(p: TaskSpec, file: string): TaskOptions {
   const ex: RpcExtractor = p.extractor;
-  return {
-    file: datasetPath(p.dataset),
-    ...(p.questionField ? { questionField: p.questionField } : {}),
-    ...(p.answerField ? { answerField: p.answerField } : {}),
+  return taskOptions(file, {
+    questionField: p.questionField || undefined, answerField: p.answerField || undefined,
     extractor: 'preset' in ex ? { preset: ex.preset } : { text: ex.text },
-  };
+  });
 }
 
 function template(ctx: PromptContext | undefined): string {
@@ -44,7 +56,9 @@ function baseConfig(p: TaskSpec, extra: Partial<GreaterConfig>): GreaterConfig {
   return makeConfig({ seed: p.seed, ...extra }, 'run parameters');
 }
 
-export function createOptimizerService(): OptimizerService {
+function serviceOver(
+  datasetPath: (d: DatasetRef) => string, modelPath: (model: string) => string, taskOptions: (p: TaskSpec) => TaskOptions,
+): OptimizerService {
   return {
     startRun(p: RunStartParams, cancel: RunCancellation): AsyncIterable<RunEvent> {
       const config = baseConfig(p, { initialPrompt: p.initialPrompt, promptTemplate: template(p.context), steps: p.steps, topK: p.topK, topQ: p.topQ, trainSize: p.trainSize });

@@ -1,9 +1,10 @@
 // Messages between the extension and the webview panel: one union per direction, `type` the discriminant,
 // switched on both sides. Also the serialisable "where the prompt came from" record. Pure, imports types only.
 import type {
-  DatasetPreviewResult, DatasetRef, Device, ExtractorCheckResult, ExtractorSpec, PromptContext, RunEvent,
-} from '../../worker/protocol';
-import type { LiteralStyle, Part } from './literal';
+  DatasetPreviewResult, DatasetRef, ExtractorCheckResult, ExtractorSpec, PromptContext, RunEvent,
+} from '../worker/protocol';
+import type { LiteralStyle, Part } from './literalStyle';
+import type { RunSettings } from '../worker/protocol';
 
 /** The prompt literal a run will write back into: enough to Apply after a window reload. */
 export interface PromptSource {
@@ -25,15 +26,8 @@ export interface PromptSource {
   placeholders: string[];
 }
 
-export interface RunSettings {
-  model: string;
-  device: Device;
-  steps: number;
-  topK: number;
-  topQ: number;
-  trainSize: number;
-  seed: number;
-}
+/** The run settings are the protocol's (a slice of run/start's params). */
+export type { RunSettings };
 
 /** What the setup form submits; the extension adds runsDir and the prompt context. */
 export interface StartRequest extends RunSettings {
@@ -69,3 +63,8 @@ export type FromWebview =
   | { type: 'apply'; prompt: string }
   | { type: 'revert' }
   | { type: 'copy'; prompt: string };
+
+// The wire contract the panel renders (pure, import-free modules), re-exported so the webview imports
+// src/shared only.
+export { DEVICE_CHOICES, emptyRunProgress, foldRunEvents } from '../worker/protocol';
+export type { DatasetPreviewResult, DeviceChoice, ExtractorCheckResult, RunEvent, RunEventOf, RunProgress } from '../worker/protocol';

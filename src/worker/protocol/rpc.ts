@@ -1,7 +1,7 @@
 // Typed send/handle helpers over a vscode-jsonrpc MessageConnection, keyed by the method objects of
 // protocol.ts, so both ends agree on names and types without repeating string literals.
 import type { CancellationToken, Disposable, MessageConnection } from 'vscode-jsonrpc';
-import type { NotificationDef, RequestDef } from './protocol';
+import type { NotificationDef, RequestDef } from './index';
 
 export function sendRequest<M extends string, P, R>(
   conn: MessageConnection, def: RequestDef<M, P, R>, params: P, token?: CancellationToken,

@@ -1,7 +1,7 @@
 // The worker's RPC contract, shared by the worker (src/worker), the extension (src/extension) and, for the
 // event types, the webview. One exported object per method: literal method name + params + result types
 // (the lsp `protocol.*.ts` pattern). Transport: vscode-jsonrpc 8.2.1 over Node IPC (child_process.fork).
-// This file imports nothing, so every side can use it, including the DOM-only webview.
+// It imports only src/greater/events.ts (which imports nothing), so every side can use it.
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared names
@@ -11,19 +11,10 @@ export const BUILTIN_DEMO_MODEL = 'demo';
 /** `dataset.builtin` value for the built-in demo task. */
 export const BUILTIN_DEMO_TASK = 'demo';
 
-/**
- * `<runsDir>/.active.lock`: JSON { pid, runId?, runDir? } written by the worker that owns the active run, so
- * a second window on the same workspace cannot start another run and the Runs view can tell "running".
- */
-export const ACTIVE_LOCK_FILE = '.active.lock';
-export interface ActiveLock {
-  pid: number;
-  runId?: string;
-  runDir?: string;
-}
-
-export const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
-export type Device = (typeof DEVICES)[number];
+/** Where a run may be placed: the engine's devices or 'auto' (the engine's DeviceChoice; the adapter checks
+ * at compile time that the two lists agree). */
+export const DEVICE_CHOICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
+export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
 
 export type CancelMode = 'soft' | 'hard';
 
@@ -44,41 +35,13 @@ export interface PromptContext {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Progress events: one discriminated union, `kind` is the discriminant. The optimizer emits exactly these,
-// the worker forwards them unchanged as `run/event`, and `<runDir>/events.jsonl` holds one per line.
-
-export type Phase = 'loading' | 'reasoning' | 'proposal' | 'gradient' | 'selection' | 'evaluation';
-export const PHASES: readonly Phase[] = ['loading', 'reasoning', 'proposal', 'gradient', 'selection', 'evaluation'];
-
-export interface PassCounts {
-  forwardPasses: number;
-  backwardPasses: number;
-  generatedTokens: number;
-}
-
-export type RunEvent =
-  | { kind: 'run-started'; runId: string; runDir: string; totalSteps: number; initialPrompt: string; model: string; task: string }
-  | { kind: 'phase'; step: number; phase: Phase; candidate?: { index: number; total: number }; etaSeconds?: number }
-  | {
-      kind: 'candidates'; step: number; position: number; promptTokens: string[];
-      /** |gradient| per prompt token, aligned with promptTokens */
-      heat: number[];
-      candidates: { token: string; id: number; score: number }[];
-    }
-  | {
-      kind: 'step'; step: number; totalSteps: number; position: number; prompt: string; promptTokens: string[];
-      score: number; accuracy: number; bestScore: number; bestPrompt: string; etaSeconds: number; counts: PassCounts;
-    }
-  | { kind: 'evaluation'; role: 'initial' | 'best'; prompt: string; correct: number; total: number; accuracy: number }
-  | {
-      kind: 'done'; reason: 'completed' | 'cancelled' | 'early-stop'; bestPrompt: string;
-      initialAccuracy?: number; bestAccuracy?: number; reportPath?: string;
-    }
-  | { kind: 'error'; message: string; resumable: boolean }
-  | { kind: 'log'; level: 'info' | 'warn' | 'error'; message: string };
-
-export type RunEventKind = RunEvent['kind'];
-export type RunEventOf<K extends RunEventKind> = Extract<RunEvent, { kind: K }>;
+// Progress events and the run-folder contract are the optimizer's (src/greater/events.ts, no imports); the
+// worker forwards events unchanged as `run/event`, so they cross the wire and are re-exported here.
+export {
+  ACTIVE_LOCK_FILE, PHASES, RUN_FILES, emptyRunProgress, foldAllRunEvents, foldRunEvents,
+} from '../../greater/events';
+export type { ActiveLock, PassCounts, Phase, RunEvent, RunEventKind, RunEventOf, RunProgress } from '../../greater/events';
+import type { RunEvent, RunEventOf } from '../../greater/events';
 
 // ---------------------------------------------------------------------------------------------------------
 // Method definitions. `Req` carries the params/result types as phantoms so both ends type-check against it.
@@ -107,7 +70,7 @@ export type ResultOf<D> = D extends RequestDef<string, unknown, infer R> ? R : n
 export interface TaskSpec {
   /** HF repo id, a local model folder, or BUILTIN_DEMO_MODEL */
   model: string;
-  device: Device;
+  device: DeviceChoice;
   dataset: DatasetRef;
   questionField?: string;
   answerField?: string;
@@ -138,6 +101,9 @@ export interface RunStartParams extends TaskSpec {
   /** parent folder of run directories, usually <workspace>/.greater/runs */
   runsDir: string;
 }
+/** The settings of a run as the editor's settings and the panel form hold them (a slice of run/start). */
+export type RunSettings = Pick<RunStartParams, 'model' | 'device' | 'steps' | 'topK' | 'topQ' | 'trainSize' | 'seed'>;
+
 export interface RunStartResult {
   runId: string;
   runDir: string;

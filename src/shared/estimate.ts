@@ -2,11 +2,11 @@
 // by accident. Order-of-magnitude only: the live ETA from the worker replaces it once steps are timed.
 // Constants: fp32 weights (4 B/param); CPU decode ≈ 0.21 ns per parameter per token (135M model: 28 ms per
 // token on 2 cores, ../shared/notes), prefill ~8× cheaper per token, a backward ≈ 2 forwards; GPUs ~20× faster.
-import type { Device } from '../../worker/protocol';
+import type { DeviceChoice } from '../worker/protocol';
 
 export interface EstimateInput {
   model: string;
-  device: Device;
+  device: DeviceChoice;
   steps: number;
   topQ: number;
   trainSize: number;
