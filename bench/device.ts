@@ -19,6 +19,7 @@ import { initialState, runSteps, type OptimizerContext } from '../src/greater/op
 import { buildVocabulary } from '../src/greater/vocab';
 import type { TaskExample } from '../src/greater/tasks';
 import { writeTinyModel } from '../test/helpers/tiny-models';
+import { timeMs } from './timing';
 
 // Qwen2.5-0.5B / 1.5B config.json values (tied embeddings, 2 KV heads, head 64).
 const SHAPES: Record<string, Record<string, unknown>> = {
@@ -42,18 +43,6 @@ function parseArgs(argv: string[]): Args {
     return n;
   };
   return { shapes, devices, budgetS: num('--budget-s', 280), decodeTokens: num('--decode-tokens', small ? 8 : 32), reasoningTokens: num('--reasoning-tokens', small ? 8 : 32), samples: num('--samples', 50) };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-async function timeMs(fn: () => Promise<unknown>, reps: number): Promise<number> {
-  await fn(); // warm-up: graph building, session creation, first-run allocations
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    ts.push(performance.now() - t0);
-  }
-  return median(ts);
 }
 
 /** One GReaTer step as `greater optimize` runs it (default config: top-k 40, 3 candidates), on `samples` examples. */

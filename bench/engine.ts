@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LanguageModel, argmax } from '../src/engine/index';
 import { writeTinyModel } from '../test/helpers/tiny-models';
+import { median, timeMs } from './timing';
 
 const SMOLLM_135M = {
   hidden_size: 576, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, head_dim: 64,
@@ -19,21 +20,7 @@ const SEQ = 256;
 const NEW = Number(process.env.BENCH_NEW_TOKENS ?? 256);
 const REPS = 5;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function time(fn: () => Promise<unknown>, reps = REPS): Promise<number> {
-  await fn(); // warm-up: session creation and first-run allocations are not what we measure
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    ts.push(performance.now() - t0);
-  }
-  return median(ts);
-}
+const time = (fn: () => Promise<unknown>, reps = REPS) => timeMs(fn, reps);
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-bench-'));

@@ -25,7 +25,7 @@ cp node_modules/onnxruntime-common/package.json "$P/app/node_modules/onnxruntime
 cp -r node_modules/onnxruntime-common/dist/cjs "$P/app/node_modules/onnxruntime-common/dist/"
 find "$P/app/node_modules" \( -name '*.map' -o -name '*.d.ts' \) -delete
 # The Vulkan loader (the host's GPU driver brings its own ICD; run.sh uses this copy only when the host has no loader)
-vk=$(ldconfig -p 2>/dev/null | awk '/libvulkan\.so\.1 .*x86-64/ {print $NF; exit}')
+vk=$(ldconfig -p 2>/dev/null | awk '/libvulkan\.so\.1 .*x86-64/ && !f {print $NF; f=1}' || true)  # no early exit: SIGPIPE under pipefail
 if [ -n "$vk" ]; then cp -L "$vk" "$P/lib/libvulkan.so.1"; else echo "pack: no libvulkan.so.1 here; the archive relies on the host's loader" >&2; fi
 cp scripts/device/run.sh scripts/device/README.md "$P/"
 cp LICENSE "$P/"

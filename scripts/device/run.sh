@@ -7,7 +7,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUDGET=${BUDGET_S:-280}
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 ' && [ -f "$HERE/lib/libvulkan.so.1" ]; then
+libs=$(ldconfig -p 2>/dev/null || true)   # read whole: grep -q's early exit would fail the pipe under pipefail
+if ! grep -q 'libvulkan\.so\.1 ' <<<"$libs" && [ -f "$HERE/lib/libvulkan.so.1" ]; then
   export LD_LIBRARY_PATH="$HERE/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   echo "run.sh: the host has no Vulkan loader; using the bundled libvulkan.so.1"
 fi
