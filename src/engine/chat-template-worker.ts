@@ -9,7 +9,7 @@ interface Request {
   vars: Record<string, unknown>;
 }
 
-// ctrl[0]: 0 idle, 1 done, 2 error; ctrl[1]: bytes written (or needed, when over the limit).
+// ctrl[0]: 0 pending, 1 done, 2 error, 3 ready (start-up finished); ctrl[1]: bytes written (or needed, when over the limit).
 const ctrl = new Int32Array(workerData.ctrl as SharedArrayBuffer);
 const out = new Uint8Array(workerData.data as SharedArrayBuffer);
 const compiled = new Map<string, Template>();
@@ -26,6 +26,9 @@ function reply(status: 1 | 2, text: string): void {
   Atomics.store(ctrl, 0, status);
   Atomics.notify(ctrl, 0);
 }
+
+Atomics.store(ctrl, 0, 3);
+Atomics.notify(ctrl, 0);
 
 parentPort!.on('message', (req: Request) => {
   try {

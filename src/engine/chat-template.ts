@@ -17,6 +17,7 @@ export interface TemplateLimits {
 export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = { timeMs: 5_000, outputBytes: 4 * 2 ** 20, heapMb: 256 };
 
 const WORKER_FILE = 'chat-template-worker.js';
+const STARTUP_MS = 30_000;
 
 /** dist/src/engine/ (tsc) and out/ (the worker bundle) both hold the worker script beside this module's code. */
 function workerScript(): string {
@@ -48,6 +49,13 @@ export class ChatTemplateSandbox {
     });
     this.worker.unref(); // an idle renderer must not keep the process alive
     this.worker.on('error', () => {}); // an out-of-memory exit is reported by render() as a limit
+    // Start-up (loading the Jinja interpreter) must not count against a template's time limit: on a loaded
+    // machine it alone can take longer than a render is allowed.
+    Atomics.wait(this.ctrl, 0, 0, STARTUP_MS);
+    if (Atomics.load(this.ctrl, 0) !== 3) {
+      this.dispose();
+      throw new Error(`the chat-template worker did not start within ${STARTUP_MS / 1000} s`);
+    }
   }
 
   /** Renders `template` with `vars`; throws UserError naming `source` when the template fails or exceeds a limit. */
