@@ -92,7 +92,7 @@ test('a model too large for free memory is refused before loading', () => {
 
 test('unknown flags and settings', () => {
   expectError(['optimize', '--model', model, '--task', 'x.jsonl', '--topk', '3'], /unknown flag --topk/);
-  expectError(['optimize', '--model', model, '--task', 'x.jsonl', '--top-k', '0'], /topK must be a positive integer, got 0/);
+  expectError(['optimize', '--model', model, '--task', 'x.jsonl', '--top-k', '0'], /greater optimize: error: --top-k must be a positive integer, got 0$/);
 });
 
 test('optimize, eval and extractor-check with only one of --model / --task say which is missing, under their own name', () => {

@@ -91,7 +91,15 @@ export function parseTaskFlags(cmd: string, argv: string[], spec: FlagSpec): Par
 export function configFromFlags(flags: ParsedFlags): GreaterConfig {
   const o: Record<string, unknown> = { seed: flags.seed };
   for (const [flag, { key }] of Object.entries(CONFIG_FLAGS)) if (flags[flag] !== undefined) o[key] = flags[flag];
-  return makeConfig(o, 'greater optimize');
+  try {
+    return makeConfig(o, 'flags');
+  } catch (e) {
+    // The CLI prefixes its own name; a setting is named by the flag the user typed ("--top-k", not "topK").
+    if (!(e instanceof UserError)) throw e;
+    const m = /^flags: (\w+) (.*)$/.exec(e.message);
+    const flag = m && (Object.entries(CONFIG_FLAGS).find(([, v]) => v.key === m[1])?.[0] ?? (m[1] === 'seed' ? 'seed' : undefined));
+    throw flag ? new UserError(`--${flag} ${m[2]}`) : new UserError(e.message.replace(/^flags: /, ''));
+  }
 }
 
 /** Renders the event stream: JSON lines, or a progress line (carriage return on a terminal). */
