@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { UserError } from '../engine';
 
 const TMP_MARK = '.tmp-';
+const TMP_NAME = /\.tmp-\d+$/;
 let writes = 0;
 let appends = 0;
 
@@ -62,7 +63,7 @@ export function leftoverTemps(dir: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => new RegExp(`\\${TMP_MARK}\\d+$`).test(n)).map((n) => path.join(dir, n));
+  return names.filter((n) => TMP_NAME.test(n)).map((n) => path.join(dir, n));
 }
 
 /** Appends one line. A kill can tear it (appends are not atomic): repairRunDir cuts a torn tail before a resume. */

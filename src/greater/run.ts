@@ -148,9 +148,10 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
         await runSteps({ ...ctx, config: { ...cfg, steps: 1 }, persist: () => {} }, structuredClone(state), () => {});
         estimate = withMeasuredStep(estimate, cfg, (performance.now() - t) / 1000);
       }
-      emit({ kind: 'log', level: 'info', message: describeEstimate(estimate, cfg.steps) });
+      const line = describeEstimate(estimate, cfg.steps);
+      emit({ kind: 'log', level: 'info', message: line });
       if (cfg.maxMinutes > 0 && estimate.totalSeconds > cfg.maxMinutes * 60) {
-        throw new UserError(`${describeEstimate(estimate, cfg.steps).replace(/^estimate/, 'the estimate')}; that is over --max-minutes ${cfg.maxMinutes}: ` +
+        throw new UserError(`${line.replace(/^estimate/, 'the estimate')}; that is over --max-minutes ${cfg.maxMinutes}: ` +
           'lower --steps, --train-size or --max-new-tokens, or raise the limit');
       }
     }

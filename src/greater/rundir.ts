@@ -70,8 +70,9 @@ export function createRunDir(dir: string, meta: RunMeta): void {
   }
   // A folder half-built by a killed process is removed (its process is gone), then this one is built.
   const parent = path.dirname(dir);
+  const halfBuilt = new RegExp(`^${path.basename(dir).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.tmp-(\\d+)$`);
   for (const n of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
-    const m = new RegExp(`^${path.basename(dir).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.tmp-(\\d+)$`).exec(n);
+    const m = halfBuilt.exec(n);
     if (m && !isAlive(Number(m[1]))) fs.rmSync(path.join(parent, n), { recursive: true, force: true });
   }
   const building = `${dir}.tmp-${process.pid}`;

@@ -48,6 +48,15 @@ function linuxGpu(sys: SystemView): string | null {
   return null;
 }
 
+/** Entries of `dir`, or none when it is absent or unreadable (device folders differ between machines). */
+export function listDir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 const realSystem: SystemView = {
   read(file) {
     try {
@@ -56,13 +65,7 @@ const realSystem: SystemView = {
       return null;
     }
   },
-  list(dir) {
-    try {
-      return fs.readdirSync(dir);
-    } catch {
-      return [];
-    }
-  },
+  list: listDir,
   command(cmd, args) {
     const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 2000 });
     const line = r.status === 0 ? r.stdout.split('\n')[0].trim() : '';

@@ -10,7 +10,7 @@ import { UserError } from '../errors';
 import { DType } from '../graph/graph';
 import { Graph } from '../graph/ops';
 import { toModelProto } from '../graph/serialize';
-import { gpuName } from './gpu-name';
+import { gpuName, listDir } from './gpu-name';
 
 export const DEVICES = Object.freeze({
   cpu: ['cpu'],
@@ -110,19 +110,12 @@ export async function resolveDevice(choice: DeviceChoice, softwareOnly: () => st
  * correct but about 10× slower than the CPU provider, so `auto` does not pick it (`--device webgpu` still does).
  * onnxruntime-node does not expose the WebGPU adapter's name, hence the device-node check.
  */
-export function softwareOnlyReason(platform: string = process.platform, exists: (p: string) => boolean = fs.existsSync, list: (d: string) => string[] = safeList): string | null {
+export function softwareOnlyReason(platform: string = process.platform, exists: (p: string) => boolean = fs.existsSync, list: (d: string) => string[] = listDir): string | null {
   if (platform !== 'linux') return null;
   if (exists('/dev/dxg')) return null; // WSL 2 GPU paravirtualization
   if (list('/dev').some((n) => /^nvidia\d+$/.test(n))) return null;
   if (list('/dev/dri').some((n) => n.startsWith('renderD'))) return null;
   return 'no GPU device (/dev/dri/renderD*, /dev/nvidia*), only a software adapter at best; pass --device webgpu to use it anyway';
-}
-function safeList(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
 }
 
 export class Session {

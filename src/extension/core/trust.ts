@@ -3,6 +3,7 @@
 // Paths must stay inside the workspace, run folders inside the runs folder. VS Code-free, so it is unit-tested.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { RUN_FILES } from '../../worker/protocol';
 
 /** True when `child` is `parent` or lies below it (no `..` escape, same root). */
 export function isInside(parent: string, child: string): boolean {
@@ -25,7 +26,7 @@ export function resolveRunsFolder(workspace: string, setting: string | undefined
 
 /** A run folder the extension may show, resume or delete: inside the runs folder, holding a run.json. */
 export function isRunFolder(runsDir: string, dir: string): boolean {
-  return isInside(runsDir, dir) && path.resolve(dir) !== path.resolve(runsDir) && fs.existsSync(path.join(dir, 'run.json'));
+  return isInside(runsDir, dir) && path.resolve(dir) !== path.resolve(runsDir) && fs.existsSync(path.join(dir, RUN_FILES.run));
 }
 
 export interface RestoredSession<S> {
