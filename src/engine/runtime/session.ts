@@ -135,6 +135,8 @@ export class Session {
       ...(opts.keepWeightLayout ? { extra: { optimization: { disable_specified_optimizers: 'ConstantFolding' } } } : {}),
       // Outputs that stay in GPU memory (WebGPU only): returned by runMixed as device tensors.
       ...(opts.deviceOutputs?.length ? { preferredOutputLocation: Object.fromEntries(opts.deviceOutputs.map((n) => [n, 'gpu-buffer' as const])) } : {}),
+      // For engine work: onnxruntime's per-node timings, written as JSON into this folder when the session ends.
+      ...(process.env.GREATER_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: `${process.env.GREATER_ORT_PROFILE}/${name}` } : {}),
     };
     quietOrt();
     try {
@@ -177,6 +179,7 @@ export class Session {
   }
 
   async release(): Promise<void> {
+    if (process.env.GREATER_ORT_PROFILE) this.s.endProfiling();
     await this.s.release();
   }
 }
