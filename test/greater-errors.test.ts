@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeTinyModel } from './helpers/tiny-models';
 import { checkModelFits, estimateModelMemory } from '../src/engine/weights/memory';
-import { UserError } from '../src/engine/errors';
+import { UserError } from '../src/engine';
 
 const bin = path.resolve(__dirname, '../../bin/greater.js');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-err-'));
