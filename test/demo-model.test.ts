@@ -5,6 +5,7 @@
 // Also checks the folder is a complete, small HF model with a role chat template.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LanguageModel } from '../src/engine/language-model';
@@ -90,5 +91,19 @@ test('over the weak prompt\'s own reasoning, GReaTer\'s gradient ranks the good 
     assert.deepEqual(withReasoning.slice(0, ADJECTIVES.good.length).sort(), [...ADJECTIVES.good].sort());
   } finally {
     await m.dispose();
+  }
+});
+
+test('extractor-check with no --model/--task dry-runs the built-in demo with the demo\'s own prompt, so the extractor is read', () => {
+  const bin = path.join(repoRoot, 'bin', 'greater.js');
+  const r = spawnSync(process.execPath, [bin, 'extractor-check', '--samples', '3', '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { problems: string[]; samples: { reasoning: string; answer: string | null }[] };
+  assert.equal(out.samples.length, 3);
+  assert.deepEqual(out.problems, []);
+  // the weak default's style (column work, then rounding) and an answer after the extractor, in every sample
+  for (const s of out.samples) {
+    assert.match(s.reasoning, /, write .*Rounded to tens/, s.reasoning);
+    assert.notEqual(s.answer, null, s.reasoning);
   }
 });

@@ -8,9 +8,10 @@ export const command = oneShotCommand({
   name: 'extractor-check',
   summary: 'dry-run the extractor: reasoning, extracted answer and gold answer for a few samples',
   flags: {
-    prompt: { kind: 'string', help: 'the prompt text (the {control} part)', default: DEFAULT_CONFIG.initialPrompt },
-    template: { kind: 'string', help: 'user turn with {question} and {control}', default: DEFAULT_CONFIG.promptTemplate },
-    joiner: { kind: 'string', help: 'text between reasoning and extractor', default: DEFAULT_CONFIG.reasoningJoiner },
+    // no flag defaults here: the built-in demo fills in its own, otherwise the optimizer's config defaults apply
+    prompt: { kind: 'string', help: `the prompt text (the {control} part; default ${JSON.stringify(DEFAULT_CONFIG.initialPrompt)})` },
+    template: { kind: 'string', help: `user turn with {question} and {control} (default ${JSON.stringify(DEFAULT_CONFIG.promptTemplate)})` },
+    joiner: { kind: 'string', help: `text between reasoning and extractor (default ${JSON.stringify(DEFAULT_CONFIG.reasoningJoiner)})` },
     samples: { kind: 'number', help: 'how many training samples to try', default: 5 },
     'max-new-tokens': { kind: 'number', help: 'reasoning length cap', default: 512 },
     json: { kind: 'boolean', help: 'print the result as JSON' },
