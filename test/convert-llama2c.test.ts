@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { convertLlama2c } from '../src/engine/convert/llama2c';
 import { llama2cHfConfig, readLlama2cCheckpoint } from '../src/engine/convert/llama2c-checkpoint';
 import { loadWeightsDir } from '../src/engine/weights/safetensors';
-import { UserError } from '../src/engine/errors';
+import { UserError } from '../src/engine';
 import { Prng } from './helpers/prng';
 
 const repoRoot = path.resolve(__dirname, '..', '..');

@@ -5,6 +5,7 @@
 // Also checks the folder is a complete, small HF model with a role chat template.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LanguageModel } from '../src/engine/language-model';
@@ -44,22 +45,21 @@ test('the demo folder is a complete HF Llama folder under 10 MB with a role chat
 });
 
 test('the committed demo model: a good prompt gets >= 90% held-out accuracy, the weak default far less', async () => {
-  const rows = readRows(demo.heldOutFile).slice(0, QUESTIONS);
-  assert.equal(rows.length, QUESTIONS);
   assert.equal(styleOf(demo.goodPrompt), 'worked');
   assert.equal(styleOf(demo.initialPrompt), 'rough');
   assert.equal(styleOf(DIRECT_EXAMPLE_PROMPT), 'direct');
   const m = await LanguageModel.load(demo.modelDir);
   try {
-    const good = await evaluateInstruction(m, rows, demo.goodPrompt);
-    const weak = await evaluateInstruction(m, rows, demo.initialPrompt);
-    const direct = await evaluateInstruction(m, rows, DIRECT_EXAMPLE_PROMPT);
+    const good = await evaluateInstruction(m, demo.heldOutFile, demo.goodPrompt, QUESTIONS);
+    const weak = await evaluateInstruction(m, demo.heldOutFile, demo.initialPrompt, QUESTIONS);
+    const direct = await evaluateInstruction(m, demo.heldOutFile, DIRECT_EXAMPLE_PROMPT, QUESTIONS);
+    assert.equal(good.total, QUESTIONS);
     process.stdout.write(`# demo held-out accuracy: "${demo.goodPrompt}" ${good.correct}/${good.total}, "${demo.initialPrompt}" ${weak.correct}/${weak.total}, "${DIRECT_EXAMPLE_PROMPT}" ${direct.correct}/${direct.total}\n`);
     assert.ok(good.accuracy >= 0.9, `good prompt: ${good.correct}/${good.total}`);
     assert.ok(weak.accuracy <= 0.3, `weak prompt: ${weak.correct}/${weak.total}`);
     assert.ok(direct.accuracy <= 0.6, `direct prompt: ${direct.correct}/${direct.total}`);
     // The styles are what the instructions ask for: column work; column work then rounding; no work.
-    const n = (r: typeof good, f: (s: string) => boolean) => r.items.filter((x) => f(x.reasoning)).length;
+    const n = (r: typeof good, f: (s: string) => boolean) => r.examples.filter((x) => f(x.reasoning)).length;
     assert.ok(n(good, (s) => s.includes(', write ') && !s.includes('Rounded')) >= 0.95 * QUESTIONS);
     assert.ok(n(weak, (s) => s.includes(', write ') && s.includes('Rounded to tens')) >= 0.95 * QUESTIONS);
     assert.ok(n(direct, (s) => !s.includes(', write ')) >= 0.95 * QUESTIONS);
@@ -91,5 +91,19 @@ test('over the weak prompt\'s own reasoning, GReaTer\'s gradient ranks the good 
     assert.deepEqual(withReasoning.slice(0, ADJECTIVES.good.length).sort(), [...ADJECTIVES.good].sort());
   } finally {
     await m.dispose();
+  }
+});
+
+test('extractor-check with no --model/--task dry-runs the built-in demo with the demo\'s own prompt, so the extractor is read', () => {
+  const bin = path.join(repoRoot, 'bin', 'greater.js');
+  const r = spawnSync(process.execPath, [bin, 'extractor-check', '--samples', '3', '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { problems: string[]; samples: { reasoning: string; answer: string | null }[] };
+  assert.equal(out.samples.length, 3);
+  assert.deepEqual(out.problems, []);
+  // the weak default's style (column work, then rounding) and an answer after the extractor, in every sample
+  for (const s of out.samples) {
+    assert.match(s.reasoning, /, write .*Rounded to tens/, s.reasoning);
+    assert.notEqual(s.answer, null, s.reasoning);
   }
 });

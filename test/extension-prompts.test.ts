@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { decode, displayValue, encodeBody, encodeLiteral, type LiteralStyle, type Part } from '../src/extension/core/literal';
 import { findLiterals, findPrompts, looksLikePrompt } from '../src/extension/core/promptFinder';
 import { findPlaceholders, missingPlaceholders, planPrompt, replacementSource } from '../src/extension/core/promptPlan';
+import { renderReplacement, sourceFromSite } from '../src/extension/core/source';
 
 const fixtures = path.resolve(__dirname, '../../test/extension-fixtures');
 const read = (f: string) => fs.readFileSync(path.join(fixtures, f), 'utf8');
@@ -160,4 +161,29 @@ test('a template literal replacement keeps ${question} and escapes backticks', (
   assert.equal(out, '`Solve it.\nQuestion: ${question}\nUse \\`code\\` and \\${money}.`');
   const question = 'Q?';
   assert.equal(new Function('question', `return ${out};`)(question), 'Solve it.\nQuestion: Q?\nUse `code` and ${money}.');
+});
+
+test('.prompty role lines (system:, user:) stay outside the optimised span and survive a replacement', () => {
+  const src = read('task.prompty');
+  const doc = { uri: 'file:///x/task.prompty', fileName: '/x/task.prompty', languageId: 'prompty', text: src };
+  const [site] = findPrompts(src, 'prompty', doc.fileName);
+  const source = sourceFromSite(doc, site);
+  assert.equal(source.optimizable, 'You are an expert classifier. Decide whether the statement is true or false.');
+  assert.match(source.context.prefix, /^system:\n$/);
+  assert.match(source.context.suffix, /^\n\nuser:\n\{\{question\}\}$/);
+  assert.equal(source.context.questionPlaceholder, '{{question}}');
+  const out = renderReplacement(source, 'Say true or false.');
+  assert.equal(out, 'system:\nSay true or false.\n\nuser:\n{{question}}');
+  // a role word inside a sentence is prose, not a role line
+  const [inline] = findPrompts('---\nname: x\n---\nsystem:\nThe user: someone who asks.\n', 'prompty', 'a.prompty');
+  assert.equal(sourceFromSite({ ...doc, text: 'x' }, inline).optimizable, 'The user: someone who asks.');
+});
+
+test('.md/.txt prompts: a file under a prompts/ folder is a prompt, a README elsewhere is not', () => {
+  const body = 'Summarise the text below in one line, keeping every number.\n';
+  assert.equal(findPrompts(body, 'markdown', '/ws/prompts/summarise.md').length, 1);
+  assert.equal(findPrompts(body, 'markdown', 'C:\\ws\\.github\\prompts\\review.md').length, 1);
+  assert.equal(findPrompts(body, 'plaintext', '/ws/prompt/judge.txt').length, 1);
+  assert.deepEqual(findPrompts(body, 'markdown', '/ws/docs/README.md'), []);
+  assert.deepEqual(findPrompts(body, 'markdown', '/ws/prompts/docs/README.md'), [], 'only the folder the file lies in counts');
 });

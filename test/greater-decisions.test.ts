@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LanguageModel } from '../src/engine/language-model';
-import { UserError } from '../src/engine/errors';
+import { UserError } from '../src/engine';
 import { DEFAULT_CONFIG, makeConfig, type GreaterConfig } from '../src/greater/config';
 import { buildLayout, locateAnswer, encodeFragment, type PromptLayout } from '../src/greater/layout';
 import { initialState, runSteps, type OptimizerContext } from '../src/greater/optimizer';

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeTinyModel } from './helpers/tiny-models';
 import { checkModelFits, estimateModelMemory } from '../src/engine/weights/memory';
-import { UserError } from '../src/engine/errors';
+import { UserError } from '../src/engine';
 
 const bin = path.resolve(__dirname, '../../bin/greater.js');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-err-'));
@@ -93,6 +93,13 @@ test('a model too large for free memory is refused before loading', () => {
 test('unknown flags and settings', () => {
   expectError(['optimize', '--model', model, '--task', 'x.jsonl', '--topk', '3'], /unknown flag --topk/);
   expectError(['optimize', '--model', model, '--task', 'x.jsonl', '--top-k', '0'], /greater optimize: error: --top-k must be a positive integer, got 0$/);
+});
+
+test('eval and extractor-check name the flag the user typed in a settings error, not the config key', () => {
+  expectError(['eval', '--model', model, '--task', 'x.jsonl', '--prompt', 'go', '--batch-size', '0'], /^greater eval: error: --batch-size must be a positive integer, got 0$/);
+  expectError(['eval', '--model', model, '--task', 'x.jsonl', '--prompt', 'go', '--template', '{question} only'], /^greater eval: error: --template must contain \{control\} exactly once, found 0/);
+  expectError(['extractor-check', '--model', model, '--task', 'x.jsonl', '--samples', '0'], /^greater extractor-check: error: --samples must be a positive integer, got 0$/);
+  expectError(['extractor-check', '--model', model, '--task', 'x.jsonl', '--max-new-tokens', '0'], /^greater extractor-check: error: --max-new-tokens must be a positive integer, got 0$/);
 });
 
 test('optimize, eval and extractor-check with only one of --model / --task say which is missing, under their own name', () => {

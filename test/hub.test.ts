@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { resolveModelDir } from '../src/engine/hub';
-import { UserError } from '../src/engine/errors';
+import { UserError } from '../src/engine';
 import { startHubServer, type HubServer } from './helpers/hub-server';
 import { writeTinyModel } from './helpers/tiny-models';
 import { Tokenizer } from '../src/engine/tokenizer';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UserError } from '../src/engine/errors';
+import { UserError } from '../src/engine';
 import { loadDataset, loadTask, splitExamples } from '../src/greater/tasks';
 import { makeConfig } from '../src/greater/config';
 import { writeTinyModel } from './helpers/tiny-models';

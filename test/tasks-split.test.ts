@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../src/engine/errors';
+import { UserError } from '../src/engine';
 import { Rng } from '../src/greater/rng';
 import { loadTask, splitExamples } from '../src/greater/tasks';
 

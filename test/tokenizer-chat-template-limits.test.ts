@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChatTemplateSandbox } from '../src/engine/chat-template';
-import { UserError } from '../src/engine/errors';
+import { UserError } from '../src/engine';
 import { Tokenizer } from '../src/engine/tokenizer';
 import { writeTinyModel } from './helpers/tiny-models';
 

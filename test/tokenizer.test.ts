@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Tokenizer } from '../src/engine/tokenizer';
-import { UserError } from '../src/engine/errors';
+import { UserError } from '../src/engine';
 import { writeTinyModel, type TinyFamily } from './helpers/tiny-models';
 import { buildTinyTokenizer } from './helpers/tiny-tokenizer';
 

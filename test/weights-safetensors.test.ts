@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadWeightsDir, readSafetensorsFile, readSafetensorsHeader, writeSafetensorsFile } from '../src/engine/weights/safetensors';
-import { UserError } from '../src/engine/errors';
+import { UserError } from '../src/engine';
 
 const made: string[] = [];
 function tmpDir(): string {

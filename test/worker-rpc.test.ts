@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fork, spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
-import { UserError } from '../src/engine/errors';
+import { UserError } from '../src/engine';
 import {
   ACTIVE_LOCK_FILE, DatasetPreview, RpcErrorCodes, RunCancel, RunEventNotification, RunResume, RunStart, RunStatus,
   WorkerInfo, type DatasetPreviewResult, type RunEvent, type RunEventParams, type RunStartParams,

@@ -7,7 +7,7 @@ import { LanguageModel } from '../engine';
 import { Rng } from '../greater/rng';
 import { AdamOptions, AdamW, DEFAULT_ADAM, learningRate } from './adam';
 import { EncodedText, encodeTrainingText } from './encode';
-import { DEFAULT_EVAL, EvalResult, evaluateInstruction } from './evaluate';
+import { evaluateInstruction } from './evaluate';
 import { ALL_INSTRUCTION_WORDS } from './instructions';
 import { DEMO_SHAPE, DemoShape, NamedTensor, demoConfig, initialWeights, writeModelFiles, writeWeights } from './model-folder';
 import {
@@ -110,7 +110,7 @@ function isMatrix(name: string): boolean {
 
 export async function trainDemo(opts: TrainOptions): Promise<TrainReport> {
   const t0 = Date.now();
-  const { heldOut, avoid } = writeTaskFiles(opts.out);
+  const { avoid } = writeTaskFiles(opts.out);
   const tok = buildTokenizerFiles(learnMerges(tokenizerCorpus()), opts.shape.maxPositions);
   const config = demoConfig(opts.shape, tok);
   writeModelFiles(opts.out, config, tok);
@@ -161,9 +161,8 @@ export async function trainDemo(opts: TrainOptions): Promise<TrainReport> {
     writeWeights(opts.out, tensors, { seed: String(opts.seed), steps: String(opts.steps) });
     const evaluations: TrainReport['evaluations'] = [];
     if (opts.evalQuestions > 0) {
-      const rows = heldOut.slice(0, opts.evalQuestions);
       for (const instruction of [GOOD_EXAMPLE_PROMPT, DEFAULT_INITIAL_PROMPT, DIRECT_EXAMPLE_PROMPT]) {
-        const r: EvalResult = await evaluateInstruction(m, rows, instruction, DEFAULT_EVAL);
+        const r = await evaluateInstruction(m, path.join(opts.out, TASK_FILES.heldOut), instruction, opts.evalQuestions);
         evaluations.push({ instruction, correct: r.correct, total: r.total, accuracy: r.accuracy });
         opts.log(`held-out accuracy with "Use ${instruction}": ${r.correct}/${r.total} = ${(100 * r.accuracy).toFixed(1)}%`);
       }

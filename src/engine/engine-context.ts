@@ -1,6 +1,7 @@
 // What the facade shares with its parts (decoding, gradients): the model's shape, precision, sessions and
 // counters. One object per loaded model.
-import { FamilyDef, ModelConfig } from './model/config';
+import { ModelConfig } from './model/config';
+import type { FamilyDef } from './model/family';
 import { FloatArray, RotaryTables } from './model/rope';
 import { SessionSet } from './runtime/session-set';
 import { EngineCounters } from './types';

@@ -4,7 +4,8 @@
 import { EngineContext } from './engine-context';
 import { UserError } from './errors';
 import { resolveModelDir } from './hub';
-import { FamilyDef, ModelConfig } from './model/config';
+import { ModelConfig } from './model/config';
+import type { FamilyDef } from './model/family';
 import { expectedWeights, familyOf, readConfigFile } from './model/families/index';
 import { FloatArray, RotaryTables } from './model/rope';
 import { forwardStep } from './decoding/forward-step';

@@ -2,6 +2,7 @@
 // each kind of work GReaTer does (reasoning generation + scoring, the proposal forward, the input gradient) for a
 // few seconds, and the cost model of ALGORITHM §11 extrapolates from there. Name-based guesses were off by 5×.
 import type { GreaterConfig } from './config';
+import { formatDuration } from './events';
 import { controlGradient } from './gradient';
 import { generationBudget, type PromptLayout } from './layout';
 import type { ModelPort } from './model';
@@ -120,12 +121,6 @@ export function withMeasuredStep(e: RunEstimate, cfg: GreaterConfig, firstStepSe
     ...e, costs: { ...e.costs, probeSeconds: e.costs.probeSeconds + firstStepSeconds }, stepSeconds,
     totalSeconds: e.startSeconds + cfg.steps * stepSeconds + e.evaluationSeconds,
   };
-}
-
-export function formatDuration(seconds: number): string {
-  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 export function describeEstimate(e: RunEstimate, steps: number): string {

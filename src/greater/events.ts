@@ -1,5 +1,6 @@
 // What a run says about itself, owned by the optimizer: the event union it emits, its phases, pass counts,
-// the run-folder contract (file names, workspace lock) and the one pure fold of events into a run's state.
+// the run-folder contract (file names, workspace lock), the one pure fold of events into a run's state, and
+// how a duration (ETA, estimate) reads.
 // The CLI progress line, the worker, the extension's Runs view and the webview all read runs through
 // `foldRunEvents`. Imports nothing, so every layer (the DOM-only webview included) can use it.
 
@@ -61,6 +62,13 @@ export interface ActiveLock {
   pid: number;
   runId?: string;
   runDir?: string;
+}
+
+/** A duration as a person reads it (an ETA, an estimate): "40 s", "12 min", "1.5 h". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -4,6 +4,9 @@
 // token on 2 cores, ../shared/notes), prefill ~8× cheaper per token, a backward ≈ 2 forwards; GPUs ~20× faster.
 import type { DeviceChoice } from '../worker/protocol';
 
+// one duration format for the panel and the CLI: the optimizer's, through the protocol
+export { formatDuration } from '../worker/protocol';
+
 export interface EstimateInput {
   model: string;
   device: DeviceChoice;
@@ -53,11 +56,6 @@ export function estimateRun(x: EstimateInput): Estimate {
   return { parameters, memoryBytes, seconds };
 }
 
-export function formatDuration(seconds: number): string {
-  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
-}
 
 export function formatBytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.round(bytes / 1e6)} MB`;

@@ -9,7 +9,9 @@ export type LiteralStyle =
   /** prefix: the literal's flags in source order and case, e.g. "f", "rb", "Rf", "" */
   | { lang: 'py'; quote: PyQuote; prefix: string }
   /** prompt-file bodies and selections outside literals: written as is */
-  | { lang: 'text' };
+  | { lang: 'text' }
+  /** a .prompty body: written as is; its role lines (`system:`, `user:`) decode as fixed verbatim parts */
+  | { lang: 'prompty' };
 
 /** Text is decoded characters; verbatim is source kept byte for byte (interpolations, `\N{...}`). */
 export type Part = { kind: 'text'; text: string } | { kind: 'verbatim'; source: string };

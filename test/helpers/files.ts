@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UserError } from '../../src/engine/errors';
+import { UserError } from '../../src/engine';
 
 /** A writer of files under one temporary folder; `rel` may contain sub-folders. */
 export function tempFiles(prefix: string): (rel: string, content: string) => string {

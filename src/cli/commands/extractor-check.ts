@@ -1,34 +1,25 @@
 // `greater extractor-check`: dry run of the extractor on N samples — reasoning with the prompt, the
 // extractor appended, the answer read after it shown next to the gold one. Exit 1 if no answer can be read at all.
-import type { Command } from '../command';
-import type { FlagSpec } from '../args';
-import { DEFAULT_CONFIG, makeConfig } from '../../greater/config';
+import { DEFAULT_CONFIG } from '../../greater/config';
 import { extractorDryRun } from '../../greater/oneshot';
-import { TASK_FLAGS, modelAndTask, parseTaskFlags } from './optimize';
+import { oneShotCommand } from '../task-flags';
 
-const FLAGS: FlagSpec = {
-  ...TASK_FLAGS,
-  prompt: { kind: 'string', help: 'the prompt text (the {control} part)', default: DEFAULT_CONFIG.initialPrompt },
-  template: { kind: 'string', help: 'user turn with {question} and {control}', default: DEFAULT_CONFIG.promptTemplate },
-  joiner: { kind: 'string', help: 'text between reasoning and extractor', default: DEFAULT_CONFIG.reasoningJoiner },
-  samples: { kind: 'number', help: 'how many training samples to try', default: 5 },
-  'max-new-tokens': { kind: 'number', help: 'reasoning length cap', default: 512 },
-  json: { kind: 'boolean', help: 'print the result as JSON' },
-};
-
-export const command: Command = {
-  flags: FLAGS,
+export const command = oneShotCommand({
+  name: 'extractor-check',
   summary: 'dry-run the extractor: reasoning, extracted answer and gold answer for a few samples',
-  async run(argv: string[]): Promise<number> {
-    const flags = parseTaskFlags('extractor-check', argv, FLAGS);
-    const samples = flags.samples as number;
-    const prompt = flags.prompt as string;
-    const config = makeConfig({
-      seed: flags.seed, promptTemplate: flags.template, reasoningJoiner: flags.joiner, maxNewTokens: flags['max-new-tokens'],
-      trainSize: samples, initialPrompt: prompt,
-    }, 'greater extractor-check');
-    const r = await extractorDryRun({ ...modelAndTask('extractor-check', flags), prompt, config }, samples);
-    if (flags.json) {
+  flags: {
+    // no flag defaults here: the built-in demo fills in its own, otherwise the optimizer's config defaults apply
+    prompt: { kind: 'string', help: `the prompt text (the {control} part; default ${JSON.stringify(DEFAULT_CONFIG.initialPrompt)})` },
+    template: { kind: 'string', help: `user turn with {question} and {control} (default ${JSON.stringify(DEFAULT_CONFIG.promptTemplate)})` },
+    joiner: { kind: 'string', help: `text between reasoning and extractor (default ${JSON.stringify(DEFAULT_CONFIG.reasoningJoiner)})` },
+    samples: { kind: 'number', help: 'how many training samples to try', default: 5 },
+    'max-new-tokens': { kind: 'number', help: 'reasoning length cap', default: 512 },
+    json: { kind: 'boolean', help: 'print the result as JSON' },
+  },
+  config: { from: { samples: 'trainSize' } },
+  async run(opts, f) {
+    const r = await extractorDryRun(opts, f.samples as number);
+    if (f.json) {
       process.stdout.write(JSON.stringify({ extractor: r.extractorId, text: r.extractorText, problems: r.check.problems, samples: r.evaluation.examples }, null, 1) + '\n');
     } else {
       process.stdout.write(`extractor ${r.extractorId}: ${JSON.stringify(r.extractorText)}\n\n`);
@@ -41,4 +32,4 @@ export const command: Command = {
     for (const p of r.check.problems) process.stderr.write(`problem: ${p}\n`);
     return r.check.extractorFound === 0 || r.check.parsed === 0 ? 1 : 0;
   },
-};
+});

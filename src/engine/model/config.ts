@@ -1,9 +1,7 @@
-// The normalised model description every graph builder reads, the family interface, and the typed readers
-// of HF config.json keys shared by the family files. Which family a model_type belongs to is decided in one
-// table, families/index.ts; each family file parses its own keys and owns its quirks.
+// The normalised model description every graph builder reads and the typed readers of HF config.json keys
+// shared by the family files; the family interface is in family.ts. Which family a model_type belongs to is
+// decided in one table, families/index.ts; each family file parses its own keys and owns its quirks.
 import { UserError } from '../errors';
-import type { Value } from '../graph/graph';
-import type { LayerBuilder } from './layers';
 
 /** Frequency scaling applied to θ_i once (llama3, linear) or chosen per call by the longest position (longrope). */
 export type RopeScaling =
@@ -61,28 +59,6 @@ export interface ModelConfig {
 }
 
 export type HfConfig = Record<string, unknown>;
-
-/**
- * One model family: how its config.json reads, which tensors it has, and its graph, top to bottom
- * (embed → blocks → final norm → head). Hooks left out take the Llama default.
- */
-export interface FamilyDef {
-  /** For messages, e.g. "qwen3". */
-  readonly name: string;
-  parseConfig(hf: HfConfig, file: string): ModelConfig;
-  /** Every tensor the graph reads, by HF name, with its shape. */
-  weights(cfg: ModelConfig): Map<string, number[]>;
-  /** Other names a tensor may have in a checkpoint (e.g. Gemma 3's multimodal "language_model." prefix), tried in order. */
-  checkpointNames?(name: string): string[];
-  /** Input embeddings [B,S,H] → what the first block sees (Gemma's √hidden, Granite's multiplier). */
-  embed?(b: LayerBuilder, x: Value): Value;
-  /** One decoder layer, x [B,S,H] → [B,S,H]. */
-  block(b: LayerBuilder, x: Value, layer: number): Value;
-  /** Final norm of gathered rows [R,H] (default: RMSNorm model.norm). */
-  finalNorm?(b: LayerBuilder, h: Value): Value;
-  /** Logits [R,V] after the LM head (soft-capping, Granite's logits_scaling). */
-  logits?(b: LayerBuilder, logits: Value): Value;
-}
 
 /** Typed reads of HF config keys, each failing with the file and key name. */
 export class ConfigReader {

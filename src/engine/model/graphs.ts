@@ -7,7 +7,8 @@ import { buildBackward } from '../autodiff/backward';
 import { DType, Value } from '../graph/graph';
 import { Graph } from '../graph/ops';
 import { toModelProto } from '../graph/serialize';
-import { FamilyDef, ModelConfig } from './config';
+import { ModelConfig } from './config';
+import type { FamilyDef } from './family';
 import { AttentionInputs, LayerBuilder, ResidentWeights, RotaryInputs } from './layers';
 import { ROPE_INPUTS, ropeKindsUsed } from './rope';
 

@@ -2,7 +2,8 @@
 // graphs, created lazily, and where their weights live (one host copy fed as inputs, or one external-data
 // file every session loads).
 import * as ort from 'onnxruntime-node';
-import { FamilyDef, ModelConfig } from '../model/config';
+import { ModelConfig } from '../model/config';
+import type { FamilyDef } from '../model/family';
 import { expectedWeights } from '../model/families/index';
 import { BuiltGraph, buildForwardGraph, buildGradGraph } from '../model/graphs';
 import { FloatArray } from '../model/rope';

@@ -36,9 +36,10 @@ export interface PromptContext {
 
 // ---------------------------------------------------------------------------------------------------------
 // Progress events and the run-folder contract are the optimizer's (src/greater/events.ts, no imports); the
-// worker forwards events unchanged as `run/event`, so they cross the wire and are re-exported here.
+// worker forwards events unchanged as `run/event`, so they cross the wire and are re-exported here (with the
+// duration format, so the panel shows an ETA as the CLI does).
 export {
-  ACTIVE_LOCK_FILE, PHASES, RUN_FILES, emptyRunProgress, foldAllRunEvents, foldRunEvents,
+  ACTIVE_LOCK_FILE, PHASES, RUN_FILES, emptyRunProgress, foldAllRunEvents, foldRunEvents, formatDuration,
 } from '../../greater/events';
 export type { ActiveLock, PassCounts, Phase, RunEvent, RunEventKind, RunEventOf, RunProgress } from '../../greater/events';
 import type { RunEvent, RunEventOf } from '../../greater/events';

@@ -80,6 +80,7 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
     ['prompts.ts', 'typescript', ["'You are a careful", '`Solve the following', '"Be brief."', '"Classify the sentiment', '"it\'s a']],
     ['prompts.py', 'python', ['"You are a helpful', 'f"Answer the question', '"""Read the passage', 'r"\\d+ apples', "'Be concise.'"]],
     ['task.prompty', 'prompty', ['system:']],
+    ['prompts/summarise.md', 'markdown', ['Summarise the text']],
   ];
   for (const [file, languageId, snippets] of lensCases) {
     it(`shows "Optimize prompt" CodeLenses exactly above the prompts of ${file}`, async () => {
@@ -112,6 +113,20 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
     assert.equal(lens.range.start.line, doc.positionAt(at).line);
     const label = await vscode.commands.executeCommand<string>(COMMANDS.optimizeSelection);
     assert.equal(label, `prompts.ts:${doc.positionAt(at).line + 1}`);
+  });
+
+  it('Apply on a .prompty body rewrites only the system text; the role lines stay as they were', async () => {
+    const original = fixture('task.prompty');
+    const doc = await openCopy('apply-roles.prompty', original);
+    const source = sourceAt(doc, 'system:');
+    assert.equal(source.optimizable, 'You are an expert classifier. Decide whether the statement is true or false.');
+    const out = await api.applyPrompt(source, 'Answer true or false.');
+    assert.equal(out.ok, true, out.message);
+    const expected = original.replace('You are an expert classifier. Decide whether the statement is true or false.', 'Answer true or false.');
+    assert.notEqual(expected, original);
+    assert.equal(doc.getText(), expected);
+    await vscode.commands.executeCommand('undo');
+    assert.equal(doc.getText(), original, 'a single undo restores the original');
   });
 
   it('Apply rewrites a Python f-string in one undo step and keeps {question}', async () => {

@@ -3,7 +3,8 @@
 // attention-logit and final-logit soft-capping, query scale query_pre_attn_scalar^-½, and a sliding window
 // on every other layer (even layers slide, as in HF's Gemma2 unless config.layer_types says otherwise).
 // Tied head. Gemma 3 (gemma3.ts) reuses this layout.
-import { ConfigReader, FamilyDef, parseDims, parseLayerTypes } from '../config';
+import { ConfigReader, parseDims, parseLayerTypes } from '../config';
+import type { FamilyDef } from '../family';
 import { Value } from '../../graph/graph';
 import { AttentionOptions, LayerBuilder, layerPrefix } from '../layers';
 import { decoderWeights, attentionWeights, mlpWeights, WeightShapes } from '../weight-table';

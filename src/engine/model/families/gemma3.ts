@@ -5,7 +5,8 @@
 // sliding_window_pattern (every pattern-th layer is global, default 6); sliding layers rotate with the
 // local base rope_local_base_freq (10k, unscaled), global ones with rope_theta (1M) + rope_scaling; soft-caps
 // only when set (null in released configs).
-import { ConfigReader, FamilyDef, HfConfig, ModelConfig, parseDims, parseLayerTypes, parseRope } from '../config';
+import { ConfigReader, HfConfig, ModelConfig, parseDims, parseLayerTypes, parseRope } from '../config';
+import type { FamilyDef } from '../family';
 import { UserError } from '../../errors';
 import { gemmaBlock, gemmaHooks, gemmaWeights } from './gemma2';
 

@@ -1,7 +1,8 @@
 // GraniteForCausalLM (Granite 3.0–3.3 dense): the Llama block with four multipliers — input embeddings
 // × embedding_multiplier, attention scores scaled by attention_multiplier (in place of head_dim^-½),
 // each residual branch × residual_multiplier, and logits ÷ logits_scaling. With all four at 1 it is Llama.
-import { ConfigReader, FamilyDef } from '../config';
+import { ConfigReader } from '../config';
+import type { FamilyDef } from '../family';
 import { Value } from '../../graph/graph';
 import { LayerBuilder, layerPrefix } from '../layers';
 import { decoderWeights } from '../weight-table';

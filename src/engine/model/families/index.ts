@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors';
-import { FamilyDef, HfConfig, ModelConfig, checkInvariants } from '../config';
+import { HfConfig, ModelConfig, checkInvariants } from '../config';
+import type { FamilyDef } from '../family';
 import { gemma2 } from './gemma2';
 import { gemma3 } from './gemma3';
 import { granite } from './granite';

@@ -2,7 +2,8 @@
 // SwiGLU MLP, RoPE (optionally llama3-scaled), tied or untied LM head. config.json keys as in HF.
 // parseLlamaLike and llamaBlock are the base the Llama-derived families (Qwen2/3, Mistral, SmolLM3,
 // Granite, Phi-3) start from; each of those files states what it changes.
-import { ConfigReader, FamilyDef, HfConfig, ModelConfig, parseDims, parseRope } from '../config';
+import { ConfigReader, HfConfig, ModelConfig, parseDims, parseRope } from '../config';
+import type { FamilyDef } from '../family';
 import { Value } from '../../graph/graph';
 import { LayerBuilder, layerPrefix } from '../layers';
 import { decoderWeights } from '../weight-table';

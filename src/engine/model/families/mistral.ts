@@ -2,7 +2,8 @@
 // MinistralForCausalLM (Ministral-8B): the Llama block without any attention bias, explicit head_dim
 // where given (Nemo: 128 ≠ 5120 / 32), and a sliding window: MistralConfig defaults sliding_window to
 // 4096 when the key is absent and disables it when null; "ministral" picks the sliding layers by layer_types.
-import { ConfigReader, FamilyDef, HfConfig, ModelConfig, parseLayerTypes } from '../config';
+import { ConfigReader, HfConfig, ModelConfig, parseLayerTypes } from '../config';
+import type { FamilyDef } from '../family';
 import { decoderWeights } from '../weight-table';
 import { llamaBlock, parseLlamaLike } from './llama';
 

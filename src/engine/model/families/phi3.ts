@@ -3,7 +3,8 @@
 // the first head_dim × partial_rotary_factor dims (Phi-4-mini: 0.75), LongRoPE ("longrope", formerly
 // "su") with short/long factors around original_max_position_embeddings and an attention factor on
 // cos/sin, and an optional sliding_window on every layer. No biases; head_dim = hidden / heads.
-import { ConfigReader, FamilyDef, partialRotaryFactor } from '../config';
+import { ConfigReader, partialRotaryFactor } from '../config';
+import type { FamilyDef } from '../family';
 import { Value } from '../../graph/graph';
 import { LayerBuilder, layerPrefix } from '../layers';
 import { attentionWeights, decoderWeights, mlpWeights } from '../weight-table';

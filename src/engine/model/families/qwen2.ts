@@ -1,6 +1,7 @@
 // Qwen2ForCausalLM (Qwen2, Qwen2.5): the Llama block with biases on q/k/v (not on o), tied head on the
 // small models, and an optional sliding window on layers ≥ max_window_layers (off in released configs).
-import { ConfigReader, FamilyDef, parseLayerTypes } from '../config';
+import { ConfigReader, parseLayerTypes } from '../config';
+import type { FamilyDef } from '../family';
 import { decoderWeights } from '../weight-table';
 import { llamaBlock, parseLlamaLike } from './llama';
 

@@ -2,7 +2,8 @@
 // (q_norm / k_norm, weights [head_dim]) applied after the projections and before RoPE; head_dim is
 // explicit (128, ≠ hidden / heads on most sizes); no q/k/v bias by default; tied head on the small sizes.
 // Sliding window as Qwen2 (use_sliding_window, max_window_layers; off in released configs).
-import { ConfigReader, FamilyDef, parseLayerTypes } from '../config';
+import { ConfigReader, parseLayerTypes } from '../config';
+import type { FamilyDef } from '../family';
 import { Value } from '../../graph/graph';
 import { LayerBuilder, layerPrefix } from '../layers';
 import { attentionWeights, decoderWeights, mlpWeights } from '../weight-table';

@@ -2,7 +2,8 @@
 // is 1 for a layer that uses RoPE and 0 for a NoPE layer; without the list, every no_rope_layer_interval-th
 // layer (i + 1 divisible by it, default 4) is NoPE. Optional sliding window on the NoPE layers only
 // (use_sliding_window + sliding_window, or layer_types). Tied head by default; rope_theta default 2e6.
-import { ConfigReader, FamilyDef, parseLayerTypes } from '../config';
+import { ConfigReader, parseLayerTypes } from '../config';
+import type { FamilyDef } from '../family';
 import { decoderWeights } from '../weight-table';
 import { llamaBlock, parseLlamaLike } from './llama';
 
