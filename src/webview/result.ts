@@ -1,0 +1,35 @@
+// The result view, once a run has ended: held-out accuracy before → after, the best prompt, its word diff
+// against the initial prompt, and Apply / Copy / Revert / Resume.
+import { diffWords } from '../shared/diff';
+import { h } from './dom';
+import { button, type ViewContext } from './view';
+
+export function renderResult(ui: ViewContext): HTMLElement | null {
+  const r = ui.state.run;
+  const best = r.done?.bestPrompt ?? r.last?.bestPrompt;
+  // only once the run has ended: while stopping, the best prompt can still change
+  if (!best || (r.state !== 'finished' && r.state !== 'failed')) return null;
+  const before = r.initialPrompt ?? ui.state.session.source?.optimizable ?? ui.state.form.prompt;
+  const pct = (x?: number) => (x === undefined ? '?' : `${(x * 100).toFixed(1)}%`);
+  const initialAcc = r.done?.initialAccuracy ?? r.initialEval?.accuracy;
+  const bestAcc = r.done?.bestAccuracy ?? r.bestEval?.accuracy;
+  const diff = h('p', { class: 'diff', id: 'diff' }, ...diffWords(before, best).map((d) => h(d.op === 'add' ? 'ins' : d.op === 'del' ? 'del' : 'span', {}, d.text)));
+  return h('section', { id: 'result' },
+    h('h2', {}, 'Result'),
+    initialAcc !== undefined || bestAcc !== undefined
+      ? h('p', { id: 'accuracy' }, `Held-out accuracy: ${pct(initialAcc)} → ${pct(bestAcc)}`) : h('p', { class: 'hint' }, 'No held-out evaluation (the run was stopped before it).'),
+    h('h3', {}, 'Best prompt'),
+    h('pre', { id: 'best-prompt', class: 'prompt' }, best),
+    h('h3', {}, 'Change'),
+    diff,
+    h('div', { class: 'row' },
+      button('apply', 'Apply', () => ui.post({ type: 'apply', prompt: best }), { disabled: !ui.state.session.source && !r.runId }),
+      button('copy', 'Copy', () => ui.post({ type: 'copy', prompt: best }), { secondary: true }),
+      button('revert', 'Revert', () => ui.post({ type: 'revert' }), { secondary: true, disabled: !ui.state.applied }),
+      r.resumable ? button('resume', 'Resume', () => ui.post({ type: 'resume' }), { secondary: true }) : null,
+    ),
+    ui.state.applyMessage ? h('p', { id: 'apply-message', class: 'hint' }, ui.state.applyMessage) : null,
+    ui.state.applyError ? h('p', { id: 'apply-error', class: 'error' }, ui.state.applyError) : null,
+  );
+}
+
