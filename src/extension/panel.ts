@@ -151,7 +151,8 @@ export class OptimizerPanel implements vscode.Disposable {
 
   private sendInit(): void {
     const { source, runId, runDir } = this.session;
-    this.post({ type: 'init', source, settings: runSettings(), trusted: vscode.workspace.isTrusted, ...(runId ? { runId } : {}) });
+    const request = runId ? this.deps.runs.requestFor(runId) : undefined;
+    this.post({ type: 'init', source, settings: runSettings(), trusted: vscode.workspace.isTrusted, ...(runId ? { runId } : {}), ...(request ? { request } : {}) });
     if (!runDir || !runId) return;
     // replay what the run folder already holds, then live events continue
     for (const event of readEvents(runDir)) this.post({ type: 'event', runId, event });
@@ -197,7 +198,7 @@ export class OptimizerPanel implements vscode.Disposable {
         if (picked?.[0]) {
           this.pickedDatasets.add(picked[0].fsPath);
           this.post({ type: 'datasetPicked', path: picked[0].fsPath });
-        }
+        } else this.post({ type: 'datasetPicked' }); // cancelled: the radio goes back to the form's dataset
         return;
       }
       case 'preview':

@@ -29,6 +29,8 @@ export interface RunEnded {
 }
 
 const SOURCES_KEY = 'greater.runSources';
+/** The panel form each run was started with: a reopened panel shows it (never the defaults). */
+const REQUESTS_KEY = 'greater.runRequests';
 
 export class RunController implements vscode.Disposable {
   private active: ActiveRun | undefined;
@@ -57,12 +59,16 @@ export class RunController implements vscode.Disposable {
     return this.state.get<Record<string, PromptSource>>(SOURCES_KEY, {})[runId];
   }
 
-  private async rememberSource(runId: string, source: PromptSource): Promise<void> {
-    const all = { ...this.state.get<Record<string, PromptSource>>(SOURCES_KEY, {}), [runId]: source };
-    // keep the newest 50: sources are small but the memento is not a database
+  requestFor(runId: string): StartRequest | undefined {
+    return this.state.get<Record<string, StartRequest>>(REQUESTS_KEY, {})[runId];
+  }
+
+  private async remember<T>(key: string, runId: string, value: T): Promise<void> {
+    const all = { ...this.state.get<Record<string, T>>(key, {}), [runId]: value };
+    // keep the newest 50: entries are small but the memento is not a database
     const keys = Object.keys(all);
     for (const k of keys.slice(0, Math.max(0, keys.length - 50))) delete all[k];
-    await this.state.update(SOURCES_KEY, all);
+    await this.state.update(key, all);
   }
 
   private requireIdle(): string {
@@ -81,7 +87,8 @@ export class RunController implements vscode.Disposable {
       ...(source ? { context: source.context } : {}),
       steps: req.steps, topK: req.topK, topQ: req.topQ, trainSize: req.trainSize, runsDir: dir,
     });
-    if (source) await this.rememberSource(res.runId, source);
+    if (source) await this.remember(SOURCES_KEY, res.runId, source);
+    await this.remember(REQUESTS_KEY, res.runId, req);
     this.begin(res);
     return res;
   }

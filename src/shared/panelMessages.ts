@@ -41,8 +41,10 @@ export interface StartRequest extends RunSettings {
 export type RunPhaseState = 'idle' | 'starting' | 'running' | 'cancelling' | 'finished' | 'failed';
 
 export type ToWebview =
-  | { type: 'init'; source?: PromptSource; settings: RunSettings; trusted: boolean; runId?: string }
-  | { type: 'datasetPicked'; path: string }
+  /** `request`: what started the session's run, so a reopened panel shows that run's form, not the defaults */
+  | { type: 'init'; source?: PromptSource; settings: RunSettings; trusted: boolean; runId?: string; request?: StartRequest }
+  /** no path: the file dialog was cancelled */
+  | { type: 'datasetPicked'; path?: string }
   | { type: 'preview'; result: DatasetPreviewResult }
   | { type: 'extractorCheck'; result: ExtractorCheckResult }
   /** a failed request from the form (preview, check, start) */

@@ -49,8 +49,8 @@ function post(m: FromWebview): void {
 window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
   const m = ev.data;
   update((s) => applyMessage(s, m));
-  if (m.type === 'init' && !state.preview && state.form.datasetKind === 'demo') requestPreview();
-  if (m.type === 'datasetPicked') requestPreview();
+  if (m.type === 'init' && !state.preview) requestPreview();
+  if (m.type === 'datasetPicked' && m.path !== undefined) requestPreview();
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -63,6 +63,8 @@ function requestPreview(): void {
   post({ type: 'preview', dataset: datasetRef(f), questionField: f.questionField || undefined, answerField: f.answerField || undefined });
 }
 
+let shownStartError: string | undefined;
+
 function render(): void {
   const app = document.getElementById('app')!;
   // keep the focused field's caret while re-rendering
@@ -70,13 +72,19 @@ function render(): void {
   const focusId = focused?.id;
   const sel = focused && 'selectionStart' in focused ? [focused.selectionStart, focused.selectionEnd] : undefined;
   app.replaceChildren();
-  const failedEarly = state.run.state === 'failed' && !state.run.last;
+  const r = state.run.state;
+  // the form stays on screen while the worker starts, so a refused Start does not move the page
+  const beforeFirstStep = (r === 'failed' || r === 'starting') && !state.run.last;
+  const banner = state.startError ? h('p', { class: 'error banner', id: 'start-banner', role: 'alert' }, h('strong', {}, 'Start failed: '), h('span', { id: 'start-error' }, state.startError)) : null;
   append(app, [
     h('header', {}, h('h1', { id: 'title' }, 'GReaTer Prompt Optimizer')),
+    banner,
     renderLive(ui),
     renderResult(ui),
-    state.run.state === 'idle' || failedEarly || state.run.state === 'finished' || state.run.state === 'failed' ? renderSetup(ui) : null,
+    r === 'idle' || beforeFirstStep || r === 'finished' || r === 'failed' ? renderSetup(ui) : null,
   ]);
+  if (banner && state.startError !== shownStartError) banner.scrollIntoView({ block: 'start' });
+  shownStartError = state.startError;
   if (focusId) {
     const el = document.getElementById(focusId) as HTMLInputElement | null;
     el?.focus();

@@ -3,7 +3,7 @@
 import { estimateRun, formatBytes, formatDuration } from '../shared/estimate';
 import { DEVICE_CHOICES } from '../shared/panelMessages';
 import { h } from './dom';
-import { freshRun, startRequest, type Form } from './state';
+import { formProblems, freshRun, startRequest, useDemoDataset, type Form } from './state';
 import { button, field, numberInput, table, textInput, type ViewContext } from './view';
 
 function renderSource(ui: ViewContext): HTMLElement {
@@ -21,9 +21,13 @@ export function renderSetup(ui: ViewContext): HTMLElement {
   const p = ui.state.preview;
   const running = ui.state.run.state === 'running' || ui.state.run.state === 'cancelling' || ui.state.run.state === 'starting';
   const est = estimateRun({ model: f.model, device: f.device, steps: f.steps, topQ: f.topQ, trainSize: f.trainSize });
+  const problems = formProblems(ui.state);
+  // the dropdowns list the columns of the file on screen (its preview), never an earlier file's
   const columnSelect = (id: string, value: string, set: (v: string) => void) => h('select', {
     id, onchange: (e: Event) => { ui.update(() => set((e.target as HTMLSelectElement).value)); ui.requestPreview(); },
-  }, h('option', { value: '' }, '(automatic)'), ...(p?.columns ?? []).map((c) => h('option', { value: c, selected: c === value }, c)));
+  }, h('option', { value: '' }, p?.needsMapping ? '(choose a column)' : '(automatic)'), ...(p?.columns ?? []).map((c) => h('option', { value: c, selected: c === value }, c)));
+  const presets = p?.extractorPresets.length ? p.extractorPresets : [{ name: 'auto', label: 'detected from the answers', description: 'chosen by the optimizer from the dataset', text: '' }];
+  const preset = presets.find((x) => x.name === f.preset) ?? presets[0];
   return h('section', { id: 'setup' },
     h('h2', {}, 'Prompt'),
     renderSource(ui),
@@ -32,19 +36,20 @@ export function renderSetup(ui: ViewContext): HTMLElement {
     }, f.prompt)),
     h('h2', {}, 'Task'),
     h('div', { class: 'row' },
-      h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'ds', id: 'dataset-demo', checked: f.datasetKind === 'demo', onchange: () => { ui.update((s) => { s.form.datasetKind = 'demo'; s.preview = undefined; }); ui.requestPreview(); } }), 'Built-in demo task'),
-      h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'ds', id: 'dataset-file', checked: f.datasetKind === 'file', onchange: () => ui.post({ type: 'pickDataset' }) }), 'Dataset file or folder…'),
+      h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'ds', id: 'dataset-demo', checked: f.datasetKind === 'demo' && !ui.state.busy.pick, onchange: () => { ui.update(useDemoDataset); ui.requestPreview(); } }), 'Built-in demo task'),
+      h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'ds', id: 'dataset-file', checked: f.datasetKind === 'file' || !!ui.state.busy.pick, onchange: () => pickDataset(ui) }), 'Dataset file or folder…'),
       f.datasetKind === 'file' ? h('span', { class: 'path', title: f.datasetPath }, f.datasetPath || '(none)') : null,
-      f.datasetKind === 'file' ? button('pick-dataset', 'Choose…', () => ui.post({ type: 'pickDataset' }), { secondary: true }) : null,
+      f.datasetKind === 'file' ? button('pick-dataset', 'Choose…', () => pickDataset(ui), { secondary: true }) : null,
     ),
     ui.state.busy.preview ? h('p', { class: 'hint' }, 'Reading the dataset…') : null,
     ui.state.previewError ? h('p', { class: 'error', id: 'preview-error' }, ui.state.previewError) : null,
     p ? h('div', { id: 'preview' },
       h('p', { class: 'hint' }, `${p.total} examples (${p.format}); first ${p.rows.length}:`),
-      table(p.columns, p.rows),
-      h('div', { class: 'row' },
-        field('Question field', columnSelect('question-field', f.questionField, (v) => (ui.state.form.questionField = v))),
-        field('Answer field', columnSelect('answer-field', f.answerField, (v) => (ui.state.form.answerField = v)))),
+      table(p.needsMapping ? p.columns : Object.keys(p.rows[0] ?? {}), p.rows),
+      p.needsMapping ? h('p', { class: 'error', id: 'mapping-needed' }, p.needsMapping) : null,
+      h('div', { class: 'row', id: 'column-mapper' },
+        field('Question column', columnSelect('question-field', f.questionField, (v) => (ui.state.form.questionField = v))),
+        field('Answer column', columnSelect('answer-field', f.answerField, (v) => (ui.state.form.answerField = v)))),
     ) : null,
     h('h2', {}, 'Answer extractor'),
     h('div', { class: 'row' },
@@ -52,16 +57,20 @@ export function renderSetup(ui: ViewContext): HTMLElement {
         const v = (e.target as HTMLSelectElement).value;
         s.form.extractorMode = v === '__text' ? 'text' : 'preset';
         if (v !== '__text') s.form.preset = v;
+        // editing starts from the preset's own text
+        else if (!s.form.extractorText) s.form.extractorText = preset.text;
       }) },
-      ...(p?.extractorPresets.length ? p.extractorPresets : [{ name: 'auto', description: 'chosen by the optimizer from the dataset' }]).map((x) =>
-        h('option', { value: x.name, selected: f.extractorMode === 'preset' && (x.name === f.preset || (!f.preset && x.name === 'auto')), title: x.description }, x.name)),
+      ...presets.map((x) =>
+        h('option', { value: x.name, selected: f.extractorMode === 'preset' && x === preset, title: x.description }, x.label)),
       h('option', { value: '__text', selected: f.extractorMode === 'text' }, 'Custom text…')),
       f.extractorMode === 'text' ? textInput(ui, 'extractor-text', f.extractorText, (v) => (ui.state.form.extractorText = v), { placeholder: 'e.g. Therefore, the final answer is' }) : null,
       button('check-extractor', ui.state.busy.check ? 'Checking…' : 'Dry run on 5 samples', () => {
         ui.update((s) => { s.busy.check = true; s.checkError = undefined; });
         ui.post({ type: 'checkExtractor', request: startRequest(ui.state.form) });
       }, { secondary: true, disabled: !!ui.state.busy.check || running })),
+    f.extractorMode === 'preset' && preset.text ? h('p', { class: 'hint', id: 'extractor-text-shown' }, 'After the reasoning the model reads: ', h('code', {}, preset.text)) : null,
     ui.state.checkError ? h('p', { class: 'error' }, ui.state.checkError) : null,
+    ui.state.check ? h('p', { class: 'hint', id: 'extractor-check-summary' }, `${ui.state.check.samples.filter((x) => x.correct).length}/${ui.state.check.samples.length} extracted correctly`) : null,
     ui.state.check ? h('table', { class: 'preview', id: 'extractor-check' },
       h('thead', {}, h('tr', {}, h('th', {}, 'question'), h('th', {}, 'extracted'), h('th', {}, 'gold'), h('th', {}, ''))),
       h('tbody', {}, ...ui.state.check.samples.map((x) => h('tr', { class: x.correct ? 'ok' : 'bad' },
@@ -74,18 +83,24 @@ export function renderSetup(ui: ViewContext): HTMLElement {
       field('Steps', numberInput(ui, 'steps', f.steps, 1, (v) => (ui.state.form.steps = v))),
       field('Top-k', numberInput(ui, 'top-k', f.topK, 1, (v) => (ui.state.form.topK = v))),
       field('Top-q', numberInput(ui, 'top-q', f.topQ, 1, (v) => (ui.state.form.topQ = v))),
-      field('Train size', numberInput(ui, 'train-size', f.trainSize, 1, (v) => (ui.state.form.trainSize = v))),
+      field('Train size', numberInput(ui, 'train-size', f.trainSize, 1, (v) => (ui.state.form.trainSize = v)), problems.trainSize, 'train-size-problem'),
       field('Seed', numberInput(ui, 'seed', f.seed, 0, (v) => (ui.state.form.seed = v))),
     ),
     h('p', { id: 'estimate', class: 'hint' }, est.seconds !== undefined
       ? `Rough estimate: ${formatDuration(est.seconds)}, ${formatBytes(est.memoryBytes ?? 0)} of memory (${(est.parameters! / 1e6).toFixed(est.parameters! < 1e7 ? 1 : 0)}M parameters).`
       : 'Estimate: unknown model size (the ETA appears after the first step).'),
     !ui.state.trusted ? h('p', { class: 'error' }, 'This workspace is not trusted: GReaTer will not start a worker or load a model.') : null,
-    ui.state.startError ? h('p', { class: 'error', id: 'start-error' }, ui.state.startError) : null,
+    ui.state.startError ? h('p', { class: 'error', id: 'start-error-inline' }, ui.state.startError) : null,
+    Object.keys(problems).length ? h('p', { class: 'error', id: 'start-blocked' }, `Start needs: ${Object.values(problems).join(' ')}`) : null,
     h('div', { class: 'row' }, button('start', ui.state.busy.start ? 'Starting…' : 'Start optimisation', () => {
       ui.update((s) => { s.busy.start = true; s.startError = undefined; s.run = { ...freshRun(), state: 'starting', initialPrompt: s.form.prompt }; s.applied = false; s.applyMessage = s.applyError = undefined; });
       ui.post({ type: 'start', request: startRequest(ui.state.form) });
-    }, { disabled: running || !!ui.state.busy.start || !ui.state.trusted || !f.prompt.trim() })),
+    }, { disabled: running || !!ui.state.busy.start || !ui.state.trusted || Object.keys(problems).length > 0 })),
   );
+}
+
+function pickDataset(ui: ViewContext): void {
+  ui.update((s) => { s.busy.pick = true; });
+  ui.post({ type: 'pickDataset' });
 }
 

@@ -35,7 +35,8 @@ export interface ViewState {
   previewError?: string;
   check?: ExtractorCheckResult;
   checkError?: string;
-  busy: { preview?: boolean; check?: boolean; start?: boolean };
+  /** pick: the file dialog is open (the file radio shows checked until it answers) */
+  busy: { preview?: boolean; check?: boolean; start?: boolean; pick?: boolean };
   startError?: string;
   applyMessage?: string;
   applyError?: string;
@@ -69,9 +70,12 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
       s.trusted = m.trusted;
       if (!sameSession) {
         s.session = { source: m.source, runId: m.runId };
-        s.form = { ...defaultForm(m.settings, m.source?.optimizable ?? ''), ...(s.form.datasetKind === 'file' ? { datasetKind: 'file', datasetPath: s.form.datasetPath } : {}) };
+        const keepFile = s.form.datasetKind === 'file' ? { datasetKind: 'file' as const, datasetPath: s.form.datasetPath } : {};
+        s.form = m.request ? formFromRequest(m.settings, m.request) : { ...defaultForm(m.settings, m.source?.optimizable ?? ''), ...keepFile };
         s.applied = false;
         s.applyMessage = s.applyError = s.startError = undefined;
+        // the run's own dataset is previewed afresh
+        if (m.request) s.preview = s.previewError = s.check = s.checkError = undefined;
       }
       // a replay follows for runs: start from a clean run view either way
       s.run = freshRun();
@@ -79,13 +83,17 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
       return;
     }
     case 'datasetPicked':
+      s.busy.pick = false;
+      if (m.path === undefined) return; // cancelled: the form keeps its dataset
       s.form.datasetKind = 'file';
       s.form.datasetPath = m.path;
+      clearDataset(s);
       return;
     case 'preview':
       s.preview = m.result;
       s.previewError = undefined;
       s.busy.preview = false;
+      if (m.result.needsMapping) return;
       s.form.questionField ||= m.result.suggested.questionField ?? '';
       s.form.answerField ||= m.result.suggested.answerField ?? '';
       if (!s.form.preset) s.form.preset = m.result.defaultPreset ?? m.result.extractorPresets[0]?.name ?? '';
@@ -143,6 +151,57 @@ export function onRunEvent(r: RunView, e: RunEvent): RunView {
       break;
   }
   return next;
+}
+
+/**
+ * Forgets everything read from the previous dataset (preview, column mapping, extractor preset, dry run): a new
+ * file's columns and answers are its own.
+ */
+export function clearDataset(s: ViewState): void {
+  s.preview = s.previewError = s.check = s.checkError = undefined;
+  s.form.questionField = s.form.answerField = '';
+  s.form.preset = '';
+}
+
+/** Switches to the built-in demo task. */
+export function useDemoDataset(s: ViewState): void {
+  s.form.datasetKind = 'demo';
+  s.form.datasetPath = '';
+  clearDataset(s);
+}
+
+/** The form a run was started with (a reopened panel shows it, never the defaults). */
+export function formFromRequest(settings: RunSettings, r: StartRequest): Form {
+  const ex = r.extractor;
+  return {
+    ...settings, model: r.model, device: r.device, steps: r.steps, topK: r.topK, topQ: r.topQ, trainSize: r.trainSize, seed: r.seed,
+    datasetKind: 'path' in r.dataset ? 'file' : 'demo', datasetPath: 'path' in r.dataset ? r.dataset.path : '',
+    questionField: r.questionField ?? '', answerField: r.answerField ?? '',
+    extractorMode: 'text' in ex ? 'text' : 'preset', preset: 'preset' in ex ? ex.preset : '', extractorText: 'text' in ex ? ex.text : '',
+    prompt: r.initialPrompt,
+  };
+}
+
+/** What keeps Start from working, per form field, checked before Start (from what the preview knows). */
+export interface FormProblems {
+  trainSize?: string;
+  columns?: string;
+  prompt?: string;
+}
+
+export function formProblems(s: ViewState): FormProblems {
+  const out: FormProblems = {};
+  const f = s.form;
+  const p = s.preview;
+  if (!f.prompt.trim()) out.prompt = 'Type the initial prompt first.';
+  if (p?.needsMapping && !(f.questionField && f.answerField && f.questionField !== f.answerField)) out.columns = p.needsMapping;
+  // the split keeps at least one example out of training for the before/after check
+  if (p && f.trainSize > p.total - 1) {
+    out.trainSize = p.total < 2
+      ? `This dataset has ${p.total} example; GReaTer needs at least 2 (one to train on, one held out).`
+      : `Train size ${f.trainSize} is too large for this dataset of ${p.total} examples: use at most ${p.total - 1} (the rest is held out for the before/after check).`;
+  }
+  return out;
 }
 
 export function datasetRef(f: Form) {

@@ -11,8 +11,10 @@ export interface ViewContext {
   requestPreview(): void;
 }
 
-export function field(label: string, input: HTMLElement, hint?: string): HTMLElement {
-  return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), input, hint ? h('span', { class: 'hint' }, hint) : null);
+/** A labelled input; `problem` (with its element id) is shown in place of the hint, as an error next to the field. */
+export function field(label: string, input: HTMLElement, hint?: string, problemId?: string): HTMLElement {
+  const note = hint ? h('span', problemId ? { class: 'error', id: problemId } : { class: 'hint' }, hint) : null;
+  return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), input, note);
 }
 
 export function textInput(ui: ViewContext, id: string, value: string, onInput: (v: string) => void, attrs: Record<string, string> = {}): HTMLInputElement {

@@ -187,11 +187,17 @@ export interface DatasetPreviewResult {
   total: number;
   /** fields the loader would pick without a mapping */
   suggested: { questionField?: string; answerField?: string };
-  extractorPresets: { name: string; description: string; text: string }[];
+  /** label: the answer shape in plain words ("multiple choice (A)–(E)", "number", "yes/no"); one per distinct text */
+  extractorPresets: { name: string; label: string; description: string; text: string }[];
   /** preset that suits this dataset best */
   defaultPreset?: string;
   /** for the built-in task: its default (weak) initial prompt */
   defaultPrompt?: string;
+  /**
+   * set when the question/answer columns cannot be told (or the chosen ones do not fit): why, in words for the
+   * column mapper; `rows` then hold every column of the first rows and `columns` all of the file's columns
+   */
+  needsMapping?: string;
 }
 export const DatasetPreview = request<DatasetPreviewParams, DatasetPreviewResult>()('dataset/preview');
 
