@@ -1,5 +1,6 @@
 // The workspace's one active run: starts / resumes it through the worker, forwards its events, cancels it
-// (soft at the step boundary, then kills the worker after the timeout, best so far kept either way), turns
+// (soft: the optimizer drops the step in flight and evaluates the best prompt so far; the worker is killed only
+// if the stopping run goes silent for the timeout, best so far kept either way), turns
 // a worker crash into a clear, resumable failure, and raises the only notifications: end of run and errors.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -126,8 +127,19 @@ export class RunController implements vscode.Disposable {
       await this.hardStop(run);
       return true;
     }
-    this.killTimer = setTimeout(() => void this.hardStop(run), cancelTimeoutMs());
+    this.armKillTimer(run);
     return true;
+  }
+
+  /**
+   * While a run stops, each event it sends re-arms the deadline: a run that is still working (the held-out check
+   * of the best prompt can take minutes on a large model) ends on its own, with its before/after; only a silent
+   * one is killed.
+   */
+  private armKillTimer(run: ActiveRun): void {
+    clearTimeout(this.killTimer);
+    // the held-out check reports per prompt, not per batch: while it runs only "Stop now" (a second cancel) kills
+    this.killTimer = setTimeout(() => (run.lastPhase?.phase === 'evaluation' ? this.armKillTimer(run) : void this.hardStop(run)), cancelTimeoutMs());
   }
 
   private async hardStop(run: ActiveRun): Promise<void> {
@@ -141,6 +153,7 @@ export class RunController implements vscode.Disposable {
   private onEvent(runId: string, event: RunEvent): void {
     if (event.kind === 'run-started' && !this.active) this.active = { runId, runDir: event.runDir, cancelling: false };
     const run = this.active?.runId === runId ? this.active : undefined;
+    if (run?.cancelling && this.killTimer) this.armKillTimer(run);
     if (run && event.kind === 'step') run.lastStep = event;
     if (run && event.kind === 'phase') run.lastPhase = event;
     this.events.fire({ runId, event });

@@ -1,7 +1,7 @@
 // The GReaTer step loop (ALGORITHM Appendix A with the §13 decisions of docs/algorithm-decisions.md):
 // reasoning (only when the current control has none: the winner's reasoning is reused, §11 item 1) →
 // proposal → gradient over reasoning → selection → schedule. State lives in a RunState; each finished step
-// is persisted before its `step` event goes out, so a kill loses at most the step in flight.
+// is persisted before its `step` event goes out, so a kill or a stop loses at most the step in flight.
 import type { RunEvent, Phase } from './events';
 import { Rng } from './rng';
 import type { GreaterConfig } from './config';
@@ -55,7 +55,13 @@ function entry(ctx: OptimizerContext, ctrl: readonly number[], s: ControlScore, 
 /** Runs steps state.step+1 … config.steps, emitting events; returns with state.finished set unless cancelled. */
 export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e: RunEvent) => void): Promise<RunState> {
   const { model: m, layout, vocab, config: cfg } = ctx;
-  const check = () => { if (ctx.hard.aborted) throw new CancelledError('hard'); };
+  // Both stops take effect at the next sub-step boundary (a batch of generation, proposal or gradient): the step
+  // in flight is dropped, `state` keeps the last finished one (its checkpoint is on disk), so a long step never
+  // has to be killed and a soft stop can still evaluate the best prompt so far.
+  const check = () => {
+    if (ctx.hard.aborted) throw new CancelledError('hard');
+    if (ctx.soft.aborted) throw new CancelledError('soft');
+  };
   const rng = Rng.fromState(state.rng);
   const N = layout.samples.length;
   const w = cfg.controlWeight / 10;

@@ -39,9 +39,10 @@ export interface StartOptions {
 }
 
 /**
- * Cancellation of one run. `soft` aborts first: finish the step in flight, write the checkpoint, emit
- * `done` with reason 'cancelled' and the best prompt so far. `hard` aborts too when the caller cannot
- * wait: stop at the next await (the last checkpoint stays valid, so the run is resumable).
+ * Cancellation of one run. `soft` aborts first: drop the step in flight at its next sub-step boundary (the last
+ * step's checkpoint stays), evaluate the initial and the best prompt so far on the held-out set, emit `done` with
+ * reason 'cancelled'. `hard` aborts too when the caller cannot wait even for that: stop at the next await, no
+ * evaluation (the last checkpoint stays valid, so the run is resumable either way).
  * Both signals' `reason` is the CancelMode string.
  */
 export interface RunCancellation {
@@ -136,8 +137,8 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
   let state = live.state;
   // A kill between the checkpoint's and best.json's renames left best.json a step behind: the checkpoint decides.
   if (state.top.length) writeBest(state);
-  // runSteps updates `state` in place and checks a soft stop only between steps, so it holds the last finished
-  // step. A soft stop ends the optimisation after the step in flight but still evaluates the best prompt so far on
+  // runSteps updates `state` in place only when a step finishes, so after a stop it holds the last finished step.
+  // A soft stop ends the optimisation at the next sub-step boundary but still evaluates the best prompt so far on
   // the held-out set (the user stopped the search, not the result); a hard stop ends everything at once.
   let stopped = false;
   try {

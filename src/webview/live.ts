@@ -21,7 +21,7 @@ export function renderLive(ui: ViewContext): HTMLElement | null {
   const phase = r.phase;
   const eta = r.last?.etaSeconds ?? phase?.etaSeconds;
   const status = r.state === 'starting' ? 'starting the worker…'
-    : r.state === 'cancelling' ? 'stopping at the end of this step…'
+    : r.state === 'cancelling' ? phase?.phase === 'evaluation' ? 'stopping: checking the best prompt so far on the held-out examples…' : 'stopping…'
       : phase && live ? `step ${phase.step}${r.totalSteps ? `/${r.totalSteps}` : ''} · ${phase.phase}${phase.candidate ? ` ${phase.candidate.index}/${phase.candidate.total}` : ''}` : r.state;
   const c = r.candidates;
   return h('section', { id: 'live' },

@@ -110,8 +110,9 @@ export interface RunStartResult {
 }
 export const RunStart = request<RunStartParams, RunStartResult>()('run/start');
 
-// run/cancel: soft = stop at the next step boundary (checkpoint written, best kept); hard = stop at the
-// next await inside the step (the last checkpoint stays). The extension kills the process after a timeout.
+// run/cancel: soft = drop the step in flight at its next sub-step boundary, then evaluate the initial and best
+// prompts on the held-out set (the last checkpoint stays); hard = stop at the next await, no evaluation. The
+// extension kills the process only if a stopping run goes silent for its timeout.
 export interface RunCancelParams {
   runId: string;
   mode: CancelMode;
