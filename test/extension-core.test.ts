@@ -13,7 +13,8 @@ import { formatRunLog, listRuns, readEvents } from '../src/extension/core/runs';
 import { redact } from '../src/extension/core/redact';
 import { isRunFolder, resolveRunsFolder, sanitizeSession } from '../src/extension/core/trust';
 import { renderReplacement, sourceFromSelection } from '../src/extension/core/source';
-import { ACTIVE_LOCK_FILE, type RunEvent } from '../src/worker/protocol';
+import { runStatusText } from '../src/extension/core/statusText';
+import { ACTIVE_LOCK_FILE, type RunEvent, type RunEventOf } from '../src/worker/protocol';
 
 const repo = path.resolve(__dirname, '../..');
 
@@ -95,6 +96,11 @@ test('estimate: sizes read from model names; time grows with steps and candidate
   assert.equal(parameterCount('Qwen/Qwen2.5-0.5B-Instruct'), 0.5e9);
   assert.equal(parameterCount('google/gemma-2-2b-it'), 2e9);
   assert.equal(parameterCount('my-model'), undefined);
+  // the built-in demo's size is its real one, counted from the tensor shapes in its safetensors header
+  const st = fs.readFileSync(path.join(repo, 'models/greater-demo/model.safetensors'));
+  const header = JSON.parse(st.subarray(8, 8 + Number(st.readBigUInt64LE(0))).toString('utf8')) as Record<string, { shape?: number[] }>;
+  const counted = Object.entries(header).filter(([k]) => k !== '__metadata__').reduce((n, [, t]) => n + (t.shape ?? []).reduce((a, b) => a * b, 1), 0);
+  assert.ok(Math.abs(parameterCount('demo')! / counted - 1) < 0.02, `demo: ${parameterCount('demo')} vs ${counted} in the file`);
   const base = { model: 'Qwen/Qwen2.5-0.5B-Instruct', device: 'cpu' as const, steps: 10, topQ: 5, trainSize: 50 };
   const e = estimateRun(base);
   assert.ok(e.memoryBytes! > 0.5e9 * 4, 'at least the fp32 weights');
@@ -192,4 +198,18 @@ test('trust: the runs-folder setting stays inside the workspace', () => {
     assert.equal(r.dir, path.join(ws, '.greater', 'runs'));
     assert.match(r.warning ?? '', /is not a folder inside the workspace; using '\.greater\/runs'/);
   }
+});
+
+test('status bar: the first step shows with its phase and ETA as soon as it begins, not "starting" until it ends', () => {
+  const phase = (step: number, p: RunEventOf<'phase'>['phase'], etaSeconds?: number, candidate?: { index: number; total: number }): RunEventOf<'phase'> =>
+    ({ kind: 'phase', step, phase: p, etaSeconds, ...(candidate ? { candidate } : {}) });
+  assert.equal(runStatusText({ cancelling: false }), 'loading the model');
+  assert.equal(runStatusText({ cancelling: false, totalSteps: 10, lastPhase: phase(1, 'reasoning', 180) }), 'step 1/10 · reasoning · ETA 3 min');
+  assert.equal(runStatusText({ cancelling: false, totalSteps: 10, lastPhase: phase(1, 'selection', 75, { index: 2, total: 5 }) }), 'step 1/10 · selection 2/5 · ETA 75 s');
+  const step1: RunEventOf<'step'> = {
+    kind: 'step', step: 1, totalSteps: 10, position: 0, prompt: 'p', promptTokens: ['p'], score: 1.25, accuracy: 0.5, bestScore: 1.25,
+    bestPrompt: 'p', etaSeconds: 600, counts: { forwardPasses: 1, backwardPasses: 1, generatedTokens: 1 },
+  };
+  assert.equal(runStatusText({ cancelling: false, lastStep: step1, lastPhase: phase(2, 'proposal', 590) }), 'step 2/10 · proposal · best 1.250 · ETA 10 min');
+  assert.equal(runStatusText({ cancelling: true, lastStep: step1, lastPhase: phase(1, 'evaluation') }), 'step 1/10 · stopping: held-out check · best 1.250');
 });

@@ -2,7 +2,7 @@
 // view model without a DOM; the run view is the shared fold plus the panel's own phase.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyMessage, formProblems, initialState, startRequest, useDemoDataset } from '../src/webview/state';
+import { applyMessage, currentEstimate, estimateKey, formProblems, initialState, startRequest, useDemoDataset } from '../src/webview/state';
 import type { DatasetPreviewResult } from '../src/shared/panelMessages';
 
 const settings = { model: 'demo', device: 'cpu' as const, steps: 3, topK: 5, topQ: 2, trainSize: 4, seed: 7 };
@@ -86,4 +86,19 @@ test('Start is blocked before it is sent when the sizes or columns cannot work, 
   s.form.questionField = 'problem';
   s.form.answerField = 'solution';
   assert.equal(formProblems(s).columns, undefined);
+});
+
+test('a measured estimate belongs to the form it was measured for: a change in size or model drops it, the seed does not', () => {
+  const s = initialState();
+  applyMessage(s, { type: 'init', settings, trusted: true });
+  const result = { totalSeconds: 300, stepSeconds: 40, startSeconds: 20, evaluationSeconds: 40, probeSeconds: 3, summary: 'estimate: about 5 min' };
+  applyMessage(s, { type: 'estimate', key: estimateKey(s.form), result });
+  assert.deepEqual(currentEstimate(s), result);
+  s.form.seed = 99;
+  assert.deepEqual(currentEstimate(s), result);
+  s.form.steps = 30;
+  assert.equal(currentEstimate(s), undefined, 'three times the steps: the old figure is not shown');
+  s.form.steps = settings.steps;
+  s.form.model = 'HuggingFaceTB/SmolLM2-360M-Instruct';
+  assert.equal(currentEstimate(s), undefined);
 });

@@ -2,8 +2,10 @@
 // mapper and extractor picker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { createOptimizerService } from '../src/worker/adapter';
 import { tempFiles } from './helpers/files';
+import { writeTinyModel } from './helpers/tiny-models';
 
 const file = tempFiles('greater-adapter-');
 const service = createOptimizerService({
@@ -45,4 +47,21 @@ test('extractor presets carry plain-language names, one per distinct extractor t
   const yn = file('yn.csv', 'question,answer\n' + Array.from({ length: 6 }, (_, i) => `"Is ${i} even?",${i % 2 ? 'No' : 'Yes'}`).join('\n'));
   const y = await service.previewDataset({ dataset: { path: yn }, rows: 2 });
   assert.ok(y.extractorPresets.some((x) => x.label.startsWith('yes/no')), JSON.stringify(y.extractorPresets.map((x) => x.label)));
+});
+
+test('run/estimate times the run on its own model for a few seconds and extrapolates (no name-based guess)', async () => {
+  const dir = path.join(path.dirname(file('placeholder.txt', '')), 'model');
+  writeTinyModel(dir, 'llama', { seed: 3 });
+  const rows = Array.from({ length: 8 }, (_, i) => JSON.stringify({ question: `Is ${i} larger than 4?\nOptions:\n(A) yes\n(B) no`, answer: i > 4 ? '(A)' : '(B)' }));
+  const task = file('compare.jsonl', rows.join('\n'));
+  const base = {
+    model: dir, device: 'cpu' as const, dataset: { path: task }, extractor: { preset: 'auto' }, seed: 1,
+    initialPrompt: 'Answer the question.', topK: 4, topQ: 2, trainSize: 4,
+  };
+  const two = await service.estimateRun({ ...base, steps: 2 }, new AbortController().signal);
+  assert.ok(two.stepSeconds > 0 && two.startSeconds > 0 && two.evaluationSeconds > 0, JSON.stringify(two));
+  assert.ok(two.probeSeconds > 0);
+  assert.match(two.summary, /^estimate: about .* for 2 steps .*measured here in/);
+  // the total is the parts: start + steps × step + held-out check
+  assert.ok(Math.abs(two.totalSeconds - (two.startSeconds + 2 * two.stepSeconds + two.evaluationSeconds)) < 1e-6);
 });

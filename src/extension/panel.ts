@@ -4,7 +4,7 @@
 // editor. The webview keeps its own state (getState/setState); the session (source + run) rides along in it.
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { DatasetPreview, ExtractorCheck, type DatasetRef } from '../worker/protocol';
+import { DatasetPreview, ExtractorCheck, RunEstimate, type DatasetRef } from '../worker/protocol';
 import { applyPrompt, revertPrompt } from './applyEdit';
 import { runSettings, runsDir } from './config';
 import { PANEL_VIEW_TYPE } from './core/ids';
@@ -180,10 +180,11 @@ export class OptimizerPanel implements vscode.Disposable {
 
   private async handle(m: FromWebview): Promise<void> {
     const { worker, runs, proposals, log } = this.deps;
-    const dataset = m.type === 'preview' ? m.dataset : m.type === 'checkExtractor' || m.type === 'start' ? m.request.dataset : undefined;
+    const dataset = m.type === 'preview' ? m.dataset : m.type === 'checkExtractor' || m.type === 'start' || m.type === 'estimate' ? m.request.dataset : undefined;
     const refused = dataset && this.datasetRefused(dataset);
     if (refused) {
-      this.post({ type: 'requestError', request: m.type === 'preview' ? 'preview' : m.type === 'start' ? 'start' : 'extractorCheck', message: refused });
+      const request = m.type === 'preview' || m.type === 'start' || m.type === 'estimate' ? m.type : 'extractorCheck';
+      this.post({ type: 'requestError', request, message: refused });
       return;
     }
     switch (m.type) {
@@ -220,6 +221,20 @@ export class OptimizerPanel implements vscode.Disposable {
           this.post({ type: 'extractorCheck', result });
         } catch (e) {
           this.post({ type: 'requestError', request: 'extractorCheck', message: errorText(e) });
+        }
+        return;
+      }
+      case 'estimate': {
+        const r = m.request;
+        try {
+          const result = await worker.request(RunEstimate, {
+            model: r.model, device: r.device, dataset: r.dataset, questionField: r.questionField, answerField: r.answerField,
+            extractor: r.extractor, seed: r.seed, initialPrompt: r.initialPrompt, steps: r.steps, topK: r.topK, topQ: r.topQ, trainSize: r.trainSize,
+            ...(this.session.source ? { context: this.session.source.context } : {}),
+          });
+          this.post({ type: 'estimate', key: m.key, result });
+        } catch (e) {
+          this.post({ type: 'requestError', request: 'estimate', message: errorText(e) });
         }
         return;
       }

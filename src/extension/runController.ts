@@ -17,6 +17,7 @@ export interface ActiveRun {
   runDir: string;
   lastStep?: RunEventOf<'step'>;
   lastPhase?: RunEventOf<'phase'>;
+  totalSteps?: number;
   cancelling: boolean;
 }
 
@@ -154,10 +155,11 @@ export class RunController implements vscode.Disposable {
     if (event.kind === 'run-started' && !this.active) this.active = { runId, runDir: event.runDir, cancelling: false };
     const run = this.active?.runId === runId ? this.active : undefined;
     if (run?.cancelling && this.killTimer) this.armKillTimer(run);
+    if (run && event.kind === 'run-started') run.totalSteps = event.totalSteps;
     if (run && event.kind === 'step') run.lastStep = event;
     if (run && event.kind === 'phase') run.lastPhase = event;
     this.events.fire({ runId, event });
-    if (run && (event.kind === 'step' || event.kind === 'phase')) this.changed.fire();
+    if (run && (event.kind === 'step' || event.kind === 'phase' || event.kind === 'run-started')) this.changed.fire();
     if (run && event.kind === 'done') {
       const msg = event.reason === 'cancelled' ? `stopped; best prompt so far kept` : event.reason === 'early-stop' ? 'stopped early' : 'finished';
       const acc = event.initialAccuracy !== undefined && event.bestAccuracy !== undefined

@@ -1,7 +1,7 @@
 // Messages between the extension and the webview panel: one union per direction, `type` the discriminant,
 // switched on both sides. Also the serialisable "where the prompt came from" record. Pure, imports types only.
 import type {
-  DatasetPreviewResult, DatasetRef, ExtractorCheckResult, ExtractorSpec, PromptContext, RunEvent,
+  DatasetPreviewResult, DatasetRef, ExtractorCheckResult, ExtractorSpec, PromptContext, RunEstimateResult, RunEvent,
 } from '../worker/protocol';
 import type { LiteralStyle, Part } from './literalStyle';
 import type { RunSettings } from '../worker/protocol';
@@ -47,8 +47,10 @@ export type ToWebview =
   | { type: 'datasetPicked'; path?: string }
   | { type: 'preview'; result: DatasetPreviewResult }
   | { type: 'extractorCheck'; result: ExtractorCheckResult }
+  /** `key`: the form it was measured for (estimateKey) */
+  | { type: 'estimate'; key: string; result: RunEstimateResult }
   /** a failed request from the form (preview, check, start) */
-  | { type: 'requestError'; request: 'preview' | 'extractorCheck' | 'start' | 'apply'; message: string }
+  | { type: 'requestError'; request: 'preview' | 'extractorCheck' | 'start' | 'apply' | 'estimate'; message: string }
   | { type: 'runStarted'; runId: string; runDir: string }
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'runState'; state: RunPhaseState; message?: string; resumable?: boolean }
@@ -59,6 +61,7 @@ export type FromWebview =
   | { type: 'pickDataset' }
   | { type: 'preview'; dataset: DatasetRef; questionField?: string; answerField?: string }
   | { type: 'checkExtractor'; request: StartRequest }
+  | { type: 'estimate'; key: string; request: StartRequest }
   | { type: 'start'; request: StartRequest }
   | { type: 'stop' }
   | { type: 'resume' }
@@ -69,4 +72,4 @@ export type FromWebview =
 // The wire contract the panel renders (pure, import-free modules), re-exported so the webview imports
 // src/shared only.
 export { DEVICE_CHOICES, emptyRunProgress, foldRunEvents } from '../worker/protocol';
-export type { DatasetPreviewResult, DeviceChoice, ExtractorCheckResult, RunEvent, RunEventOf, RunProgress } from '../worker/protocol';
+export type { DatasetPreviewResult, DeviceChoice, ExtractorCheckResult, RunEstimateResult, RunEvent, RunEventOf, RunProgress } from '../worker/protocol';

@@ -19,7 +19,8 @@ export function renderLive(ui: ViewContext): HTMLElement | null {
   if (r.state === 'idle' && !r.last && !r.done) return null;
   const live = r.state === 'running' || r.state === 'cancelling' || r.state === 'starting';
   const phase = r.phase;
-  const eta = r.last?.etaSeconds ?? phase?.etaSeconds;
+  // the newest figure (the fold keeps the latest of phase and step events): it moves within a step
+  const eta = r.etaSeconds;
   const status = r.state === 'starting' ? 'starting the worker…'
     : r.state === 'cancelling' ? phase?.phase === 'evaluation' ? 'stopping: checking the best prompt so far on the held-out examples…' : 'stopping…'
       : phase && live ? `step ${phase.step}${r.totalSteps ? `/${r.totalSteps}` : ''} · ${phase.phase}${phase.candidate ? ` ${phase.candidate.index}/${phase.candidate.total}` : ''}` : r.state;

@@ -3,7 +3,7 @@
 import { estimateRun, formatBytes, formatDuration } from '../shared/estimate';
 import { DEVICE_CHOICES } from '../shared/panelMessages';
 import { h } from './dom';
-import { formProblems, freshRun, startRequest, useDemoDataset, type Form } from './state';
+import { currentEstimate, estimateKey, formProblems, freshRun, startRequest, useDemoDataset, type Form } from './state';
 import { button, field, numberInput, table, textInput, type ViewContext } from './view';
 
 function renderSource(ui: ViewContext): HTMLElement {
@@ -86,9 +86,7 @@ export function renderSetup(ui: ViewContext): HTMLElement {
       field('Train size', numberInput(ui, 'train-size', f.trainSize, 1, (v) => (ui.state.form.trainSize = v)), problems.trainSize, 'train-size-problem'),
       field('Seed', numberInput(ui, 'seed', f.seed, 0, (v) => (ui.state.form.seed = v))),
     ),
-    h('p', { id: 'estimate', class: 'hint' }, est.seconds !== undefined
-      ? `Rough estimate: ${formatDuration(est.seconds)}, ${formatBytes(est.memoryBytes ?? 0)} of memory (${(est.parameters! / 1e6).toFixed(est.parameters! < 1e7 ? 1 : 0)}M parameters).`
-      : 'Estimate: unknown model size (the ETA appears after the first step).'),
+    renderEstimate(ui, est, running),
     !ui.state.trusted ? h('p', { class: 'error' }, 'This workspace is not trusted: GReaTer will not start a worker or load a model.') : null,
     ui.state.startError ? h('p', { class: 'error', id: 'start-error-inline' }, ui.state.startError) : null,
     Object.keys(problems).length ? h('p', { class: 'error', id: 'start-blocked' }, `Start needs: ${Object.values(problems).join(' ')}`) : null,
@@ -96,6 +94,27 @@ export function renderSetup(ui: ViewContext): HTMLElement {
       ui.update((s) => { s.busy.start = true; s.startError = undefined; s.run = { ...freshRun(), state: 'starting', initialPrompt: s.form.prompt }; s.applied = false; s.applyMessage = s.applyError = undefined; });
       ui.post({ type: 'start', request: startRequest(ui.state.form) });
     }, { disabled: running || !!ui.state.busy.start || !ui.state.trusted || Object.keys(problems).length > 0 })),
+  );
+}
+
+/**
+ * Time: measured on the model and device the run will use (run/estimate, a few seconds), or, before that, only the
+ * memory guess from the model's name; a name-based time is never shown as if it were measured.
+ */
+function renderEstimate(ui: ViewContext, guess: ReturnType<typeof estimateRun>, running: boolean): HTMLElement {
+  const measured = currentEstimate(ui.state);
+  const memory = guess.parameters !== undefined
+    ? ` Memory about ${formatBytes(guess.memoryBytes ?? 0)} (${(guess.parameters / 1e6).toFixed(guess.parameters < 1e7 ? 2 : 0)}M parameters, from the name).` : '';
+  const time = measured
+    ? `Estimated time: about ${formatDuration(measured.totalSeconds)} (${formatDuration(measured.stepSeconds)} per step, held-out check ${formatDuration(measured.evaluationSeconds)}), measured on this device in ${measured.probeSeconds.toFixed(1)} s.`
+    : 'Time: not measured yet.';
+  return h('div', { class: 'row', id: 'estimate-row' },
+    h('p', { id: 'estimate', class: 'hint' }, time + memory),
+    measured ? null : button('measure', ui.state.busy.estimate ? 'Measuring…' : 'Measure time (a few seconds)', () => {
+      ui.update((s) => { s.busy.estimate = true; s.estimateError = undefined; });
+      ui.post({ type: 'estimate', key: estimateKey(ui.state.form), request: startRequest(ui.state.form) });
+    }, { secondary: true, disabled: !!ui.state.busy.estimate || running || Object.keys(formProblems(ui.state)).length > 0 }),
+    ui.state.estimateError ? h('p', { class: 'error', id: 'estimate-error' }, ui.state.estimateError) : null,
   );
 }
 

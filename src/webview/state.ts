@@ -3,7 +3,7 @@
 // events. No DOM and no VS Code API here; main.ts owns those and the views read this.
 import { emptyRunProgress, foldRunEvents } from '../shared/panelMessages';
 import type {
-  DatasetPreviewResult, ExtractorCheckResult, PromptSource, RunEvent, RunPhaseState, RunProgress, RunSettings, StartRequest,
+  DatasetPreviewResult, ExtractorCheckResult, PromptSource, RunEstimateResult, RunEvent, RunPhaseState, RunProgress, RunSettings, StartRequest,
   ToWebview,
 } from '../shared/panelMessages';
 
@@ -36,7 +36,10 @@ export interface ViewState {
   check?: ExtractorCheckResult;
   checkError?: string;
   /** pick: the file dialog is open (the file radio shows checked until it answers) */
-  busy: { preview?: boolean; check?: boolean; start?: boolean; pick?: boolean };
+  busy: { preview?: boolean; check?: boolean; start?: boolean; pick?: boolean; estimate?: boolean };
+  /** the run's duration measured by the worker (run/estimate) for the form with this key */
+  estimate?: { key: string; result: RunEstimateResult };
+  estimateError?: string;
   startError?: string;
   applyMessage?: string;
   applyError?: string;
@@ -99,6 +102,11 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
       if (!s.form.preset) s.form.preset = m.result.defaultPreset ?? m.result.extractorPresets[0]?.name ?? '';
       if (!s.form.prompt && m.result.defaultPrompt) s.form.prompt = m.result.defaultPrompt;
       return;
+    case 'estimate':
+      s.estimate = { key: m.key, result: m.result };
+      s.estimateError = undefined;
+      s.busy.estimate = false;
+      return;
     case 'extractorCheck':
       s.check = m.result;
       s.checkError = undefined;
@@ -107,6 +115,7 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
     case 'requestError':
       if (m.request === 'preview') { s.previewError = m.message; s.busy.preview = false; }
       if (m.request === 'extractorCheck') { s.checkError = m.message; s.busy.check = false; }
+      if (m.request === 'estimate') { s.estimateError = m.message; s.busy.estimate = false; }
       if (m.request === 'start') { s.startError = m.message; s.busy.start = false; if (s.run.state === 'starting') s.run.state = 'idle'; }
       if (m.request === 'apply') { s.applyError = m.message; s.applyMessage = undefined; }
       return;
@@ -206,6 +215,17 @@ export function formProblems(s: ViewState): FormProblems {
 
 export function datasetRef(f: Form) {
   return f.datasetKind === 'demo' ? { builtin: 'demo' as const } : { path: f.datasetPath };
+}
+
+/** Which form a measured estimate belongs to: everything that changes a run's duration (the seed does not). */
+export function estimateKey(f: Form): string {
+  const { seed: _seed, ...rest } = startRequest(f);
+  return JSON.stringify(rest);
+}
+
+/** The measured estimate, if it was measured for the form as it is now. */
+export function currentEstimate(s: ViewState): RunEstimateResult | undefined {
+  return s.estimate && s.estimate.key === estimateKey(s.form) ? s.estimate.result : undefined;
 }
 
 /** What the setup form submits. */

@@ -6,12 +6,13 @@ import type { DeviceChoice as EngineDeviceChoice } from '../engine';
 import { BUILTIN_DEMO_MODEL, type DeviceChoice } from './protocol';
 import type {
   DatasetPreviewParams, DatasetPreviewResult, DatasetRef, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
-  ExtractorCheckResult, ExtractorSpec as RpcExtractor, PromptContext, RunEvent, RunStartParams, TaskSpec,
+  ExtractorCheckResult, ExtractorSpec as RpcExtractor, PromptContext, RunEstimateParams, RunEstimateResult, RunEvent, RunStartParams, TaskSpec,
 } from './protocol';
 import type { OptimizerService, RunCancellation } from './service';
 import { DEFAULT_CONFIG, makeConfig, type GreaterConfig } from '../greater/config';
 import { templateFromContext } from '../greater/layout';
-import { evaluateTaskPrompt, extractorDryRun } from '../greater/oneshot';
+import { describeEstimate } from '../greater/estimate';
+import { estimateRunTime, evaluateTaskPrompt, extractorDryRun } from '../greater/oneshot';
 import { resumeRun, startRun } from '../greater/run';
 import { taskOptions, type TaskOptions } from '../greater/setup';
 import {
@@ -102,6 +103,14 @@ function serviceOver(
     },
     resumeRun(runDir: string, cancel: RunCancellation): AsyncIterable<RunEvent> {
       return resumeRun(runDir, cancel);
+    },
+    async estimateRun(p: RunEstimateParams, signal: AbortSignal): Promise<RunEstimateResult> {
+      const config = baseConfig(p, { initialPrompt: p.initialPrompt, promptTemplate: template(p.context), steps: p.steps, topK: p.topK, topQ: p.topQ, trainSize: p.trainSize });
+      const e = await estimateRunTime({ model: modelPath(p.model), device: p.device, task: taskOptions(p), prompt: p.initialPrompt, config }, signal);
+      return {
+        totalSeconds: e.totalSeconds, stepSeconds: e.stepSeconds, startSeconds: e.startSeconds, evaluationSeconds: e.evaluationSeconds,
+        probeSeconds: e.costs.probeSeconds, summary: describeEstimate(e, p.steps),
+      };
     },
     async evaluatePrompt(p: EvalPromptParams, signal: AbortSignal): Promise<EvalPromptResult> {
       const config = baseConfig(p, { initialPrompt: p.prompt, promptTemplate: template(p.context), trainSize: p.trainSize, heldOutSize: 1_000_000 });

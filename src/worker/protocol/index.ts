@@ -155,6 +155,21 @@ export interface EvalPromptResult {
 }
 export const EvalPrompt = request<EvalPromptParams, EvalPromptResult>()('eval/prompt');
 
+// run/estimate: the run's duration, measured on its model and device for a few seconds ---------------------
+export type RunEstimateParams = Omit<RunStartParams, 'runsDir'>;
+export interface RunEstimateResult {
+  totalSeconds: number;
+  stepSeconds: number;
+  /** the reasoning of the starting prompt before step 1, and the held-out check at the end */
+  startSeconds: number;
+  evaluationSeconds: number;
+  /** how long the measurement took */
+  probeSeconds: number;
+  /** the estimate in one line, as the CLI prints it */
+  summary: string;
+}
+export const RunEstimate = request<RunEstimateParams, RunEstimateResult>()('run/estimate');
+
 // extractor/check: dry run on N samples ------------------------------------------------------------------------
 export interface ExtractorCheckParams extends TaskSpec {
   prompt: string;
@@ -210,7 +225,7 @@ export interface RunEventParams {
 export const RunEventNotification = notification<RunEventParams>()('run/event');
 
 /** Every request, for handler registration checks and tests. */
-export const REQUESTS = [WorkerInfo, RunStart, RunCancel, RunResume, RunStatus, EvalPrompt, ExtractorCheck, DatasetPreview] as const;
+export const REQUESTS = [WorkerInfo, RunStart, RunCancel, RunResume, RunStatus, EvalPrompt, ExtractorCheck, DatasetPreview, RunEstimate] as const;
 
 // ---------------------------------------------------------------------------------------------------------
 // Error codes: one table. JSON-RPC's own codes, then ours (positive, outside the reserved range).
