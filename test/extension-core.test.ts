@@ -2,6 +2,7 @@
 // diff, the estimate, and the manifest against the names table (package.json and code must agree).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +10,7 @@ import { locateOriginal } from '../src/extension/core/conflict';
 import { diffWords } from '../src/shared/diff';
 import { estimateRun, parameterCount } from '../src/shared/estimate';
 import { COMMANDS, CONTEXT_KEYS, RUN_ITEM_CONTEXT, RUN_LOG_LANGUAGE, RUNS_VIEW, SETTINGS } from '../src/extension/core/ids';
-import { formatRunLog, listRuns, readEvents } from '../src/extension/core/runs';
+import { ensureRunsGitignore, formatRunLog, listRuns, readEvents, runLabel } from '../src/extension/core/runs';
 import { redact } from '../src/extension/core/redact';
 import { isRunFolder, resolveRunsFolder, sanitizeSession } from '../src/extension/core/trust';
 import { renderReplacement, sourceFromSelection } from '../src/extension/core/source';
@@ -212,4 +213,32 @@ test('status bar: the first step shows with its phase and ETA as soon as it begi
   };
   assert.equal(runStatusText({ cancelling: false, lastStep: step1, lastPhase: phase(2, 'proposal', 590) }), 'step 2/10 · proposal · best 1.250 · ETA 10 min');
   assert.equal(runStatusText({ cancelling: true, lastStep: step1, lastPhase: phase(1, 'evaluation') }), 'step 1/10 · stopping: held-out check · best 1.250');
+});
+
+test('the runs folder is git-ignored (a user\'s own .gitignore is kept), and runs from a prompt are labelled by its place', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-gitignore-'));
+  try {
+    const runs = path.join(dir, '.greater', 'runs');
+    ensureRunsGitignore(runs);
+    const written = fs.readFileSync(path.join(runs, '.gitignore'), 'utf8');
+    assert.ok(written.split('\n').includes('*'), written);
+    fs.writeFileSync(path.join(runs, '.gitignore'), 'mine\n');
+    ensureRunsGitignore(runs);
+    assert.equal(fs.readFileSync(path.join(runs, '.gitignore'), 'utf8'), 'mine\n');
+    assert.deepEqual(listRuns(runs, () => false), [], 'the file is not taken for a run');
+    const git = spawnSync('git', ['init', '-q', dir]);
+    if (git.status === 0) {
+      fs.writeFileSync(path.join(runs, '.gitignore'), '');
+      fs.rmSync(path.join(runs, '.gitignore'));
+      ensureRunsGitignore(runs);
+      fs.mkdirSync(path.join(runs, 'r1'));
+      fs.writeFileSync(path.join(runs, 'r1', 'events.jsonl'), '{}\n');
+      const st = spawnSync('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=all'], { encoding: 'utf8' });
+      assert.equal(st.stdout.trim(), '', `git sees run files: ${st.stdout}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(runLabel({ id: 'demo-20261205-081300' }, 'prompts.ts:4'), { label: 'prompts.ts:4', idNote: 'demo-20261205-081300' });
+  assert.deepEqual(runLabel({ id: 'demo-20261205-081300' }, undefined), { label: 'demo-20261205-081300' });
 });

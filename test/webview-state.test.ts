@@ -2,7 +2,8 @@
 // view model without a DOM; the run view is the shared fold plus the panel's own phase.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyMessage, currentEstimate, estimateKey, formProblems, initialState, startRequest, useDemoDataset } from '../src/webview/state';
+import { scoreAxis } from '../src/webview/axis';
+import { applyAdvice, applyMessage, currentEstimate, estimateKey, formProblems, initialState, startRequest, useDemoDataset } from '../src/webview/state';
 import type { DatasetPreviewResult } from '../src/shared/panelMessages';
 
 const settings = { model: 'demo', device: 'cpu' as const, steps: 3, topK: 5, topQ: 2, trainSize: 4, seed: 7 };
@@ -101,4 +102,24 @@ test('a measured estimate belongs to the form it was measured for: a change in s
   s.form.steps = settings.steps;
   s.form.model = 'HuggingFaceTB/SmolLM2-360M-Instruct';
   assert.equal(currentEstimate(s), undefined);
+});
+
+test('Apply is the primary action only for a prompt that beat the initial one on the held-out examples', () => {
+  const base = { initialPrompt: 'Think.', bestPrompt: 'check thorough sum planre', initialAccuracy: 0, bestAccuracy: 0 };
+  assert.equal(applyAdvice(base).recommend, 'keep');
+  assert.match(applyAdvice(base).reason ?? '', /did not improve \(0\.0% → 0\.0%\)/);
+  assert.equal(applyAdvice({ ...base, initialAccuracy: 0.5, bestAccuracy: 0.4 }).recommend, 'keep');
+  assert.match(applyAdvice({ ...base, initialAccuracy: undefined, bestAccuracy: undefined }).reason ?? '', /No held-out check/);
+  assert.equal(applyAdvice({ ...base, bestPrompt: ' Think. ', initialAccuracy: 0.2, bestAccuracy: 0.9 }).recommend, 'keep', 'the same prompt');
+  assert.deepEqual(applyAdvice({ ...base, initialAccuracy: 0.07, bestAccuracy: 0.95 }), { recommend: 'apply' });
+});
+
+test('the chart\'s score axis shows a tiny change as tiny and a real one in full', () => {
+  const [lo, hi] = scoreAxis([1.347, 1.341]);
+  assert.ok(lo <= 1.341 && hi >= 1.347);
+  assert.ok(hi - lo >= 0.1 * 1.347 - 1e-12, `axis ${lo}–${hi} makes a 0.006 change fill the chart`);
+  assert.ok((1.347 - 1.341) / (hi - lo) < 0.05, 'the drawn drop is under 5% of the height');
+  assert.deepEqual(scoreAxis([3, 1]), [1, 3], 'a large change still fills the axis');
+  const [z0] = scoreAxis([0.01, 0.012]);
+  assert.ok(z0 >= 0, 'a loss axis does not go below zero');
 });

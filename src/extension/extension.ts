@@ -22,6 +22,7 @@ import { WorkerClient } from './workerClient';
 export interface ExtensionApi {
   worker: WorkerClient;
   runs: RunController;
+  runsTree: RunsTreeProvider;
   panel(): OptimizerPanel | undefined;
   applyPrompt(source: PromptSource, newText: string): Promise<ApplyOutcome>;
   revertPrompt(source: PromptSource): Promise<ApplyOutcome>;
@@ -34,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const runs = new RunController(worker, context.workspaceState, log);
   const proposals = new ProposalDocuments();
   const runLogs = new RunLogDocuments();
-  const tree = new RunsTreeProvider();
+  const tree = new RunsTreeProvider((runId) => runs.sourceFor(runId)?.label);
   const lenses = new PromptCodeLensProvider();
   const panelDeps: PanelDeps = { extensionUri: context.extensionUri, worker, runs, proposals, log };
   const selector = SUPPORTED_LANGUAGE_IDS.map((language) => ({ language }));
@@ -62,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.promptLanguages, SUPPORTED_LANGUAGE_IDS);
   log.info(`activated (${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: no worker'} workspace)`);
   return {
-    worker, runs, panel: () => OptimizerPanel.current,
+    worker, runs, runsTree: tree, panel: () => OptimizerPanel.current,
     applyPrompt: (source, text) => applyPrompt(source, text, proposals),
     revertPrompt: (source) => revertPrompt(source, proposals),
   };

@@ -4,6 +4,7 @@
 // a worker crash into a clear, resumable failure, and raises the only notifications: end of run and errors.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { ensureRunsGitignore } from './core/runs';
 import { isRunFolder } from './core/trust';
 import { RunCancel, RunResume, RunStart, type RunEvent, type RunEventOf, type RunStartResult } from '../worker/protocol';
 import { cancelTimeoutMs, runsDir } from './config';
@@ -83,6 +84,11 @@ export class RunController implements vscode.Disposable {
 
   async start(req: StartRequest, source: PromptSource | undefined): Promise<RunStartResult> {
     const dir = this.requireIdle();
+    try {
+      ensureRunsGitignore(dir);
+    } catch (e) {
+      this.log.warn(`could not write ${dir}/.gitignore: ${(e as Error).message}`);
+    }
     const res = await this.worker.request(RunStart, {
       model: req.model, device: req.device, dataset: req.dataset, questionField: req.questionField,
       answerField: req.answerField, extractor: req.extractor, seed: req.seed, initialPrompt: req.initialPrompt,

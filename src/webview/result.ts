@@ -1,7 +1,9 @@
 // The result view, once a run has ended: held-out accuracy before → after, the best prompt, its word diff
-// against the initial prompt, and Apply / Copy / Revert / Resume.
+// against the initial prompt, and Apply / Copy / Revert / Resume. When the held-out accuracy did not improve the
+// primary action is "Keep original" and Apply becomes "Apply anyway".
 import { diffWords } from '../shared/diff';
 import { h } from './dom';
+import { applyAdvice } from './state';
 import { button, type ViewContext } from './view';
 
 export function renderResult(ui: ViewContext): HTMLElement | null {
@@ -14,6 +16,9 @@ export function renderResult(ui: ViewContext): HTMLElement | null {
   const initialAcc = r.done?.initialAccuracy ?? r.initialEval?.accuracy;
   const bestAcc = r.done?.bestAccuracy ?? r.bestEval?.accuracy;
   const diff = h('p', { class: 'diff', id: 'diff' }, ...diffWords(before, best).map((d) => h(d.op === 'add' ? 'ins' : d.op === 'del' ? 'del' : 'span', {}, d.text)));
+  const advice = applyAdvice({ initialPrompt: before, bestPrompt: best, initialAccuracy: initialAcc, bestAccuracy: bestAcc });
+  const keep = advice.recommend === 'keep';
+  const canApply = !!ui.state.session.source || !!r.runId;
   return h('section', { id: 'result' },
     h('h2', {}, 'Result'),
     initialAcc !== undefined || bestAcc !== undefined
@@ -22,8 +27,10 @@ export function renderResult(ui: ViewContext): HTMLElement | null {
     h('pre', { id: 'best-prompt', class: 'prompt' }, best),
     h('h3', {}, 'Change'),
     diff,
+    keep ? h('p', { class: 'warning', id: 'apply-advice' }, advice.reason ?? '') : null,
     h('div', { class: 'row' },
-      button('apply', 'Apply', () => ui.post({ type: 'apply', prompt: best }), { disabled: !ui.state.session.source && !r.runId }),
+      keep ? button('keep-original', 'Keep original', () => ui.update((s) => { s.applyMessage = 'Kept the original prompt; nothing was written.'; s.applyError = undefined; })) : null,
+      button('apply', keep ? 'Apply anyway' : 'Apply', () => ui.post({ type: 'apply', prompt: best }), { secondary: keep, disabled: !canApply }),
       button('copy', 'Copy', () => ui.post({ type: 'copy', prompt: best }), { secondary: true }),
       button('revert', 'Revert', () => ui.post({ type: 'revert' }), { secondary: true, disabled: !ui.state.applied }),
       r.resumable ? button('resume', 'Resume', () => ui.post({ type: 'resume' }), { secondary: true }) : null,

@@ -237,3 +237,19 @@ export function startRequest(f: Form): StartRequest {
     initialPrompt: f.prompt,
   };
 }
+
+/**
+ * Whether the result view recommends Apply: only a prompt that beat the initial one on the held-out examples. A
+ * prompt whose held-out accuracy did not improve, or was never checked, gets "Keep original" as the primary action.
+ */
+export function applyAdvice(x: { initialPrompt: string; bestPrompt: string; initialAccuracy?: number; bestAccuracy?: number }): { recommend: 'apply' | 'keep'; reason?: string } {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  if (x.bestPrompt.trim() === x.initialPrompt.trim()) return { recommend: 'keep', reason: 'The best prompt found is the initial one.' };
+  if (x.initialAccuracy === undefined || x.bestAccuracy === undefined) {
+    return { recommend: 'keep', reason: 'No held-out check ran, so nothing shows the new prompt does better.' };
+  }
+  if (x.bestAccuracy <= x.initialAccuracy) {
+    return { recommend: 'keep', reason: `Held-out accuracy did not improve (${pct(x.initialAccuracy)} → ${pct(x.bestAccuracy)}): the new prompt is not shown to be better.` };
+  }
+  return { recommend: 'apply' };
+}

@@ -117,3 +117,19 @@ export function formatRunLog(events: readonly RunEvent[]): string {
     }
   }).join('\n') + '\n';
 }
+
+/**
+ * Run folders (models' outputs, checkpoints, logs) do not belong in version control: the runs folder gets a
+ * `.gitignore` ignoring everything in it, itself included. One the user wrote is left alone.
+ */
+export function ensureRunsGitignore(runsDir: string): void {
+  const file = path.join(runsDir, '.gitignore');
+  if (fs.existsSync(file)) return;
+  fs.mkdirSync(runsDir, { recursive: true });
+  fs.writeFileSync(file, '# written by GReaTer: run folders are not source\n*\n', { flag: 'wx' });
+}
+
+/** The Runs view's label for a run: the prompt's place (file:line) when the run came from one, else its id. */
+export function runLabel(r: Pick<RunSummary, 'id'>, sourceLabel: string | undefined): { label: string; idNote?: string } {
+  return sourceLabel ? { label: sourceLabel, idNote: r.id } : { label: r.id };
+}
