@@ -128,8 +128,8 @@ async function until(fn, what, ms = 30000) {
       await frame.locator('#step-count', { hasText: /step ([2-9]|\d\d+)\// }).waitFor({ timeout: RUN_TIMEOUT });
       await shot(page, liveShot);
       if (reopen) {
-        await frame.locator('#phase').click();
-        await palette(page, 'View: Close Editor');
+        // middle click closes an editor tab (the palette does not open while the webview has focus)
+        await page.locator('.tabs-container .tab', { hasText: 'GReaTer' }).first().click({ button: 'middle' });
         await until(async () => (await page.locator('iframe.webview.ready').count()) === 0, 'the panel closed');
         await palette(page, 'GReaTer: Show Optimizer Panel');
         frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');

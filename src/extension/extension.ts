@@ -6,6 +6,7 @@ import { PromptCodeLensProvider } from './codeLens';
 import { allCommands, registerCommand, type CommandDeps } from './commands';
 import { CONTEXT_KEYS, PANEL_VIEW_TYPE, RUNS_VIEW } from './core/ids';
 import { applyPrompt, revertPrompt, type ApplyOutcome } from './applyEdit';
+import { ApplyReview } from './applyReview';
 import type { PromptSource } from '../shared/panelMessages';
 import { SUPPORTED_LANGUAGE_IDS } from './core/promptFinder';
 import { Log } from './log';
@@ -23,6 +24,7 @@ export interface ExtensionApi {
   worker: WorkerClient;
   runs: RunController;
   runsTree: RunsTreeProvider;
+  review: ApplyReview;
   panel(): OptimizerPanel | undefined;
   applyPrompt(source: PromptSource, newText: string): Promise<ApplyOutcome>;
   revertPrompt(source: PromptSource): Promise<ApplyOutcome>;
@@ -34,15 +36,21 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const worker = new WorkerClient(vscode.Uri.joinPath(context.extensionUri, 'out', 'worker.js').fsPath, log, () => tokens.get());
   const runs = new RunController(worker, context.workspaceState, log);
   const proposals = new ProposalDocuments();
+  const review = new ApplyReview((source) => revertPrompt(source, proposals));
+  const applyForReview = async (source: PromptSource, text: string): Promise<ApplyOutcome> => {
+    const out = await applyPrompt(source, text, proposals);
+    if (out.ok) review.show(source, out.start, out.written);
+    return out;
+  };
   const runLogs = new RunLogDocuments();
   const tree = new RunsTreeProvider((runId) => runs.sourceFor(runId)?.label);
   const lenses = new PromptCodeLensProvider();
-  const panelDeps: PanelDeps = { extensionUri: context.extensionUri, worker, runs, proposals, log };
+  const panelDeps: PanelDeps = { extensionUri: context.extensionUri, worker, runs, proposals, log, applyPrompt: applyForReview };
   const selector = SUPPORTED_LANGUAGE_IDS.map((language) => ({ language }));
-  const commandDeps: CommandDeps = { log, worker, runs, runLogs, tree, tokens, openPanel: (session) => OptimizerPanel.show(panelDeps, session) };
+  const commandDeps: CommandDeps = { log, worker, runs, runLogs, tree, tokens, review, openPanel: (session) => OptimizerPanel.show(panelDeps, session) };
 
   context.subscriptions.push(
-    log, worker, runs, proposals, runLogs, tree, lenses,
+    log, worker, runs, proposals, review, runLogs, tree, lenses,
     new RunStatusBar(runs),
     vscode.languages.registerCodeLensProvider(selector, lenses),
     vscode.window.registerTreeDataProvider(RUNS_VIEW, tree),
@@ -63,8 +71,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.promptLanguages, SUPPORTED_LANGUAGE_IDS);
   log.info(`activated (${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: no worker'} workspace)`);
   return {
-    worker, runs, runsTree: tree, panel: () => OptimizerPanel.current,
-    applyPrompt: (source, text) => applyPrompt(source, text, proposals),
+    worker, runs, runsTree: tree, review, panel: () => OptimizerPanel.current,
+    applyPrompt: applyForReview,
     revertPrompt: (source) => revertPrompt(source, proposals),
   };
 }

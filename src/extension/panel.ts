@@ -5,7 +5,7 @@
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import { DatasetPreview, ExtractorCheck, RunEstimate, type DatasetRef } from '../worker/protocol';
-import { applyPrompt, revertPrompt } from './applyEdit';
+import { revertPrompt, type ApplyOutcome } from './applyEdit';
 import { runSettings, runsDir } from './config';
 import { PANEL_VIEW_TYPE } from './core/ids';
 import type { FromWebview, PromptSource, ToWebview } from '../shared/panelMessages';
@@ -22,6 +22,8 @@ export interface PanelDeps {
   runs: RunController;
   proposals: ProposalDocuments;
   log: Log;
+  /** Apply with the inline review (Accept / Discard in the editor) */
+  applyPrompt(source: PromptSource, text: string): Promise<ApplyOutcome>;
 }
 
 /** What the panel is about: the prompt it optimises and/or the run it shows. */
@@ -257,9 +259,10 @@ export class OptimizerPanel implements vscode.Disposable {
           this.post({ type: 'requestError', request: 'apply', message: 'This run was not started from a prompt in a file; use Copy.' });
           return;
         }
-        const out = m.type === 'apply' ? await applyPrompt(source, m.prompt, proposals) : await revertPrompt(source, proposals);
+        const out = m.type === 'apply' ? await this.deps.applyPrompt(source, m.prompt) : await revertPrompt(source, proposals);
         log.info(out.message);
-        if (out.ok) this.post({ type: 'applied', action: m.type, message: out.message });
+        const review = m.type === 'apply' ? ' Review it in the editor: Accept or Discard above the prompt.' : '';
+        if (out.ok) this.post({ type: 'applied', action: m.type, message: out.message + review });
         else this.post({ type: 'requestError', request: 'apply', message: out.message });
         return;
       }

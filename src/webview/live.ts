@@ -23,7 +23,8 @@ export function renderLive(ui: ViewContext): HTMLElement | null {
   const eta = r.etaSeconds;
   const status = r.state === 'starting' ? 'starting the worker…'
     : r.state === 'cancelling' ? phase?.phase === 'evaluation' ? 'stopping: checking the best prompt so far on the held-out examples…' : 'stopping…'
-      : phase && live ? `step ${phase.step}${r.totalSteps ? `/${r.totalSteps}` : ''} · ${phase.phase}${phase.candidate ? ` ${phase.candidate.index}/${phase.candidate.total}` : ''}` : r.state;
+      : phase && live ? `step ${phase.step}${r.totalSteps ? `/${r.totalSteps}` : ''} · ${phase.phase}${phase.candidate ? ` ${phase.candidate.index}/${phase.candidate.total}` : ''}`
+        : r.state === 'finished' && r.done?.reason === 'cancelled' ? 'stopped' : r.state;
   const c = r.candidates;
   return h('section', { id: 'live' },
     h('h2', {}, 'Run', r.runId ? h('span', { class: 'badge' }, r.runId) : null),

@@ -113,7 +113,8 @@ function serviceOver(
       };
     },
     async evaluatePrompt(p: EvalPromptParams, signal: AbortSignal): Promise<EvalPromptResult> {
-      const config = baseConfig(p, { initialPrompt: p.prompt, promptTemplate: template(p.context), trainSize: p.trainSize, heldOutSize: 1_000_000 });
+      // evaluating every row splits nothing: the training size is not used (0 allowed)
+      const config = baseConfig(p, { initialPrompt: p.prompt, promptTemplate: template(p.context), trainSize: p.split === 'all' ? 1 : p.trainSize, heldOutSize: 1_000_000 });
       const ev = await evaluateTaskPrompt({ model: modelPath(p.model), device: p.device, task: taskOptions(p), prompt: p.prompt, config }, p.split, p.limit, signal);
       return { correct: ev.correct, total: ev.total, accuracy: ev.accuracy };
     },

@@ -1,6 +1,7 @@
 // What the command bodies are handed by activate(), and the two guards every command shares: workspace trust
 // and one error path (log + notification with "Show Log").
 import * as vscode from 'vscode';
+import type { ApplyReview } from '../applyReview';
 import type { Log } from '../log';
 import type { PanelSession } from '../panel';
 import type { RunController } from '../runController';
@@ -16,6 +17,7 @@ export interface CommandDeps {
   runLogs: RunLogDocuments;
   tree: RunsTreeProvider;
   tokens: TokenStore;
+  review: ApplyReview;
   openPanel(session: PanelSession): void;
 }
 

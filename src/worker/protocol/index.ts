@@ -145,6 +145,7 @@ export interface EvalPromptParams extends TaskSpec {
   context?: PromptContext;
   /** which examples: the held-out split of the seeded train/held-out split, the train split, or all */
   split: 'heldout' | 'train' | 'all';
+  /** the split's training size; not used (0 allowed) when split is 'all' */
   trainSize: number;
   limit?: number;
 }

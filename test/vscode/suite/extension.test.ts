@@ -157,6 +157,32 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
     assert.equal(diffTabs.length, 0, 'no conflict diff opened');
   });
 
+  it('Apply opens an inline review: Discard restores the original, Accept keeps the new prompt, Ctrl+Z ends it', async () => {
+    const original = fixture('prompts.ts');
+    const doc = await openCopy('review.ts', original);
+    const source = sourceAt(doc, "'You are a careful");
+    assert.equal((await api.applyPrompt(source, 'You are an expert.')).ok, true);
+    assert.equal(api.review.isPending(doc.uri), true);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
+    const titles = lenses.filter((l) => l.command?.command === COMMANDS.acceptApplied || l.command?.command === COMMANDS.discardApplied).map((l) => l.command!.command);
+    assert.deepEqual(titles.sort(), [COMMANDS.acceptApplied, COMMANDS.discardApplied].sort());
+    await vscode.commands.executeCommand(COMMANDS.discardApplied, doc.uri);
+    assert.equal(doc.getText(), original, 'Discard puts the original back');
+    assert.equal(api.review.isPending(doc.uri), false);
+
+    assert.equal((await api.applyPrompt(sourceAt(doc, "'You are a careful"), 'You are an expert.')).ok, true);
+    await vscode.commands.executeCommand(COMMANDS.acceptApplied, doc.uri);
+    assert.equal(api.review.isPending(doc.uri), false);
+    assert.ok(doc.getText().includes("'You are an expert.'"), 'Accept keeps the applied prompt');
+
+    await vscode.commands.executeCommand('undo');
+    const again = sourceAt(doc, "'You are a careful");
+    assert.equal((await api.applyPrompt(again, 'Be exact.')).ok, true);
+    await vscode.commands.executeCommand('undo');
+    await until(() => !api.review.isPending(doc.uri), 'the review to end after Ctrl+Z');
+    assert.equal(doc.getText(), original);
+  });
+
   it('worker errors reach the user without the RPC method name in front', async () => {
     const missing = ws('no-such-dataset.csv').fsPath;
     await assert.rejects(api.worker.request(DatasetPreview, { dataset: { path: missing }, rows: 1 }), (e: Error) => {
