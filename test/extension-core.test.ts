@@ -10,7 +10,7 @@ import { locateOriginal } from '../src/extension/core/conflict';
 import { diffWords } from '../src/shared/diff';
 import { estimateRun, parameterCount } from '../src/shared/estimate';
 import { COMMANDS, CONTEXT_KEYS, RUN_ITEM_CONTEXT, RUN_LOG_LANGUAGE, RUNS_VIEW, SETTINGS } from '../src/extension/core/ids';
-import { ensureRunsGitignore, formatRunLog, listRuns, readEvents, runLabel } from '../src/extension/core/runs';
+import { ensureRunsGitignore, formatRunLog, listRuns, readEvents, readHeldOutExamples, runLabel } from '../src/extension/core/runs';
 import { redact } from '../src/extension/core/redact';
 import { isRunFolder, resolveRunsFolder, sanitizeSession } from '../src/extension/core/trust';
 import { renderReplacement, sourceFromSelection } from '../src/extension/core/source';
@@ -241,4 +241,23 @@ test('the runs folder is git-ignored (a user\'s own .gitignore is kept), and run
   }
   assert.deepEqual(runLabel({ id: 'demo-20261205-081300' }, 'prompts.ts:4'), { label: 'prompts.ts:4', idNote: 'demo-20261205-081300' });
   assert.deepEqual(runLabel({ id: 'demo-20261205-081300' }, undefined), { label: 'demo-20261205-081300' });
+});
+
+test('the result view\'s per-example table pairs each held-out example\'s initial and best answers by its index', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-examples-'));
+  try {
+    assert.equal(readHeldOutExamples(dir), undefined, 'no report yet');
+    const ex = (index: number, answer: string | null, correct: boolean) => ({ index, line: index + 2, question: `q${index}`, gold: 'g', answer, correct, reasoning: `r${index}${answer}` });
+    fs.writeFileSync(path.join(dir, 'report.json'), JSON.stringify({
+      heldOut: { initial: { examples: [ex(4, 'x', false), ex(9, 'g', true)] }, best: [{ examples: [ex(9, null, false), ex(4, 'g', true)] }] },
+    }));
+    assert.deepEqual(readHeldOutExamples(dir), [
+      { line: 6, question: 'q4', gold: 'g', initial: { answer: 'x', correct: false, reasoning: 'r4x' }, best: { answer: 'g', correct: true, reasoning: 'r4g' } },
+      { line: 11, question: 'q9', gold: 'g', initial: { answer: 'g', correct: true, reasoning: 'r9g' }, best: { answer: null, correct: false, reasoning: 'r9null' } },
+    ]);
+    fs.writeFileSync(path.join(dir, 'report.json'), JSON.stringify({ heldOut: null }));
+    assert.equal(readHeldOutExamples(dir), undefined, 'a run stopped before its evaluation');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

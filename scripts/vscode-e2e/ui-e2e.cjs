@@ -139,6 +139,8 @@ async function until(fn, what, ms = 30000) {
       await frame.locator('#apply').waitFor({ timeout: RUN_TIMEOUT });
       // Stop ends with the held-out before → after, never "no held-out evaluation"
       assert.match(await frame.locator('#accuracy').innerText({ timeout: RUN_TIMEOUT }), /Held-out accuracy: \d+\.\d% → \d+\.\d%/);
+      // and the held-out set example by example (initial vs best)
+      assert.match(await frame.locator('#examples summary').first().innerText({ timeout: 60000 }), /^Held-out examples: \d+/);
       return frame;
     };
     await runThenStop(wv, '03-live.png');

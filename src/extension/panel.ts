@@ -9,7 +9,7 @@ import { revertPrompt, type ApplyOutcome } from './applyEdit';
 import { runSettings, runsDir } from './config';
 import { PANEL_VIEW_TYPE } from './core/ids';
 import type { FromWebview, PromptSource, ToWebview } from '../shared/panelMessages';
-import { readEvents, summarizeRun } from './core/runs';
+import { readEvents, readHeldOutExamples, summarizeRun } from './core/runs';
 import { sanitizeSession } from './core/trust';
 import type { Log } from './log';
 import type { ProposalDocuments } from './proposalDocs';
@@ -95,6 +95,7 @@ export class OptimizerPanel implements vscode.Disposable {
       deps.runs.onRunEnded((e) => {
         if (e.runId !== this.session.runId) return;
         this.post({ type: 'runState', state: e.outcome === 'completed' || e.outcome === 'cancelled' ? 'finished' : 'failed', message: e.message, resumable: e.resumable });
+        this.postExamples(e.runId, e.runDir);
       }),
     );
   }
@@ -166,7 +167,14 @@ export class OptimizerPanel implements vscode.Disposable {
       const state = s.status === 'failed' || s.status === 'interrupted' ? 'failed' : 'finished';
       const message = s.status === 'interrupted' ? `Run ${runId} was interrupted at step ${s.step ?? 0}; it can be resumed.` : s.error;
       this.post({ type: 'runState', state, ...(message ? { message } : {}), resumable: s.resumable });
+      this.postExamples(runId, runDir);
     }
+  }
+
+  /** The held-out set example by example, once report.json holds it. */
+  private postExamples(runId: string, runDir: string): void {
+    const examples = readHeldOutExamples(runDir);
+    if (examples) this.post({ type: 'examples', runId, examples });
   }
 
   /**

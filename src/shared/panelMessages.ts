@@ -38,6 +38,16 @@ export interface StartRequest extends RunSettings {
   initialPrompt: string;
 }
 
+/** One held-out example, initial vs best prompt (report.json), for the result view's table. */
+export interface HeldOutExample {
+  /** line in the dataset file */
+  line: number;
+  question: string;
+  gold: string;
+  initial: { answer: string | null; correct: boolean; reasoning: string };
+  best?: { answer: string | null; correct: boolean; reasoning: string };
+}
+
 export type RunPhaseState = 'idle' | 'starting' | 'running' | 'cancelling' | 'finished' | 'failed';
 
 export type ToWebview =
@@ -54,7 +64,8 @@ export type ToWebview =
   | { type: 'runStarted'; runId: string; runDir: string }
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'runState'; state: RunPhaseState; message?: string; resumable?: boolean }
-  | { type: 'applied'; action: 'apply' | 'revert'; message: string };
+  | { type: 'applied'; action: 'apply' | 'revert'; message: string }
+  | { type: 'examples'; runId: string; examples: HeldOutExample[] };
 
 export type FromWebview =
   | { type: 'ready' }

@@ -3,6 +3,7 @@
 // primary action is "Keep original" and Apply becomes "Apply anyway".
 import { diffWords } from '../shared/diff';
 import { h } from './dom';
+import type { HeldOutExample } from '../shared/panelMessages';
 import { applyAdvice } from './state';
 import { button, type ViewContext } from './view';
 
@@ -37,6 +38,24 @@ export function renderResult(ui: ViewContext): HTMLElement | null {
     ),
     ui.state.applyMessage ? h('p', { id: 'apply-message', class: 'hint' }, ui.state.applyMessage) : null,
     ui.state.applyError ? h('p', { id: 'apply-error', class: 'error' }, ui.state.applyError) : null,
+    ui.state.examples && ui.state.examples.runId === r.runId ? renderExamples(ui.state.examples.rows) : null,
   );
+}
+
+/** Initial vs best prompt on each held-out example; a row's question opens both reasonings. */
+function renderExamples(rows: HeldOutExample[]): HTMLElement {
+  const side = (x?: HeldOutExample['initial']) => (x ? `${x.correct ? '✓' : '✗'} ${x.answer ?? '(none)'}` : '–');
+  const changed = rows.filter((x) => x.best && x.best.correct !== x.initial.correct).length;
+  return h('details', { id: 'examples', open: true },
+    h('summary', {}, `Held-out examples: ${rows.length} (${changed} changed between the initial and the best prompt)`),
+    h('table', { class: 'preview examples' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'line'), h('th', {}, 'question (click for the reasoning)'), h('th', {}, 'gold'), h('th', {}, 'initial'), h('th', {}, 'best'))),
+      h('tbody', {}, ...rows.map((x) => h('tr', { class: x.best && x.best.correct !== x.initial.correct ? (x.best.correct ? 'ok' : 'bad') : '' },
+        h('td', {}, x.line),
+        h('td', {}, h('details', {},
+          h('summary', { title: x.question }, x.question.length > 120 ? `${x.question.slice(0, 119)}…` : x.question),
+          h('p', { class: 'hint' }, 'Initial prompt reasoned: '), h('pre', { class: 'log' }, x.initial.reasoning),
+          x.best ? h('p', { class: 'hint' }, 'Best prompt reasoned: ') : null, x.best ? h('pre', { class: 'log' }, x.best.reasoning) : null)),
+        h('td', {}, x.gold), h('td', {}, side(x.initial)), h('td', {}, side(x.best)))))));
 }
 

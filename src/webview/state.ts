@@ -3,7 +3,7 @@
 // events. No DOM and no VS Code API here; main.ts owns those and the views read this.
 import { emptyRunProgress, foldRunEvents } from '../shared/panelMessages';
 import type {
-  DatasetPreviewResult, ExtractorCheckResult, PromptSource, RunEstimateResult, RunEvent, RunPhaseState, RunProgress, RunSettings, StartRequest,
+  DatasetPreviewResult, ExtractorCheckResult, HeldOutExample, PromptSource, RunEstimateResult, RunEvent, RunPhaseState, RunProgress, RunSettings, StartRequest,
   ToWebview,
 } from '../shared/panelMessages';
 
@@ -45,6 +45,8 @@ export interface ViewState {
   applyError?: string;
   applied: boolean;
   run: RunView;
+  /** the ended run's held-out examples, initial vs best (from its report) */
+  examples?: { runId: string; rows: HeldOutExample[] };
 }
 
 export function freshRun(): RunView {
@@ -134,6 +136,9 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
       s.run.state = m.state;
       s.run.message = m.message;
       s.run.resumable = m.resumable;
+      return;
+    case 'examples':
+      s.examples = { runId: m.runId, rows: m.examples };
       return;
     case 'applied':
       s.applied = m.action === 'apply';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../../src/extension/core/ids';
 import { findLiterals, findPrompts } from '../../../src/extension/core/promptFinder';
-import { readEvents } from '../../../src/extension/core/runs';
+import { readEvents, readHeldOutExamples } from '../../../src/extension/core/runs';
 import { sourceFromSite, type DocInfo } from '../../../src/extension/core/source';
 import type { ExtensionApi } from '../../../src/extension/extension';
 import type { RunEnded } from '../../../src/extension/runController';
@@ -293,7 +293,9 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
     }
   });
 
-  describe('real runs through the worker (built-in demo, else the tiny random model in the workspace)', () => {
+  describe('real runs through the worker (built-in demo, else the tiny random model in the workspace)', function () {
+    // each run waits up to 300 s for its events on a loaded machine; mocha's 60 s default would cut it first
+    this.timeout(600_000);
     const events: { runId: string; event: RunEvent }[] = [];
     const ended: RunEnded[] = [];
     let subs: vscode.Disposable[] = [];
@@ -370,6 +372,7 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
       const done = readEvents(runDir).find((e) => e.kind === 'done') as { initialAccuracy?: number } | undefined;
       assert.equal(typeof done?.initialAccuracy, 'number');
       assert.ok(fs.readFileSync(path.join(path.dirname(runDir), '.gitignore'), 'utf8').split('\n').includes('*'));
+      assert.ok((readHeldOutExamples(runDir)?.length ?? 0) > 0, 'the per-example table has rows');
       const item = api.runsTree.getTreeItem(api.runsTree.runs().find((r) => r.dir === runDir)!);
       assert.equal(item.label, source.label);
       assert.match(String(item.description), new RegExp(runId));
