@@ -2,6 +2,7 @@
 // diff, the estimate, and the manifest against the names table (package.json and code must agree).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,11 +10,12 @@ import { locateOriginal } from '../src/extension/core/conflict';
 import { diffWords } from '../src/shared/diff';
 import { estimateRun, parameterCount } from '../src/shared/estimate';
 import { COMMANDS, CONTEXT_KEYS, RUN_ITEM_CONTEXT, RUN_LOG_LANGUAGE, RUNS_VIEW, SETTINGS } from '../src/extension/core/ids';
-import { formatRunLog, listRuns, readEvents } from '../src/extension/core/runs';
+import { ensureRunsGitignore, formatRunLog, listRuns, readEvents, readHeldOutExamples, runLabel } from '../src/extension/core/runs';
 import { redact } from '../src/extension/core/redact';
 import { isRunFolder, resolveRunsFolder, sanitizeSession } from '../src/extension/core/trust';
 import { renderReplacement, sourceFromSelection } from '../src/extension/core/source';
-import { ACTIVE_LOCK_FILE, type RunEvent } from '../src/worker/protocol';
+import { runStatusText } from '../src/extension/core/statusText';
+import { ACTIVE_LOCK_FILE, type RunEvent, type RunEventOf } from '../src/worker/protocol';
 
 const repo = path.resolve(__dirname, '../..');
 
@@ -95,6 +97,11 @@ test('estimate: sizes read from model names; time grows with steps and candidate
   assert.equal(parameterCount('Qwen/Qwen2.5-0.5B-Instruct'), 0.5e9);
   assert.equal(parameterCount('google/gemma-2-2b-it'), 2e9);
   assert.equal(parameterCount('my-model'), undefined);
+  // the built-in demo's size is its real one, counted from the tensor shapes in its safetensors header
+  const st = fs.readFileSync(path.join(repo, 'models/greater-demo/model.safetensors'));
+  const header = JSON.parse(st.subarray(8, 8 + Number(st.readBigUInt64LE(0))).toString('utf8')) as Record<string, { shape?: number[] }>;
+  const counted = Object.entries(header).filter(([k]) => k !== '__metadata__').reduce((n, [, t]) => n + (t.shape ?? []).reduce((a, b) => a * b, 1), 0);
+  assert.ok(Math.abs(parameterCount('demo')! / counted - 1) < 0.02, `demo: ${parameterCount('demo')} vs ${counted} in the file`);
   const base = { model: 'Qwen/Qwen2.5-0.5B-Instruct', device: 'cpu' as const, steps: 10, topQ: 5, trainSize: 50 };
   const e = estimateRun(base);
   assert.ok(e.memoryBytes! > 0.5e9 * 4, 'at least the fp32 weights');
@@ -191,5 +198,66 @@ test('trust: the runs-folder setting stays inside the workspace', () => {
     const r = resolveRunsFolder(ws, bad);
     assert.equal(r.dir, path.join(ws, '.greater', 'runs'));
     assert.match(r.warning ?? '', /is not a folder inside the workspace; using '\.greater\/runs'/);
+  }
+});
+
+test('status bar: the first step shows with its phase and ETA as soon as it begins, not "starting" until it ends', () => {
+  const phase = (step: number, p: RunEventOf<'phase'>['phase'], etaSeconds?: number, candidate?: { index: number; total: number }): RunEventOf<'phase'> =>
+    ({ kind: 'phase', step, phase: p, etaSeconds, ...(candidate ? { candidate } : {}) });
+  assert.equal(runStatusText({ cancelling: false }), 'loading the model');
+  assert.equal(runStatusText({ cancelling: false, totalSteps: 10, lastPhase: phase(1, 'reasoning', 180) }), 'step 1/10 · reasoning · ETA 3 min');
+  assert.equal(runStatusText({ cancelling: false, totalSteps: 10, lastPhase: phase(1, 'selection', 75, { index: 2, total: 5 }) }), 'step 1/10 · selection 2/5 · ETA 75 s');
+  const step1: RunEventOf<'step'> = {
+    kind: 'step', step: 1, totalSteps: 10, position: 0, prompt: 'p', promptTokens: ['p'], score: 1.25, accuracy: 0.5, bestScore: 1.25,
+    bestPrompt: 'p', etaSeconds: 600, counts: { forwardPasses: 1, backwardPasses: 1, generatedTokens: 1 },
+  };
+  assert.equal(runStatusText({ cancelling: false, lastStep: step1, lastPhase: phase(2, 'proposal', 590) }), 'step 2/10 · proposal · best 1.250 · ETA 10 min');
+  assert.equal(runStatusText({ cancelling: true, lastStep: step1, lastPhase: phase(1, 'evaluation') }), 'step 1/10 · stopping: held-out check · best 1.250');
+});
+
+test('the runs folder is git-ignored (a user\'s own .gitignore is kept), and runs from a prompt are labelled by its place', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-gitignore-'));
+  try {
+    const runs = path.join(dir, '.greater', 'runs');
+    ensureRunsGitignore(runs);
+    const written = fs.readFileSync(path.join(runs, '.gitignore'), 'utf8');
+    assert.ok(written.split('\n').includes('*'), written);
+    fs.writeFileSync(path.join(runs, '.gitignore'), 'mine\n');
+    ensureRunsGitignore(runs);
+    assert.equal(fs.readFileSync(path.join(runs, '.gitignore'), 'utf8'), 'mine\n');
+    assert.deepEqual(listRuns(runs, () => false), [], 'the file is not taken for a run');
+    const git = spawnSync('git', ['init', '-q', dir]);
+    if (git.status === 0) {
+      fs.writeFileSync(path.join(runs, '.gitignore'), '');
+      fs.rmSync(path.join(runs, '.gitignore'));
+      ensureRunsGitignore(runs);
+      fs.mkdirSync(path.join(runs, 'r1'));
+      fs.writeFileSync(path.join(runs, 'r1', 'events.jsonl'), '{}\n');
+      const st = spawnSync('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=all'], { encoding: 'utf8' });
+      assert.equal(st.stdout.trim(), '', `git sees run files: ${st.stdout}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(runLabel({ id: 'demo-20261205-081300' }, 'prompts.ts:4'), { label: 'prompts.ts:4', idNote: 'demo-20261205-081300' });
+  assert.deepEqual(runLabel({ id: 'demo-20261205-081300' }, undefined), { label: 'demo-20261205-081300' });
+});
+
+test('the result view\'s per-example table pairs each held-out example\'s initial and best answers by its index', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-examples-'));
+  try {
+    assert.equal(readHeldOutExamples(dir), undefined, 'no report yet');
+    const ex = (index: number, answer: string | null, correct: boolean) => ({ index, line: index + 2, question: `q${index}`, gold: 'g', answer, correct, reasoning: `r${index}${answer}` });
+    fs.writeFileSync(path.join(dir, 'report.json'), JSON.stringify({
+      heldOut: { initial: { examples: [ex(4, 'x', false), ex(9, 'g', true)] }, best: [{ examples: [ex(9, null, false), ex(4, 'g', true)] }] },
+    }));
+    assert.deepEqual(readHeldOutExamples(dir), [
+      { line: 6, question: 'q4', gold: 'g', initial: { answer: 'x', correct: false, reasoning: 'r4x' }, best: { answer: 'g', correct: true, reasoning: 'r4g' } },
+      { line: 11, question: 'q9', gold: 'g', initial: { answer: 'g', correct: true, reasoning: 'r9g' }, best: { answer: null, correct: false, reasoning: 'r9null' } },
+    ]);
+    fs.writeFileSync(path.join(dir, 'report.json'), JSON.stringify({ heldOut: null }));
+    assert.equal(readHeldOutExamples(dir), undefined, 'a run stopped before its evaluation');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

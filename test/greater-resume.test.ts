@@ -119,6 +119,24 @@ test('Ctrl-C (SIGINT) stops after the step, still reports held-out before → af
   assert.deepEqual(outcome(dir), reference);
 });
 
+test('Ctrl-C in the middle of a step interrupts it at a sub-step boundary, still with held-out before → after; --resume redoes that step identically', async () => {
+  assert.ok(reference, 'reference run missing');
+  const dir = path.join(root, 'interrupted-mid-step');
+  const { killed, events, code } = await runAndKill(['--model', modelDir, '--out', dir, ...ARGS],
+    (e) => e.kind === 'phase' && e.step === 3 && e.phase === 'selection', 'SIGINT');
+  assert.ok(killed);
+  assert.equal(code, 130);
+  const steps = events.filter((e) => e.kind === 'step').map((e) => e.step);
+  assert.deepEqual(steps, [1, 2], 'the step in flight is dropped, not finished');
+  const done = events[events.length - 1];
+  assert.deepEqual([done.kind, done.reason], ['done', 'cancelled']);
+  assert.equal(typeof done.initialAccuracy, 'number', 'held-out accuracy of the initial prompt is reported');
+  assert.equal(typeof done.bestAccuracy, 'number', 'and of the best prompt so far');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8')).step, 2, 'the checkpoint is the last finished step');
+  runToEnd(['--resume', dir, '--json-events']);
+  assert.deepEqual(outcome(dir), reference);
+});
+
 test('--resume refuses settings that belong to the run folder', () => {
   const r = spawnSync(process.execPath, [bin, 'optimize', '--resume', path.join(root, 'a'), '--steps', '9'], { encoding: 'utf8' });
   assert.equal(r.status, 1);

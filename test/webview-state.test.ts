@@ -2,7 +2,9 @@
 // view model without a DOM; the run view is the shared fold plus the panel's own phase.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyMessage, initialState, startRequest } from '../src/webview/state';
+import { scoreAxis } from '../src/webview/axis';
+import { applyAdvice, applyMessage, currentEstimate, estimateKey, formProblems, initialState, startRequest, useDemoDataset } from '../src/webview/state';
+import type { DatasetPreviewResult } from '../src/shared/panelMessages';
 
 const settings = { model: 'demo', device: 'cpu' as const, steps: 3, topK: 5, topQ: 2, trainSize: 4, seed: 7 };
 
@@ -26,4 +28,98 @@ test('a failed start returns a starting run to idle; the form submits its settin
   assert.deepEqual([s.run.state, s.startError], ['idle', 'no model']);
   const r = startRequest(s.form);
   assert.deepEqual([r.seed, r.device, r.dataset], [7, 'cpu', { builtin: 'demo' }]);
+});
+
+const preview = (over: Partial<DatasetPreviewResult> = {}): DatasetPreviewResult => ({
+  format: 'jsonl', columns: ['question', 'answer'], rows: [{ question: 'q', answer: 'a' }], total: 20,
+  suggested: { questionField: 'question', answerField: 'answer' },
+  extractorPresets: [{ name: 'auto', label: 'number (detected)', description: '', text: 'is $' }], defaultPreset: 'auto', ...over,
+});
+
+test('a new dataset forgets the previous one: preview, column mapping, preset and dry run', () => {
+  const s = initialState();
+  applyMessage(s, { type: 'init', settings, trusted: true });
+  applyMessage(s, { type: 'preview', result: preview() });
+  applyMessage(s, { type: 'extractorCheck', result: { samples: [{ question: 'q', gold: 'a', reasoning: '', extracted: 'a', correct: true }] } });
+  assert.deepEqual([s.form.questionField, s.form.answerField, s.form.preset], ['question', 'answer', 'auto']);
+  applyMessage(s, { type: 'datasetPicked', path: '/ws/other.csv' });
+  assert.deepEqual([s.form.datasetPath, s.form.questionField, s.form.answerField, s.form.preset], ['/ws/other.csv', '', '', '']);
+  assert.equal(s.preview, undefined, 'the old columns are not offered for the new file');
+  assert.equal(s.check, undefined, 'the old dry run is not shown for the new file');
+  applyMessage(s, { type: 'preview', result: preview({ columns: ['problem', 'solution'], suggested: {} }) });
+  applyMessage(s, { type: 'extractorCheck', result: { samples: [] } });
+  useDemoDataset(s);
+  assert.deepEqual([s.form.datasetKind, s.form.datasetPath, s.preview, s.check], ['demo', '', undefined, undefined]);
+});
+
+test('a cancelled file dialog leaves the form on its dataset and releases the file radio', () => {
+  const s = initialState();
+  applyMessage(s, { type: 'init', settings, trusted: true });
+  s.busy.pick = true; // the file radio was clicked: it shows checked while the dialog is open
+  applyMessage(s, { type: 'datasetPicked' });
+  assert.deepEqual([s.busy.pick, s.form.datasetKind, s.form.datasetPath], [false, 'demo', '']);
+});
+
+test('a reopened panel shows the form its run was started with, never the built-in demo', () => {
+  const s = initialState();
+  const request = {
+    ...settings, trainSize: 9, dataset: { path: '/ws/qa.csv' }, questionField: 'problem', answerField: 'solution',
+    extractor: { text: 'So the answer is' }, initialPrompt: 'Think.',
+  };
+  applyMessage(s, { type: 'init', settings, trusted: true, runId: 'r1', request });
+  assert.deepEqual(startRequest(s.form), request);
+});
+
+test('Start is blocked before it is sent when the sizes or columns cannot work, with the reason at the field', () => {
+  const s = initialState();
+  applyMessage(s, { type: 'init', settings: { ...settings, trainSize: 50 }, trusted: true });
+  s.form.prompt = 'Think.';
+  assert.deepEqual(formProblems(s), {}, 'nothing known about the dataset yet');
+  applyMessage(s, { type: 'preview', result: preview({ total: 20 }) });
+  assert.match(formProblems(s).trainSize ?? '', /Train size 50 is too large for this dataset of 20 examples: use at most 19/);
+  s.form.trainSize = 19;
+  assert.deepEqual(formProblems(s), {});
+
+  applyMessage(s, { type: 'datasetPicked', path: '/ws/odd.jsonl' });
+  applyMessage(s, { type: 'preview', result: preview({ columns: ['problem', 'solution'], suggested: {}, extractorPresets: [], needsMapping: 'Choose which column holds the question' }) });
+  assert.deepEqual([s.form.questionField, s.form.answerField], ['', ''], 'nothing is guessed for an unmapped file');
+  assert.match(formProblems(s).columns ?? '', /Choose which column/);
+  s.form.questionField = 'problem';
+  s.form.answerField = 'solution';
+  assert.equal(formProblems(s).columns, undefined);
+});
+
+test('a measured estimate belongs to the form it was measured for: a change in size or model drops it, the seed does not', () => {
+  const s = initialState();
+  applyMessage(s, { type: 'init', settings, trusted: true });
+  const result = { totalSeconds: 300, stepSeconds: 40, startSeconds: 20, evaluationSeconds: 40, probeSeconds: 3, summary: 'estimate: about 5 min' };
+  applyMessage(s, { type: 'estimate', key: estimateKey(s.form), result });
+  assert.deepEqual(currentEstimate(s), result);
+  s.form.seed = 99;
+  assert.deepEqual(currentEstimate(s), result);
+  s.form.steps = 30;
+  assert.equal(currentEstimate(s), undefined, 'three times the steps: the old figure is not shown');
+  s.form.steps = settings.steps;
+  s.form.model = 'HuggingFaceTB/SmolLM2-360M-Instruct';
+  assert.equal(currentEstimate(s), undefined);
+});
+
+test('Apply is the primary action only for a prompt that beat the initial one on the held-out examples', () => {
+  const base = { initialPrompt: 'Think.', bestPrompt: 'check thorough sum planre', initialAccuracy: 0, bestAccuracy: 0 };
+  assert.equal(applyAdvice(base).recommend, 'keep');
+  assert.match(applyAdvice(base).reason ?? '', /did not improve \(0\.0% → 0\.0%\)/);
+  assert.equal(applyAdvice({ ...base, initialAccuracy: 0.5, bestAccuracy: 0.4 }).recommend, 'keep');
+  assert.match(applyAdvice({ ...base, initialAccuracy: undefined, bestAccuracy: undefined }).reason ?? '', /No held-out check/);
+  assert.equal(applyAdvice({ ...base, bestPrompt: ' Think. ', initialAccuracy: 0.2, bestAccuracy: 0.9 }).recommend, 'keep', 'the same prompt');
+  assert.deepEqual(applyAdvice({ ...base, initialAccuracy: 0.07, bestAccuracy: 0.95 }), { recommend: 'apply' });
+});
+
+test('the chart\'s score axis shows a tiny change as tiny and a real one in full', () => {
+  const [lo, hi] = scoreAxis([1.347, 1.341]);
+  assert.ok(lo <= 1.341 && hi >= 1.347);
+  assert.ok(hi - lo >= 0.1 * 1.347 - 1e-12, `axis ${lo}–${hi} makes a 0.006 change fill the chart`);
+  assert.ok((1.347 - 1.341) / (hi - lo) < 0.05, 'the drawn drop is under 5% of the height');
+  assert.deepEqual(scoreAxis([3, 1]), [1, 3], 'a large change still fills the axis');
+  const [z0] = scoreAxis([0.01, 0.012]);
+  assert.ok(z0 >= 0, 'a loss axis does not go below zero');
 });

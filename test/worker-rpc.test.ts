@@ -71,6 +71,7 @@ class ScriptedOptimizer implements OptimizerService {
 
   async evaluatePrompt() { return { correct: 1, total: 2, accuracy: 0.5 }; }
   async checkExtractor() { return { samples: [] }; }
+  async estimateRun(): Promise<never> { throw new UserError('this scripted optimizer measures nothing'); }
   async previewDataset(): Promise<DatasetPreviewResult> {
     throw new UserError("data.csv: column 'answer' not found; columns are question, target");
   }

@@ -1,6 +1,8 @@
 // UI end-to-end test in Chromium against code-server: CodeLens → panel → built-in demo task → run → Stop →
-// Apply → the file changed → Undo restores it (a TypeScript string, then a Python f-string whose {question}
-// must survive), with a screenshot per stage under <out-dir>.
+// Apply → the file changed → Undo restores it (a TypeScript string), then a Python f-string whose {question}
+// must survive, on a dataset whose columns are not named question/answer (mapped in the panel's column mapper),
+// with a refused Start shown at the top, sizes checked at the field, and the panel closed and reopened mid-run
+// keeping its form; a screenshot per stage under <out-dir>.
 // When the worker reports "optimizer not available" the run stages cannot happen: the test then checks that
 // this is shown clearly and says SKIP for the rest.
 // usage: NODE_PATH=<cache>/tools/node_modules node ui-e2e.cjs <url> <workspace> <extensionDevelopmentPath|-> <out-dir>
@@ -85,7 +87,7 @@ async function until(fn, what, ms = 30000) {
       assert.match(previewError, /built without src\/greater/, 'the optimizer failed to load');
       await wv.locator('#start').click();
       const err = await wv.locator('#start-error').innerText({ timeout: 120000 });
-      assert.match(err, /^run\/start: optimizer not available/);
+      assert.match(err, /^optimizer not available/, 'the error names the reason, not the RPC method');
       await shot(page, '03-optimizer-unavailable.png');
       await palette(page, 'GReaTer: Show Runs');
       await page.getByText('No GReaTer runs in this workspace yet.').first().waitFor({ timeout: 30000 });
@@ -117,15 +119,29 @@ async function until(fn, what, ms = 30000) {
       await shot(page, '02b-dataset-file.png');
     }
 
-    // 3. a short run on the demo model: watch two steps, then Stop
-    const runThenStop = async (frame, liveShot) => {
+    // 3. a short run on the demo model: watch two steps, then Stop (`reopen`: close the panel mid-run and open it
+    // again with "Show Optimizer Panel" before stopping; it returns the reopened panel's frame)
+    const runThenStop = async (frame, liveShot, reopen = false) => {
       await frame.locator('#steps').fill(previewError ? '300' : '6');
       await frame.locator('#steps').dispatchEvent('change');
       await frame.locator('#start').click();
       await frame.locator('#step-count', { hasText: /step ([2-9]|\d\d+)\// }).waitFor({ timeout: RUN_TIMEOUT });
       await shot(page, liveShot);
+      if (reopen) {
+        // middle click closes an editor tab (the palette does not open while the webview has focus)
+        await page.locator('.tabs-container .tab', { hasText: 'GReaTer' }).first().click({ button: 'middle' });
+        await until(async () => (await page.locator('iframe.webview.ready').count()) === 0, 'the panel closed');
+        await palette(page, 'GReaTer: Show Optimizer Panel');
+        frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+        await frame.locator('#stop').waitFor({ timeout: 60000 });
+      }
       await frame.locator('#stop').click();
       await frame.locator('#apply').waitFor({ timeout: RUN_TIMEOUT });
+      // Stop ends with the held-out before → after, never "no held-out evaluation"
+      assert.match(await frame.locator('#accuracy').innerText({ timeout: RUN_TIMEOUT }), /Held-out accuracy: \d+\.\d% → \d+\.\d%/);
+      // and the held-out set example by example (initial vs best)
+      assert.match(await frame.locator('#examples summary').first().innerText({ timeout: 60000 }), /^Held-out examples: \d+/);
+      return frame;
     };
     await runThenStop(wv, '03-live.png');
     const best = (await wv.locator('#best-prompt').innerText()).trim();
@@ -162,10 +178,66 @@ async function until(fn, what, ms = 30000) {
     await until(async () => (await editorText(page)).includes('def make_prompt') && (await pyLens.count()) === 5, 'the Python file with its five CodeLenses', 60000);
     const pyOriginal = await editorText(page);
     await pyLens.nth(1).click();
-    const pv = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    let pv = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await until(async () => /Answer the question below/.test(await pv.locator('#prompt').inputValue()), 'the f-string prompt in the panel', 60000);
     assert.strictEqual(await pv.locator('#apply').count(), 0, 'a new prompt starts from a clean run view');
-    await runThenStop(pv, '08-python-live.png');
+
+    // 6a. a cancelled file dialog leaves the radio on the dataset the form has
+    const wasDemo = await pv.locator('#dataset-demo').isChecked();
+    await pv.locator('#dataset-file').click();
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 30000 });
+    await page.keyboard.press('Escape');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    if (wasDemo) await until(async () => pv.locator('#dataset-demo').isChecked(), 'the demo radio checked again after the cancelled dialog');
+
+    // 6b. a dataset whose columns are not question/answer: the column mapper lists the file's own keys
+    await pv.locator('#dataset-file').click();
+    const fileInput = page.locator('.quick-input-widget input');
+    await fileInput.waitFor({ state: 'visible', timeout: 30000 });
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'tiny' }).first().waitFor({ timeout: 30000 });
+    await fileInput.fill(path.join(tiny, 'odd.jsonl'));
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'odd.jsonl' }).first().waitFor();
+    await page.locator('.quick-input-widget .monaco-button', { hasText: 'Use as dataset' }).click();
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    assert.match(await pv.locator('#mapping-needed').innerText({ timeout: 120000 }), /Choose which column holds the question/);
+    const options = await pv.locator('#question-field option').allInnerTexts();
+    assert.deepStrictEqual(options.slice(1), ['id', 'problem', 'solution'], 'the dropdown lists this file\'s keys');
+    await shot(page, '08a-column-mapper.png');
+    assert.strictEqual(await pv.locator('#start').isDisabled(), true, 'Start waits for the mapping');
+    await pv.locator('#question-field').selectOption('problem');
+    await pv.locator('#answer-field').selectOption('solution');
+    await until(async () => (await pv.locator('#mapping-needed').count()) === 0 && (await pv.locator('#preview table').count()) === 1, 'the mapped preview');
+    assert.match(await pv.locator('#preview').innerText(), /40 examples/);
+    if (previewError) await pv.locator('#model').fill(path.join(tiny, 'model'));
+
+    // 6c. sizes are checked before Start, next to the field
+    await pv.locator('#train-size').fill('500');
+    await pv.locator('#train-size').dispatchEvent('change');
+    assert.match(await pv.locator('#train-size-problem').innerText(), /Train size 500 is too large for this dataset of 40 examples: use at most 39/);
+    assert.strictEqual(await pv.locator('#start').isDisabled(), true);
+    await shot(page, '08b-size-checked.png');
+    for (const [id, v] of [['train-size', '3'], ['top-k', '4'], ['top-q', '2']]) {
+      await pv.locator('#' + id).fill(v);
+      await pv.locator('#' + id).dispatchEvent('change');
+    }
+
+    // 6d. a Start the worker refuses is shown at the top of the panel, in view
+    const model = await pv.locator('#model').inputValue();
+    await pv.locator('#model').fill(path.join(tiny, 'no-such-model'));
+    await pv.locator('#start').click();
+    assert.match(await pv.locator('#start-error').innerText({ timeout: 120000 }), /no-such-model/);
+    assert.doesNotMatch(await pv.locator('#start-error').innerText(), /^run\/start:/);
+    const inView = await pv.locator('#start-banner').evaluate((el) => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; });
+    assert.strictEqual(inView, true, 'the refused Start is visible without scrolling');
+    await shot(page, '08c-start-refused.png');
+    await pv.locator('#model').fill(model);
+
+    pv = await runThenStop(pv, '08-python-live.png', true);
+    // the reopened panel kept the run's form: the mapped file, not the built-in demo
+    assert.strictEqual(await pv.locator('#dataset-file').isChecked(), true, 'the reopened panel shows the run\'s dataset');
+    assert.match(await pv.locator('.path').innerText(), /odd\.jsonl$/);
+    assert.strictEqual(await pv.locator('#question-field').inputValue(), 'problem');
+    await shot(page, '08d-reopened-after-stop.png');
     await pv.locator('#apply').click();
     await pv.locator('#apply-message').waitFor({ timeout: 30000 });
     assert.match(await pv.locator('#apply-message').innerText(), /^Applied to prompts\.py:\d+/);

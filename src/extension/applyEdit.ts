@@ -44,6 +44,14 @@ export async function applyPrompt(source: PromptSource, newText: string, proposa
 export async function revertPrompt(source: PromptSource, proposals: ProposalDocuments): Promise<ApplyOutcome> {
   const last = lastApplied.get(key(source));
   if (!last) return { ok: false, message: 'Nothing to revert: this prompt was not applied in this window (Ctrl+Z in the editor also works).' };
+  // undone in the editor already (Ctrl+Z): the original is back and the applied text gone, so there is nothing to do
+  const text = (await vscode.workspace.openTextDocument(vscode.Uri.parse(source.uri))).getText();
+  const applied = locateOriginal(text, last.start, last.start + last.written.length, last.written);
+  const original = locateOriginal(text, source.start, source.end, source.original);
+  if (!applied.ok && original.ok) {
+    lastApplied.delete(key(source));
+    return { ok: true, message: `${source.label} already holds the original prompt (the Apply was undone in the editor).`, written: source.original, start: original.start };
+  }
   const out = await replaceChecked(source, last.written, last.start, source.original, proposals);
   if (out.ok) {
     lastApplied.delete(key(source));

@@ -4,12 +4,12 @@
 // editor. The webview keeps its own state (getState/setState); the session (source + run) rides along in it.
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { DatasetPreview, ExtractorCheck, type DatasetRef } from '../worker/protocol';
-import { applyPrompt, revertPrompt } from './applyEdit';
+import { DatasetPreview, ExtractorCheck, RunEstimate, type DatasetRef } from '../worker/protocol';
+import { revertPrompt, type ApplyOutcome } from './applyEdit';
 import { runSettings, runsDir } from './config';
 import { PANEL_VIEW_TYPE } from './core/ids';
 import type { FromWebview, PromptSource, ToWebview } from '../shared/panelMessages';
-import { readEvents, summarizeRun } from './core/runs';
+import { readEvents, readHeldOutExamples, summarizeRun } from './core/runs';
 import { sanitizeSession } from './core/trust';
 import type { Log } from './log';
 import type { ProposalDocuments } from './proposalDocs';
@@ -22,6 +22,8 @@ export interface PanelDeps {
   runs: RunController;
   proposals: ProposalDocuments;
   log: Log;
+  /** Apply with the inline review (Accept / Discard in the editor) */
+  applyPrompt(source: PromptSource, text: string): Promise<ApplyOutcome>;
 }
 
 /** What the panel is about: the prompt it optimises and/or the run it shows. */
@@ -93,6 +95,7 @@ export class OptimizerPanel implements vscode.Disposable {
       deps.runs.onRunEnded((e) => {
         if (e.runId !== this.session.runId) return;
         this.post({ type: 'runState', state: e.outcome === 'completed' || e.outcome === 'cancelled' ? 'finished' : 'failed', message: e.message, resumable: e.resumable });
+        this.postExamples(e.runId, e.runDir);
       }),
     );
   }
@@ -151,7 +154,8 @@ export class OptimizerPanel implements vscode.Disposable {
 
   private sendInit(): void {
     const { source, runId, runDir } = this.session;
-    this.post({ type: 'init', source, settings: runSettings(), trusted: vscode.workspace.isTrusted, ...(runId ? { runId } : {}) });
+    const request = runId ? this.deps.runs.requestFor(runId) : undefined;
+    this.post({ type: 'init', source, settings: runSettings(), trusted: vscode.workspace.isTrusted, ...(runId ? { runId } : {}), ...(request ? { request } : {}) });
     if (!runDir || !runId) return;
     // replay what the run folder already holds, then live events continue
     for (const event of readEvents(runDir)) this.post({ type: 'event', runId, event });
@@ -163,7 +167,14 @@ export class OptimizerPanel implements vscode.Disposable {
       const state = s.status === 'failed' || s.status === 'interrupted' ? 'failed' : 'finished';
       const message = s.status === 'interrupted' ? `Run ${runId} was interrupted at step ${s.step ?? 0}; it can be resumed.` : s.error;
       this.post({ type: 'runState', state, ...(message ? { message } : {}), resumable: s.resumable });
+      this.postExamples(runId, runDir);
     }
+  }
+
+  /** The held-out set example by example, once report.json holds it. */
+  private postExamples(runId: string, runDir: string): void {
+    const examples = readHeldOutExamples(runDir);
+    if (examples) this.post({ type: 'examples', runId, examples });
   }
 
   /**
@@ -179,10 +190,11 @@ export class OptimizerPanel implements vscode.Disposable {
 
   private async handle(m: FromWebview): Promise<void> {
     const { worker, runs, proposals, log } = this.deps;
-    const dataset = m.type === 'preview' ? m.dataset : m.type === 'checkExtractor' || m.type === 'start' ? m.request.dataset : undefined;
+    const dataset = m.type === 'preview' ? m.dataset : m.type === 'checkExtractor' || m.type === 'start' || m.type === 'estimate' ? m.request.dataset : undefined;
     const refused = dataset && this.datasetRefused(dataset);
     if (refused) {
-      this.post({ type: 'requestError', request: m.type === 'preview' ? 'preview' : m.type === 'start' ? 'start' : 'extractorCheck', message: refused });
+      const request = m.type === 'preview' || m.type === 'start' || m.type === 'estimate' ? m.type : 'extractorCheck';
+      this.post({ type: 'requestError', request, message: refused });
       return;
     }
     switch (m.type) {
@@ -197,7 +209,7 @@ export class OptimizerPanel implements vscode.Disposable {
         if (picked?.[0]) {
           this.pickedDatasets.add(picked[0].fsPath);
           this.post({ type: 'datasetPicked', path: picked[0].fsPath });
-        }
+        } else this.post({ type: 'datasetPicked' }); // cancelled: the radio goes back to the form's dataset
         return;
       }
       case 'preview':
@@ -222,6 +234,20 @@ export class OptimizerPanel implements vscode.Disposable {
         }
         return;
       }
+      case 'estimate': {
+        const r = m.request;
+        try {
+          const result = await worker.request(RunEstimate, {
+            model: r.model, device: r.device, dataset: r.dataset, questionField: r.questionField, answerField: r.answerField,
+            extractor: r.extractor, seed: r.seed, initialPrompt: r.initialPrompt, steps: r.steps, topK: r.topK, topQ: r.topQ, trainSize: r.trainSize,
+            ...(this.session.source ? { context: this.session.source.context } : {}),
+          });
+          this.post({ type: 'estimate', key: m.key, result });
+        } catch (e) {
+          this.post({ type: 'requestError', request: 'estimate', message: errorText(e) });
+        }
+        return;
+      }
       case 'start':
         this.session = { source: this.session.source };
         await this.launch(() => runs.start(m.request, this.session.source), true);
@@ -241,9 +267,10 @@ export class OptimizerPanel implements vscode.Disposable {
           this.post({ type: 'requestError', request: 'apply', message: 'This run was not started from a prompt in a file; use Copy.' });
           return;
         }
-        const out = m.type === 'apply' ? await applyPrompt(source, m.prompt, proposals) : await revertPrompt(source, proposals);
+        const out = m.type === 'apply' ? await this.deps.applyPrompt(source, m.prompt) : await revertPrompt(source, proposals);
         log.info(out.message);
-        if (out.ok) this.post({ type: 'applied', action: m.type, message: out.message });
+        const review = m.type === 'apply' ? ' Review it in the editor: Accept or Discard above the prompt.' : '';
+        if (out.ok) this.post({ type: 'applied', action: m.type, message: out.message + review });
         else this.post({ type: 'requestError', request: 'apply', message: out.message });
         return;
       }

@@ -1,8 +1,10 @@
 // The workspace's one active run: starts / resumes it through the worker, forwards its events, cancels it
-// (soft at the step boundary, then kills the worker after the timeout, best so far kept either way), turns
+// (soft: the optimizer drops the step in flight and evaluates the best prompt so far; the worker is killed only
+// if the stopping run goes silent for the timeout, best so far kept either way), turns
 // a worker crash into a clear, resumable failure, and raises the only notifications: end of run and errors.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { ensureRunsGitignore } from './core/runs';
 import { isRunFolder } from './core/trust';
 import { RunCancel, RunResume, RunStart, type RunEvent, type RunEventOf, type RunStartResult } from '../worker/protocol';
 import { cancelTimeoutMs, runsDir } from './config';
@@ -16,6 +18,7 @@ export interface ActiveRun {
   runDir: string;
   lastStep?: RunEventOf<'step'>;
   lastPhase?: RunEventOf<'phase'>;
+  totalSteps?: number;
   cancelling: boolean;
 }
 
@@ -29,6 +32,8 @@ export interface RunEnded {
 }
 
 const SOURCES_KEY = 'greater.runSources';
+/** The panel form each run was started with: a reopened panel shows it (never the defaults). */
+const REQUESTS_KEY = 'greater.runRequests';
 
 export class RunController implements vscode.Disposable {
   private active: ActiveRun | undefined;
@@ -57,12 +62,16 @@ export class RunController implements vscode.Disposable {
     return this.state.get<Record<string, PromptSource>>(SOURCES_KEY, {})[runId];
   }
 
-  private async rememberSource(runId: string, source: PromptSource): Promise<void> {
-    const all = { ...this.state.get<Record<string, PromptSource>>(SOURCES_KEY, {}), [runId]: source };
-    // keep the newest 50: sources are small but the memento is not a database
+  requestFor(runId: string): StartRequest | undefined {
+    return this.state.get<Record<string, StartRequest>>(REQUESTS_KEY, {})[runId];
+  }
+
+  private async remember<T>(key: string, runId: string, value: T): Promise<void> {
+    const all = { ...this.state.get<Record<string, T>>(key, {}), [runId]: value };
+    // keep the newest 50: entries are small but the memento is not a database
     const keys = Object.keys(all);
     for (const k of keys.slice(0, Math.max(0, keys.length - 50))) delete all[k];
-    await this.state.update(SOURCES_KEY, all);
+    await this.state.update(key, all);
   }
 
   private requireIdle(): string {
@@ -75,13 +84,19 @@ export class RunController implements vscode.Disposable {
 
   async start(req: StartRequest, source: PromptSource | undefined): Promise<RunStartResult> {
     const dir = this.requireIdle();
+    try {
+      ensureRunsGitignore(dir);
+    } catch (e) {
+      this.log.warn(`could not write ${dir}/.gitignore: ${(e as Error).message}`);
+    }
     const res = await this.worker.request(RunStart, {
       model: req.model, device: req.device, dataset: req.dataset, questionField: req.questionField,
       answerField: req.answerField, extractor: req.extractor, seed: req.seed, initialPrompt: req.initialPrompt,
       ...(source ? { context: source.context } : {}),
       steps: req.steps, topK: req.topK, topQ: req.topQ, trainSize: req.trainSize, runsDir: dir,
     });
-    if (source) await this.rememberSource(res.runId, source);
+    if (source) await this.remember(SOURCES_KEY, res.runId, source);
+    await this.remember(REQUESTS_KEY, res.runId, req);
     this.begin(res);
     return res;
   }
@@ -119,8 +134,19 @@ export class RunController implements vscode.Disposable {
       await this.hardStop(run);
       return true;
     }
-    this.killTimer = setTimeout(() => void this.hardStop(run), cancelTimeoutMs());
+    this.armKillTimer(run);
     return true;
+  }
+
+  /**
+   * While a run stops, each event it sends re-arms the deadline: a run that is still working (the held-out check
+   * of the best prompt can take minutes on a large model) ends on its own, with its before/after; only a silent
+   * one is killed.
+   */
+  private armKillTimer(run: ActiveRun): void {
+    clearTimeout(this.killTimer);
+    // the held-out check reports per prompt, not per batch: while it runs only "Stop now" (a second cancel) kills
+    this.killTimer = setTimeout(() => (run.lastPhase?.phase === 'evaluation' ? this.armKillTimer(run) : void this.hardStop(run)), cancelTimeoutMs());
   }
 
   private async hardStop(run: ActiveRun): Promise<void> {
@@ -134,10 +160,12 @@ export class RunController implements vscode.Disposable {
   private onEvent(runId: string, event: RunEvent): void {
     if (event.kind === 'run-started' && !this.active) this.active = { runId, runDir: event.runDir, cancelling: false };
     const run = this.active?.runId === runId ? this.active : undefined;
+    if (run?.cancelling && this.killTimer) this.armKillTimer(run);
+    if (run && event.kind === 'run-started') run.totalSteps = event.totalSteps;
     if (run && event.kind === 'step') run.lastStep = event;
     if (run && event.kind === 'phase') run.lastPhase = event;
     this.events.fire({ runId, event });
-    if (run && (event.kind === 'step' || event.kind === 'phase')) this.changed.fire();
+    if (run && (event.kind === 'step' || event.kind === 'phase' || event.kind === 'run-started')) this.changed.fire();
     if (run && event.kind === 'done') {
       const msg = event.reason === 'cancelled' ? `stopped; best prompt so far kept` : event.reason === 'early-stop' ? 'stopped early' : 'finished';
       const acc = event.initialAccuracy !== undefined && event.bestAccuracy !== undefined

@@ -1,10 +1,10 @@
-// The Runs view: one item per run folder (running / done / cancelled / failed / interrupted) with its best
-// score; contextValue selects the inline actions (package.json `when` clauses). Refreshes on run changes
+// The Runs view: one item per run folder (running / done / cancelled / failed / interrupted), labelled by the
+// prompt's file:line when it came from one, with its best score; contextValue selects the inline actions (package.json `when` clauses). Refreshes on run changes
 // and on writes to events.jsonl (also from CLI runs in the same folder).
 import * as vscode from 'vscode';
 import { runsDir } from './config';
 import { COMMANDS, RUN_ITEM_CONTEXT } from './core/ids';
-import { listRuns, type RunSummary } from './core/runs';
+import { listRuns, runLabel, type RunSummary } from './core/runs';
 import { isAlive } from '../worker/protocol/lock';
 
 const ICONS: Record<RunSummary['status'], [string, string?]> = {
@@ -21,7 +21,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunSummary>, vs
   private watcher: vscode.FileSystemWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor() {
+  /** `sourceLabel`: the prompt's file:line for runs started from one (the run controller remembers them) */
+  constructor(private readonly sourceLabel: (runId: string) => string | undefined = () => undefined) {
     const dir = runsDir();
     if (dir) {
       this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '**/{events.jsonl,.active.lock}'));
@@ -51,11 +52,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunSummary>, vs
   }
 
   getTreeItem(r: RunSummary): vscode.TreeItem {
-    const item = new vscode.TreeItem(r.id, vscode.TreeItemCollapsibleState.None);
+    const { label, idNote } = runLabel(r, this.sourceLabel(r.id));
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     const progress = r.step !== undefined ? `${r.step}/${r.totalSteps ?? '?'}` : '';
     const score = r.bestScore !== undefined ? `best ${r.bestScore.toFixed(3)}` : '';
     const acc = r.bestAccuracy !== undefined ? `acc ${(r.bestAccuracy * 100).toFixed(0)}%` : '';
-    item.description = [r.status, progress, score, acc].filter(Boolean).join(' · ');
+    item.description = [r.status, progress, score, acc, idNote].filter(Boolean).join(' · ');
     const [icon, color] = ICONS[r.status];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const tip = new vscode.MarkdownString();

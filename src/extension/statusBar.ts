@@ -1,6 +1,7 @@
-// Status bar item while a run is live: step, best score, phase; click opens the panel.
+// Status bar item while a run is live: step, phase, best score, ETA (core/statusText.ts); click opens the panel.
 import * as vscode from 'vscode';
 import { COMMANDS } from './core/ids';
+import { runStatusText } from './core/statusText';
 import type { RunController } from './runController';
 
 export class RunStatusBar implements vscode.Disposable {
@@ -20,11 +21,7 @@ export class RunStatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    const s = run.lastStep;
-    const step = s ? `${s.step}/${s.totalSteps}` : 'starting';
-    const best = s ? ` · best ${s.bestScore.toFixed(3)}` : '';
-    const phase = run.cancelling ? ' · stopping' : run.lastPhase ? ` · ${run.lastPhase.phase}` : '';
-    this.item.text = `$(sync~spin) GReaTer ${step}${best}${phase}`;
+    this.item.text = `$(sync~spin) GReaTer ${runStatusText(run)}`;
     this.item.tooltip = `Run ${run.runId}: click to open the GReaTer panel`;
     this.item.show();
   }

@@ -67,7 +67,11 @@ export class WorkerClient implements vscode.Disposable {
 
   async request<M extends string, P, R>(def: RequestDef<M, P, R>, params: P, token?: vscode.CancellationToken): Promise<R> {
     const conn = await this.connection();
-    return sendRequest(conn, def, params, token);
+    try {
+      return await sendRequest(conn, def, params, token);
+    } catch (e) {
+      throw withoutMethod(def.method, e);
+    }
   }
 
   private connection(): Promise<MessageConnection> {
@@ -177,4 +181,13 @@ export class WorkerClient implements vscode.Disposable {
     this.exits.dispose();
     this.states.dispose();
   }
+}
+
+/**
+ * The worker names the RPC method at the start of each error ("run/start: …", for its log and the CLI); users
+ * read the reason only. The error keeps its code.
+ */
+export function withoutMethod(method: string, e: unknown): unknown {
+  if (e instanceof Error && e.message.startsWith(`${method}: `)) e.message = e.message.slice(method.length + 2);
+  return e;
 }

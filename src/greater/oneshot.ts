@@ -2,9 +2,12 @@
 // dry run (`greater extractor-check`, extractor/check): reasoning with the prompt for a few samples, the
 // extractor appended, the extracted answer next to the gold one.
 import type { GreaterConfig } from './config';
+import type { RunEstimate } from './estimate';
+import { initialState } from './optimizer';
+import { measureRun } from './run';
 import { evaluatePrompt, type PromptEvaluation } from './evaluation';
 import { generationBudget } from './layout';
-import { loadModel, prepareLayout, prepareTask, type TaskOptions } from './setup';
+import { loadModel, prepareLayout, prepareTask, prepareVocabulary, type TaskOptions } from './setup';
 import { checkExtractorMatches, type ExtractorCheck, type Task } from './tasks';
 
 export interface OneShotOptions {
@@ -64,4 +67,22 @@ export async function extractorDryRun(opts: OneShotOptions, samples: number, sig
   const { ev, task } = await evaluateOn({ ...opts, config: cfg }, (p) => p.train.slice(0, samples), signal);
   const check = checkExtractorMatches(ev.examples.map((e) => e.reasoning + e.tail), task.extractor);
   return { evaluation: ev, check, extractorId: task.extractor.id, extractorText: task.extractor.text };
+}
+
+/** A run's duration before it starts: the run's own measurement (measureRun) on its model, device and data. */
+export async function estimateRunTime(opts: OneShotOptions, signal?: AbortSignal): Promise<RunEstimate> {
+  const cfg = { ...opts.config, initialPrompt: opts.prompt };
+  const { task, train, heldOut } = prepareTask(opts.task, cfg);
+  const loaded = await loadModel({ model: opts.model, device: opts.device, skipMemoryCheck: opts.skipMemoryCheck });
+  try {
+    const layout = prepareLayout(loaded.model, task, train, cfg);
+    const never = new AbortController().signal;
+    const ctx = {
+      model: loaded.model, layout, vocab: prepareVocabulary(loaded.model, cfg), config: cfg, file: task.file, persist: () => {},
+      soft: never, hard: signal ?? never,
+    };
+    return await measureRun(ctx, initialState({ layout, config: cfg }), heldOut.length);
+  } finally {
+    await loaded.model.dispose();
+  }
 }

@@ -1,7 +1,7 @@
 // The GReaTer step loop (ALGORITHM Appendix A with the §13 decisions of docs/algorithm-decisions.md):
 // reasoning (only when the current control has none: the winner's reasoning is reused, §11 item 1) →
 // proposal → gradient over reasoning → selection → schedule. State lives in a RunState; each finished step
-// is persisted before its `step` event goes out, so a kill loses at most the step in flight.
+// is persisted before its `step` event goes out, so a kill or a stop loses at most the step in flight.
 import type { RunEvent, Phase } from './events';
 import { Rng } from './rng';
 import type { GreaterConfig } from './config';
@@ -18,6 +18,7 @@ import { selectCandidate } from './selection';
 import { advance, isConverged, isPlateau, periodExitAllowed, stepsSinceBest } from './schedule';
 import { ctrlKey, STATE_SCHEMA_VERSION, type RunState, type TopEntry } from './state';
 import { addTop } from './top';
+import { etaSeconds } from './eta';
 
 export class CancelledError extends Error {
   constructor(readonly mode: 'soft' | 'hard') {
@@ -37,6 +38,8 @@ export interface OptimizerContext {
   persist(state: RunState): void;
   soft: AbortSignal;
   hard: AbortSignal;
+  /** Measured before step 1 (estimate.ts): the ETA of the first step, before any step was timed. */
+  expectedStepSeconds?: number;
 }
 
 export function initialState(ctx: Pick<OptimizerContext, 'layout' | 'config'>): RunState {
@@ -55,20 +58,28 @@ function entry(ctx: OptimizerContext, ctrl: readonly number[], s: ControlScore, 
 /** Runs steps state.step+1 … config.steps, emitting events; returns with state.finished set unless cancelled. */
 export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e: RunEvent) => void): Promise<RunState> {
   const { model: m, layout, vocab, config: cfg } = ctx;
-  const check = () => { if (ctx.hard.aborted) throw new CancelledError('hard'); };
+  // Both stops take effect at the next sub-step boundary (a batch of generation, proposal or gradient): the step
+  // in flight is dropped, `state` keeps the last finished one (its checkpoint is on disk), so a long step never
+  // has to be killed and a soft stop can still evaluate the best prompt so far.
+  const check = () => {
+    if (ctx.hard.aborted) throw new CancelledError('hard');
+    if (ctx.soft.aborted) throw new CancelledError('soft');
+  };
   const rng = Rng.fromState(state.rng);
   const N = layout.samples.length;
   const w = cfg.controlWeight / 10;
   const keepBest = cfg.acceptance === 'keep-best';
-  let stepSeconds = state.history.length ? state.elapsedSeconds / state.history.length : 0;
+  let stepSeconds = state.history.length ? state.elapsedSeconds / state.history.length : ctx.expectedStepSeconds ?? 0;
 
   while (state.step < cfg.steps && !state.finished) {
     if (ctx.soft.aborted) throw new CancelledError('soft');
     const step = state.step + 1;
     const t0 = Date.now();
     const before = snapshot(m);
-    const eta = () => Math.max(0, Math.round(stepSeconds * (cfg.steps - step + 1) - (Date.now() - t0) / 1000));
-    const phase = (p: Phase, candidate?: { index: number; total: number }) => emit({ kind: 'phase', step, phase: p, ...(candidate ? { candidate } : {}), etaSeconds: eta() });
+    const phase = (p: Phase, candidate?: { index: number; total: number }) => emit({
+      kind: 'phase', step, phase: p, ...(candidate ? { candidate } : {}),
+      etaSeconds: etaSeconds({ stepSeconds, elapsedSeconds: (Date.now() - t0) / 1000, stepsAfter: cfg.steps - step, candidate }),
+    });
     const opts: ScoreOptions = { batchSize: cfg.batchSize, maxNewTokens: generationBudget(layout, state.ctrl.length, cfg.maxNewTokens, m.config.maxPositions, ctx.file), selectionWeight: w };
     const cache = new Map(state.cache);
     const reasoningsOf = new Map<string, number[][]>();

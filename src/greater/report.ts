@@ -40,8 +40,29 @@ function evalSection(title: string, r: EvaluationReport): string[] {
     if (c.wins.length) lines.push(`Wins (data rows): ${c.wins.join(', ')}`);
     if (c.losses.length) lines.push(`Losses (data rows): ${c.losses.join(', ')}`);
   }
+  if (r.best.length) lines.push('', ...exampleTable(r.initial, r.best[0]));
   lines.push('');
   return lines;
+}
+
+/** One markdown cell: no pipes or line breaks, long text cut. */
+function cell(text: string | null, max = 80): string {
+  if (text === null) return '(none)';
+  const flat = text.replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Initial vs best prompt per held-out example: the gold answer and what each prompt's reasoning led to. */
+function exampleTable(initial: PromptEvaluation, best: PromptEvaluation): string[] {
+  const byIndex = new Map(best.examples.map((e) => [e.index, e]));
+  const mark = (ok: boolean) => (ok ? '✓' : '✗');
+  return [
+    '### Per example: initial vs best #1', '', '| row | question | gold | initial | best #1 |', '|---|---|---|---|---|',
+    ...initial.examples.map((a) => {
+      const b = byIndex.get(a.index);
+      return `| ${a.line} | ${cell(a.question)} | ${cell(a.gold, 30)} | ${mark(a.correct)} ${cell(a.answer, 30)} | ${b ? `${mark(b.correct)} ${cell(b.answer, 30)}` : '–'} |`;
+    }),
+  ];
 }
 
 export function renderReportMarkdown(r: RunReport): string {

@@ -9,7 +9,7 @@ import type { RunEvent } from './events';
 import { streamFrom } from './channel';
 import type { GreaterConfig } from './config';
 import { acquireLockFile, releaseLockFile } from './lock';
-import { SCRATCH_STEP_BELOW_SECONDS, describeEstimate, extrapolate, measureCosts, withMeasuredStep } from './estimate';
+import { SCRATCH_STEP_BELOW_SECONDS, describeEstimate, extrapolate, measureCosts, withMeasuredStep, type RunEstimate } from './estimate';
 import { compareEvaluations, evaluatePrompt, type Comparison, type PromptEvaluation } from './evaluation';
 import { generationBudget, type PromptLayout } from './layout';
 import type { ModelPort } from './model';
@@ -39,9 +39,10 @@ export interface StartOptions {
 }
 
 /**
- * Cancellation of one run. `soft` aborts first: finish the step in flight, write the checkpoint, emit
- * `done` with reason 'cancelled' and the best prompt so far. `hard` aborts too when the caller cannot
- * wait: stop at the next await (the last checkpoint stays valid, so the run is resumable).
+ * Cancellation of one run. `soft` aborts first: drop the step in flight at its next sub-step boundary (the last
+ * step's checkpoint stays), evaluate the initial and the best prompt so far on the held-out set, emit `done` with
+ * reason 'cancelled'. `hard` aborts too when the caller cannot wait even for that: stop at the next await, no
+ * evaluation (the last checkpoint stays valid, so the run is resumable either way).
  * Both signals' `reason` is the CancelMode string.
  */
 export interface RunCancellation {
@@ -136,18 +137,15 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
   let state = live.state;
   // A kill between the checkpoint's and best.json's renames left best.json a step behind: the checkpoint decides.
   if (state.top.length) writeBest(state);
-  // runSteps updates `state` in place and checks a soft stop only between steps, so it holds the last finished
-  // step. A soft stop ends the optimisation after the step in flight but still evaluates the best prompt so far on
+  // runSteps updates `state` in place only when a step finishes, so after a stop it holds the last finished step.
+  // A soft stop ends the optimisation at the next sub-step boundary but still evaluates the best prompt so far on
   // the held-out set (the user stopped the search, not the result); a hard stop ends everything at once.
   let stopped = false;
   try {
     if (state.step === 0 && !state.initial && cfg.estimate) {
-      let estimate = extrapolate(await measureCosts(loaded.model, layout, cfg, task.file), cfg, layout.samples.length, meta.heldOut.length);
-      if (estimate.stepSeconds < SCRATCH_STEP_BELOW_SECONDS) {
-        const t = performance.now();
-        await runSteps({ ...ctx, config: { ...cfg, steps: 1 }, persist: () => {} }, structuredClone(state), () => {});
-        estimate = withMeasuredStep(estimate, cfg, (performance.now() - t) / 1000);
-      }
+      const estimate = await measureRun(ctx, state, meta.heldOut.length);
+      // the first step's ETA starts from the measured step time, not from nothing
+      ctx.expectedStepSeconds = estimate.stepSeconds;
       const line = describeEstimate(estimate, cfg.steps);
       emit({ kind: 'log', level: 'info', message: line });
       if (cfg.maxMinutes > 0 && estimate.totalSeconds > cfg.maxMinutes * 60) {
@@ -204,6 +202,21 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
     ...(heldOut ? { initialAccuracy: heldOut.initial.accuracy, bestAccuracy: heldOut.best[0].accuracy } : {}),
     reportPath: path.join(dir, RUN_FILES.report),
   });
+}
+
+/**
+ * The run's duration measured on its own model and device before step 1: one batch of each kind of work, and for
+ * cheap steps one scratch step (on a copy of the state, nothing persisted).
+ */
+export async function measureRun(ctx: OptimizerContext, state: RunState, heldOutSize: number): Promise<RunEstimate> {
+  const cfg = ctx.config;
+  let estimate = extrapolate(await measureCosts(ctx.model, ctx.layout, cfg, ctx.file), cfg, ctx.layout.samples.length, heldOutSize);
+  if (estimate.stepSeconds < SCRATCH_STEP_BELOW_SECONDS) {
+    const t = performance.now();
+    await runSteps({ ...ctx, config: { ...cfg, steps: 1 }, persist: () => {} }, structuredClone(state), () => {});
+    estimate = withMeasuredStep(estimate, cfg, (performance.now() - t) / 1000);
+  }
+  return estimate;
 }
 
 /** Initial prompt and the best `evaluateTop` prompts on the held-out examples, on `m`. */

@@ -1,5 +1,6 @@
-// A rough time and memory estimate shown before a run starts, so nobody starts an 8B model on a laptop
-// by accident. Order-of-magnitude only: the live ETA from the worker replaces it once steps are timed.
+// A rough memory (and time) guess from the model's name, shown before anything is measured, so nobody starts an
+// 8B model on a laptop by accident. The panel's time figure comes from run/estimate (the run's own model timed on
+// its device) once measured; this guess is labelled as one.
 // Constants: fp32 weights (4 B/param); CPU decode ≈ 0.21 ns per parameter per token (135M model: 28 ms per
 // token on 2 cores, ../shared/notes), prefill ~8× cheaper per token, a backward ≈ 2 forwards; GPUs ~20× faster.
 import type { DeviceChoice } from '../worker/protocol';
@@ -25,7 +26,8 @@ export interface Estimate {
 }
 
 const KNOWN: [RegExp, number][] = [
-  [/^demo$/i, 5e6],
+  // the built-in demo model: 0.93M parameters (src/demo, models/greater-demo)
+  [/^demo$/i, 0.93e6],
   [/stories260k/i, 2.6e5],
   [/stories15m/i, 15e6],
   [/stories42m/i, 42e6],

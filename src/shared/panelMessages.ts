@@ -1,7 +1,7 @@
 // Messages between the extension and the webview panel: one union per direction, `type` the discriminant,
 // switched on both sides. Also the serialisable "where the prompt came from" record. Pure, imports types only.
 import type {
-  DatasetPreviewResult, DatasetRef, ExtractorCheckResult, ExtractorSpec, PromptContext, RunEvent,
+  DatasetPreviewResult, DatasetRef, ExtractorCheckResult, ExtractorSpec, PromptContext, RunEstimateResult, RunEvent,
 } from '../worker/protocol';
 import type { LiteralStyle, Part } from './literalStyle';
 import type { RunSettings } from '../worker/protocol';
@@ -38,25 +38,41 @@ export interface StartRequest extends RunSettings {
   initialPrompt: string;
 }
 
+/** One held-out example, initial vs best prompt (report.json), for the result view's table. */
+export interface HeldOutExample {
+  /** line in the dataset file */
+  line: number;
+  question: string;
+  gold: string;
+  initial: { answer: string | null; correct: boolean; reasoning: string };
+  best?: { answer: string | null; correct: boolean; reasoning: string };
+}
+
 export type RunPhaseState = 'idle' | 'starting' | 'running' | 'cancelling' | 'finished' | 'failed';
 
 export type ToWebview =
-  | { type: 'init'; source?: PromptSource; settings: RunSettings; trusted: boolean; runId?: string }
-  | { type: 'datasetPicked'; path: string }
+  /** `request`: what started the session's run, so a reopened panel shows that run's form, not the defaults */
+  | { type: 'init'; source?: PromptSource; settings: RunSettings; trusted: boolean; runId?: string; request?: StartRequest }
+  /** no path: the file dialog was cancelled */
+  | { type: 'datasetPicked'; path?: string }
   | { type: 'preview'; result: DatasetPreviewResult }
   | { type: 'extractorCheck'; result: ExtractorCheckResult }
+  /** `key`: the form it was measured for (estimateKey) */
+  | { type: 'estimate'; key: string; result: RunEstimateResult }
   /** a failed request from the form (preview, check, start) */
-  | { type: 'requestError'; request: 'preview' | 'extractorCheck' | 'start' | 'apply'; message: string }
+  | { type: 'requestError'; request: 'preview' | 'extractorCheck' | 'start' | 'apply' | 'estimate'; message: string }
   | { type: 'runStarted'; runId: string; runDir: string }
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'runState'; state: RunPhaseState; message?: string; resumable?: boolean }
-  | { type: 'applied'; action: 'apply' | 'revert'; message: string };
+  | { type: 'applied'; action: 'apply' | 'revert'; message: string }
+  | { type: 'examples'; runId: string; examples: HeldOutExample[] };
 
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'pickDataset' }
   | { type: 'preview'; dataset: DatasetRef; questionField?: string; answerField?: string }
   | { type: 'checkExtractor'; request: StartRequest }
+  | { type: 'estimate'; key: string; request: StartRequest }
   | { type: 'start'; request: StartRequest }
   | { type: 'stop' }
   | { type: 'resume' }
@@ -67,4 +83,4 @@ export type FromWebview =
 // The wire contract the panel renders (pure, import-free modules), re-exported so the webview imports
 // src/shared only.
 export { DEVICE_CHOICES, emptyRunProgress, foldRunEvents } from '../worker/protocol';
-export type { DatasetPreviewResult, DeviceChoice, ExtractorCheckResult, RunEvent, RunEventOf, RunProgress } from '../worker/protocol';
+export type { DatasetPreviewResult, DeviceChoice, ExtractorCheckResult, RunEstimateResult, RunEvent, RunEventOf, RunProgress } from '../worker/protocol';

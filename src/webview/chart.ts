@@ -1,5 +1,8 @@
-// Score and accuracy per step as an SVG line chart (two series, shared x axis; score is scaled to its own
-// range on the left axis, accuracy 0-100 % on the right). Colours come from theme variables via CSS classes.
+// Score and accuracy per step as an SVG line chart (two series, shared x axis; the score — a loss, lower is
+// better, as the axis says — on the left, accuracy 0-100 % on the right). The score axis spans at least a tenth of
+// the score's size, so 1.347 → 1.341 reads as the small change it is, not as a crash. Colours come from theme
+// variables via CSS classes.
+import { scoreAxis } from './axis';
 import { svg } from './dom';
 
 export interface ChartPoint {
@@ -19,9 +22,7 @@ export function lineChart(points: readonly ChartPoint[], width = 520, height = 1
   }
   const steps = points.map((p) => p.step);
   const x0 = Math.min(...steps), x1 = Math.max(...steps, x0 + 1);
-  const scores = points.map((p) => p.score);
-  let s0 = Math.min(...scores), s1 = Math.max(...scores);
-  if (s1 - s0 < 1e-9) { s0 -= 0.5; s1 += 0.5; }
+  const [s0, s1] = scoreAxis(points.map((p) => p.score));
   const X = (s: number) => pad.l + ((s - x0) / (x1 - x0)) * w;
   const YS = (v: number) => pad.t + hh - ((v - s0) / (s1 - s0)) * hh;
   const YA = (v: number) => pad.t + hh - v * hh;
@@ -37,6 +38,7 @@ export function lineChart(points: readonly ChartPoint[], width = 520, height = 1
   const digits = Math.min(6, Math.max(2, Math.ceil(-Math.log10(s1 - s0)) + 1));
   label(pad.l - 4, pad.t + 8, s1.toFixed(digits), 'end');
   label(pad.l - 4, pad.t + hh, s0.toFixed(digits), 'end');
+  label(pad.l + 4, pad.t + 12, 'score (lower is better)');
   label(width - pad.r + 4, pad.t + 8, '100%');
   label(width - pad.r + 4, pad.t + hh, '0%');
   label(pad.l, height - 6, `step ${x0}`);

@@ -3,7 +3,7 @@
 // events. No DOM and no VS Code API here; main.ts owns those and the views read this.
 import { emptyRunProgress, foldRunEvents } from '../shared/panelMessages';
 import type {
-  DatasetPreviewResult, ExtractorCheckResult, PromptSource, RunEvent, RunPhaseState, RunProgress, RunSettings, StartRequest,
+  DatasetPreviewResult, ExtractorCheckResult, HeldOutExample, PromptSource, RunEstimateResult, RunEvent, RunPhaseState, RunProgress, RunSettings, StartRequest,
   ToWebview,
 } from '../shared/panelMessages';
 
@@ -35,12 +35,18 @@ export interface ViewState {
   previewError?: string;
   check?: ExtractorCheckResult;
   checkError?: string;
-  busy: { preview?: boolean; check?: boolean; start?: boolean };
+  /** pick: the file dialog is open (the file radio shows checked until it answers) */
+  busy: { preview?: boolean; check?: boolean; start?: boolean; pick?: boolean; estimate?: boolean };
+  /** the run's duration measured by the worker (run/estimate) for the form with this key */
+  estimate?: { key: string; result: RunEstimateResult };
+  estimateError?: string;
   startError?: string;
   applyMessage?: string;
   applyError?: string;
   applied: boolean;
   run: RunView;
+  /** the ended run's held-out examples, initial vs best (from its report) */
+  examples?: { runId: string; rows: HeldOutExample[] };
 }
 
 export function freshRun(): RunView {
@@ -69,9 +75,12 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
       s.trusted = m.trusted;
       if (!sameSession) {
         s.session = { source: m.source, runId: m.runId };
-        s.form = { ...defaultForm(m.settings, m.source?.optimizable ?? ''), ...(s.form.datasetKind === 'file' ? { datasetKind: 'file', datasetPath: s.form.datasetPath } : {}) };
+        const keepFile = s.form.datasetKind === 'file' ? { datasetKind: 'file' as const, datasetPath: s.form.datasetPath } : {};
+        s.form = m.request ? formFromRequest(m.settings, m.request) : { ...defaultForm(m.settings, m.source?.optimizable ?? ''), ...keepFile };
         s.applied = false;
         s.applyMessage = s.applyError = s.startError = undefined;
+        // the run's own dataset is previewed afresh
+        if (m.request) s.preview = s.previewError = s.check = s.checkError = undefined;
       }
       // a replay follows for runs: start from a clean run view either way
       s.run = freshRun();
@@ -79,17 +88,26 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
       return;
     }
     case 'datasetPicked':
+      s.busy.pick = false;
+      if (m.path === undefined) return; // cancelled: the form keeps its dataset
       s.form.datasetKind = 'file';
       s.form.datasetPath = m.path;
+      clearDataset(s);
       return;
     case 'preview':
       s.preview = m.result;
       s.previewError = undefined;
       s.busy.preview = false;
+      if (m.result.needsMapping) return;
       s.form.questionField ||= m.result.suggested.questionField ?? '';
       s.form.answerField ||= m.result.suggested.answerField ?? '';
       if (!s.form.preset) s.form.preset = m.result.defaultPreset ?? m.result.extractorPresets[0]?.name ?? '';
       if (!s.form.prompt && m.result.defaultPrompt) s.form.prompt = m.result.defaultPrompt;
+      return;
+    case 'estimate':
+      s.estimate = { key: m.key, result: m.result };
+      s.estimateError = undefined;
+      s.busy.estimate = false;
       return;
     case 'extractorCheck':
       s.check = m.result;
@@ -99,6 +117,7 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
     case 'requestError':
       if (m.request === 'preview') { s.previewError = m.message; s.busy.preview = false; }
       if (m.request === 'extractorCheck') { s.checkError = m.message; s.busy.check = false; }
+      if (m.request === 'estimate') { s.estimateError = m.message; s.busy.estimate = false; }
       if (m.request === 'start') { s.startError = m.message; s.busy.start = false; if (s.run.state === 'starting') s.run.state = 'idle'; }
       if (m.request === 'apply') { s.applyError = m.message; s.applyMessage = undefined; }
       return;
@@ -117,6 +136,9 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
       s.run.state = m.state;
       s.run.message = m.message;
       s.run.resumable = m.resumable;
+      return;
+    case 'examples':
+      s.examples = { runId: m.runId, rows: m.examples };
       return;
     case 'applied':
       s.applied = m.action === 'apply';
@@ -145,8 +167,70 @@ export function onRunEvent(r: RunView, e: RunEvent): RunView {
   return next;
 }
 
+/**
+ * Forgets everything read from the previous dataset (preview, column mapping, extractor preset, dry run): a new
+ * file's columns and answers are its own.
+ */
+export function clearDataset(s: ViewState): void {
+  s.preview = s.previewError = s.check = s.checkError = undefined;
+  s.form.questionField = s.form.answerField = '';
+  s.form.preset = '';
+}
+
+/** Switches to the built-in demo task. */
+export function useDemoDataset(s: ViewState): void {
+  s.form.datasetKind = 'demo';
+  s.form.datasetPath = '';
+  clearDataset(s);
+}
+
+/** The form a run was started with (a reopened panel shows it, never the defaults). */
+export function formFromRequest(settings: RunSettings, r: StartRequest): Form {
+  const ex = r.extractor;
+  return {
+    ...settings, model: r.model, device: r.device, steps: r.steps, topK: r.topK, topQ: r.topQ, trainSize: r.trainSize, seed: r.seed,
+    datasetKind: 'path' in r.dataset ? 'file' : 'demo', datasetPath: 'path' in r.dataset ? r.dataset.path : '',
+    questionField: r.questionField ?? '', answerField: r.answerField ?? '',
+    extractorMode: 'text' in ex ? 'text' : 'preset', preset: 'preset' in ex ? ex.preset : '', extractorText: 'text' in ex ? ex.text : '',
+    prompt: r.initialPrompt,
+  };
+}
+
+/** What keeps Start from working, per form field, checked before Start (from what the preview knows). */
+export interface FormProblems {
+  trainSize?: string;
+  columns?: string;
+  prompt?: string;
+}
+
+export function formProblems(s: ViewState): FormProblems {
+  const out: FormProblems = {};
+  const f = s.form;
+  const p = s.preview;
+  if (!f.prompt.trim()) out.prompt = 'Type the initial prompt first.';
+  if (p?.needsMapping && !(f.questionField && f.answerField && f.questionField !== f.answerField)) out.columns = p.needsMapping;
+  // the split keeps at least one example out of training for the before/after check
+  if (p && f.trainSize > p.total - 1) {
+    out.trainSize = p.total < 2
+      ? `This dataset has ${p.total} example; GReaTer needs at least 2 (one to train on, one held out).`
+      : `Train size ${f.trainSize} is too large for this dataset of ${p.total} examples: use at most ${p.total - 1} (the rest is held out for the before/after check).`;
+  }
+  return out;
+}
+
 export function datasetRef(f: Form) {
   return f.datasetKind === 'demo' ? { builtin: 'demo' as const } : { path: f.datasetPath };
+}
+
+/** Which form a measured estimate belongs to: everything that changes a run's duration (the seed does not). */
+export function estimateKey(f: Form): string {
+  const { seed: _seed, ...rest } = startRequest(f);
+  return JSON.stringify(rest);
+}
+
+/** The measured estimate, if it was measured for the form as it is now. */
+export function currentEstimate(s: ViewState): RunEstimateResult | undefined {
+  return s.estimate && s.estimate.key === estimateKey(s.form) ? s.estimate.result : undefined;
 }
 
 /** What the setup form submits. */
@@ -157,4 +241,20 @@ export function startRequest(f: Form): StartRequest {
     extractor: f.extractorMode === 'text' ? { text: f.extractorText } : { preset: f.preset || 'auto' },
     initialPrompt: f.prompt,
   };
+}
+
+/**
+ * Whether the result view recommends Apply: only a prompt that beat the initial one on the held-out examples. A
+ * prompt whose held-out accuracy did not improve, or was never checked, gets "Keep original" as the primary action.
+ */
+export function applyAdvice(x: { initialPrompt: string; bestPrompt: string; initialAccuracy?: number; bestAccuracy?: number }): { recommend: 'apply' | 'keep'; reason?: string } {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  if (x.bestPrompt.trim() === x.initialPrompt.trim()) return { recommend: 'keep', reason: 'The best prompt found is the initial one.' };
+  if (x.initialAccuracy === undefined || x.bestAccuracy === undefined) {
+    return { recommend: 'keep', reason: 'No held-out check ran, so nothing shows the new prompt does better.' };
+  }
+  if (x.bestAccuracy <= x.initialAccuracy) {
+    return { recommend: 'keep', reason: `Held-out accuracy did not improve (${pct(x.initialAccuracy)} → ${pct(x.bestAccuracy)}): the new prompt is not shown to be better.` };
+  }
+  return { recommend: 'apply' };
 }

@@ -6,16 +6,18 @@ import type { DeviceChoice as EngineDeviceChoice } from '../engine';
 import { BUILTIN_DEMO_MODEL, type DeviceChoice } from './protocol';
 import type {
   DatasetPreviewParams, DatasetPreviewResult, DatasetRef, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
-  ExtractorCheckResult, ExtractorSpec as RpcExtractor, PromptContext, RunEvent, RunStartParams, TaskSpec,
+  ExtractorCheckResult, ExtractorSpec as RpcExtractor, PromptContext, RunEstimateParams, RunEstimateResult, RunEvent, RunStartParams, TaskSpec,
 } from './protocol';
 import type { OptimizerService, RunCancellation } from './service';
 import { DEFAULT_CONFIG, makeConfig, type GreaterConfig } from '../greater/config';
 import { templateFromContext } from '../greater/layout';
-import { evaluateTaskPrompt, extractorDryRun } from '../greater/oneshot';
+import { describeEstimate } from '../greater/estimate';
+import { estimateRunTime, evaluateTaskPrompt, extractorDryRun } from '../greater/oneshot';
 import { resumeRun, startRun } from '../greater/run';
 import { taskOptions, type TaskOptions } from '../greater/setup';
 import {
-  ANSWER_FIELDS, QUESTION_FIELDS, choosePreset, loadDataset, presetExtractor, PRESET_NAMES, describeExtractor, type Dataset,
+  ANSWER_FIELDS, QUESTION_FIELDS, choosePreset, loadDataset, presetExtractor, PRESET_NAMES, describeExtractor, readDatasetTable,
+  type AnswerKind, type Dataset, type DatasetTable,
 } from '../greater/tasks';
 
 /** The wire's device list is the engine's: one concept, checked both ways at compile time. */
@@ -56,6 +58,41 @@ function baseConfig(p: TaskSpec, extra: Partial<GreaterConfig>): GreaterConfig {
   return makeConfig({ seed: p.seed, ...extra }, 'run parameters');
 }
 
+/**
+ * A file whose question/answer columns cannot be told (or were mapped onto the same column) still gets a preview:
+ * all its columns and first rows, for the panel's column mapper. Any other load error is rethrown by the caller.
+ */
+function columnMapping(file: string, p: DatasetPreviewParams, e: unknown): DatasetPreviewResult | undefined {
+  const msg = (e as Error)?.message ?? '';
+  if (!/cannot tell which column|no column '|would both come from column/.test(msg)) return undefined;
+  let table: DatasetTable;
+  try {
+    table = readDatasetTable(file, p.rows);
+  } catch {
+    return undefined;
+  }
+  const pick = (names: string[]) => table.columns.find((c) => names.includes(c.trim().toLowerCase()));
+  const same = p.questionField && p.questionField === p.answerField;
+  return {
+    format: table.format === 'tsv' ? 'csv' : table.format, columns: table.columns, rows: table.head, total: table.total,
+    suggested: { questionField: pick(QUESTION_FIELDS), answerField: pick(ANSWER_FIELDS) },
+    extractorPresets: [],
+    needsMapping: same
+      ? `The question and the answer cannot both come from column '${p.questionField}': choose two different columns.`
+      : `Choose which column holds the question and which holds the answer (this file has ${table.columns.join(', ')}).`,
+  };
+}
+
+/** An answer kind in the words a user picks it by. */
+export function answerShapeName(kind: AnswerKind): string {
+  switch (kind.type) {
+    case 'mcq': return kind.letters.length > 1 ? `multiple choice (${kind.letters[0]})–(${kind.letters[kind.letters.length - 1]})` : `multiple choice (${kind.letters[0]})`;
+    case 'binary': return `${kind.choices[0]}/${kind.choices[1]}`.toLowerCase();
+    case 'integer': return kind.signed ? 'number' : 'number (0 or more)';
+    case 'text': return 'free text';
+  }
+}
+
 function serviceOver(
   datasetPath: (d: DatasetRef) => string, modelPath: (model: string) => string, taskOptions: (p: TaskSpec) => TaskOptions,
 ): OptimizerService {
@@ -67,8 +104,17 @@ function serviceOver(
     resumeRun(runDir: string, cancel: RunCancellation): AsyncIterable<RunEvent> {
       return resumeRun(runDir, cancel);
     },
+    async estimateRun(p: RunEstimateParams, signal: AbortSignal): Promise<RunEstimateResult> {
+      const config = baseConfig(p, { initialPrompt: p.initialPrompt, promptTemplate: template(p.context), steps: p.steps, topK: p.topK, topQ: p.topQ, trainSize: p.trainSize });
+      const e = await estimateRunTime({ model: modelPath(p.model), device: p.device, task: taskOptions(p), prompt: p.initialPrompt, config }, signal);
+      return {
+        totalSeconds: e.totalSeconds, stepSeconds: e.stepSeconds, startSeconds: e.startSeconds, evaluationSeconds: e.evaluationSeconds,
+        probeSeconds: e.costs.probeSeconds, summary: describeEstimate(e, p.steps),
+      };
+    },
     async evaluatePrompt(p: EvalPromptParams, signal: AbortSignal): Promise<EvalPromptResult> {
-      const config = baseConfig(p, { initialPrompt: p.prompt, promptTemplate: template(p.context), trainSize: p.trainSize, heldOutSize: 1_000_000 });
+      // evaluating every row splits nothing: the training size is not used (0 allowed)
+      const config = baseConfig(p, { initialPrompt: p.prompt, promptTemplate: template(p.context), trainSize: p.split === 'all' ? 1 : p.trainSize, heldOutSize: 1_000_000 });
       const ev = await evaluateTaskPrompt({ model: modelPath(p.model), device: p.device, task: taskOptions(p), prompt: p.prompt, config }, p.split, p.limit, signal);
       return { correct: ev.correct, total: ev.total, accuracy: ev.accuracy };
     },
@@ -81,15 +127,31 @@ function serviceOver(
     },
     async previewDataset(p: DatasetPreviewParams): Promise<DatasetPreviewResult> {
       const file = datasetPath(p.dataset);
-      const ds: Dataset = loadDataset(file, { questionField: p.questionField, answerField: p.answerField });
+      let ds: Dataset;
+      try {
+        ds = loadDataset(file, { questionField: p.questionField, answerField: p.answerField });
+      } catch (e) {
+        const unmapped = columnMapping(file, p, e);
+        if (unmapped) return unmapped;
+        throw e;
+      }
       const isBbh = ds.format === 'json' && ds.columns.includes('goal');
-      const presets = PRESET_NAMES.flatMap((name) => {
+      const defaultPreset = choosePreset(ds);
+      // the default first, then 'auto', then the rest: of presets with the same text only the first is offered
+      const order = [defaultPreset, 'auto', ...PRESET_NAMES.filter((n) => n !== defaultPreset && n !== 'auto')];
+      const seen = new Set<string>();
+      const presets = order.flatMap((name) => {
+        let ex;
         try {
-          const ex = presetExtractor(name, ds);
-          return [{ name, description: describeExtractor(ex), text: ex.text }];
+          ex = presetExtractor(name, ds);
         } catch {
           return []; // a preset that cannot describe this data (e.g. MCQ letters on numbers) is not offered
         }
+        if (seen.has(ex.text)) return [];
+        seen.add(ex.text);
+        const shape = answerShapeName(ex.kind);
+        const label = name === 'auto' ? `${shape} (detected)` : name === defaultPreset ? `${shape} (${name})` : shape;
+        return [{ name, label, description: describeExtractor(ex), text: ex.text }];
       });
       return {
         format: isBbh ? 'bbh' : ds.format === 'tsv' ? 'csv' : ds.format,
@@ -101,7 +163,7 @@ function serviceOver(
           answerField: ds.columns.find((c) => ANSWER_FIELDS.includes(c.trim().toLowerCase())),
         },
         extractorPresets: presets,
-        defaultPreset: choosePreset(ds),
+        defaultPreset,
       };
     },
   };

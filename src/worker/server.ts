@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
 import { isUserError } from '../engine';
 import {
-  DatasetPreview, EvalPrompt, ExtractorCheck, RpcErrorCodes, RunCancel, RunEventNotification, RunResume, RunStart,
+  DatasetPreview, EvalPrompt, ExtractorCheck, RpcErrorCodes, RunCancel, RunEstimate, RunEventNotification, RunResume, RunStart,
   RunStatus, WorkerInfo, type RunEvent, type RunProgress, emptyRunProgress, foldRunEvents, type RunStartResult, type RunStatusResult,
 } from './protocol';
 import { onRequest, sendNotification } from './protocol/rpc';
@@ -69,6 +69,10 @@ export class WorkerServer {
     onRequest(conn, ExtractorCheck, wrap(ExtractorCheck.method, async (p, token) => {
       const params = validate.extractorCheckParams(p);
       return (await this.requireService(ExtractorCheck.method)).checkExtractor(params, toSignal(token));
+    }));
+    onRequest(conn, RunEstimate, wrap(RunEstimate.method, async (p, token) => {
+      const params = validate.runEstimateParams(p);
+      return (await this.requireService(RunEstimate.method)).estimateRun(params, toSignal(token));
     }));
     onRequest(conn, DatasetPreview, wrap(DatasetPreview.method, async (p) => {
       const params = validate.datasetPreviewParams(p);

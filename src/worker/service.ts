@@ -3,7 +3,7 @@
 // about GReaTer, the run directory and its files.
 import type {
   DatasetPreviewParams, DatasetPreviewResult, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
-  ExtractorCheckResult, RunEvent, RunStartParams,
+  ExtractorCheckResult, RunEstimateParams, RunEstimateResult, RunEvent, RunStartParams,
 } from './protocol';
 import type { RunCancellation } from '../greater/run';
 
@@ -26,6 +26,7 @@ export interface OptimizerService {
   evaluatePrompt(params: EvalPromptParams, signal: AbortSignal): Promise<EvalPromptResult>;
   checkExtractor(params: ExtractorCheckParams, signal: AbortSignal): Promise<ExtractorCheckResult>;
   previewDataset(params: DatasetPreviewParams): Promise<DatasetPreviewResult>;
+  estimateRun(params: RunEstimateParams, signal: AbortSignal): Promise<RunEstimateResult>;
 }
 
 /** How the worker obtains the service: a loader, or why there is none. */

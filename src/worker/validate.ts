@@ -3,7 +3,7 @@
 import { isAbsolute, normalize } from 'node:path';
 import {
   DEVICE_CHOICES, type DatasetPreviewParams, type DatasetRef, type DeviceChoice, type EvalPromptParams, type ExtractorCheckParams,
-  type ExtractorSpec, type PromptContext, type RunCancelParams, type RunResumeParams, type RunStartParams, type TaskSpec,
+  type ExtractorSpec, type PromptContext, type RunCancelParams, type RunEstimateParams, type RunResumeParams, type RunStartParams, type TaskSpec,
 } from './protocol';
 
 export class ParamError extends Error {
@@ -106,6 +106,19 @@ export function runStartParams(v: unknown): RunStartParams {
     topQ: r.int(o, 'topQ', 1, 100000),
     trainSize: r.int(o, 'trainSize', 1, 1000000),
     runsDir: r.absPath(o, 'runsDir'),
+  };
+}
+
+export function runEstimateParams(v: unknown): RunEstimateParams {
+  const r = new Reader('run/estimate'), o = r.obj(v);
+  return {
+    ...r.task(o),
+    initialPrompt: r.str(o, 'initialPrompt'),
+    context: r.context(o),
+    steps: r.int(o, 'steps', 1, 100000),
+    topK: r.int(o, 'topK', 1, 100000),
+    topQ: r.int(o, 'topQ', 1, 100000),
+    trainSize: r.int(o, 'trainSize', 1, 1000000),
   };
 }
 

@@ -11,4 +11,7 @@ fs.mkdirSync(dir, { recursive: true });
 writeTinyModel(path.join(dir, 'model'), 'llama', { seed: 7 });
 const rows = Array.from({ length: 40 }, (_, i) => JSON.stringify({ question: `What is ${i} plus ${i % 7}?`, answer: String(i + (i % 7)) }));
 fs.writeFileSync(path.join(dir, 'data.jsonl'), rows.join('\n') + '\n');
+// the same task under keys the loader cannot guess: the panel's column mapper must be used
+const odd = Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: i, problem: `What is ${i} plus ${i % 7}?`, solution: String(i + (i % 7)) }));
+fs.writeFileSync(path.join(dir, 'odd.jsonl'), odd.join('\n') + '\n');
 console.log(`tiny model and task in ${dir}`);

@@ -36,13 +36,13 @@ export async function consume(events: AsyncIterable<RunEvent>, json: boolean): P
   return last;
 }
 
-/** Ctrl-C: first → soft (finish the step, keep the best), second → hard. */
+/** Ctrl-C: first → soft (drop the step in flight, keep the best, evaluate it), second → hard. */
 export function interruptible(): RunCancellation & { dispose(): void } {
   const soft = new AbortController();
   const hard = new AbortController();
   const onInt = () => {
     if (!soft.signal.aborted) {
-      process.stderr.write('\nstopping after this step (Ctrl-C again to stop now; the last checkpoint stays)\n');
+      process.stderr.write('\nstopping: the best prompt so far gets its held-out check (Ctrl-C again to stop now; the last checkpoint stays)\n');
       soft.abort('soft');
     } else hard.abort('hard');
   };

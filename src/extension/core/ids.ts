@@ -16,6 +16,8 @@ export const COMMANDS = {
   showRunLog: 'greater.showRunLog',
   showPanel: 'greater.showPanel',
   showLog: 'greater.showLog',
+  acceptApplied: 'greater.acceptApplied',
+  discardApplied: 'greater.discardApplied',
 } as const;
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ACTIVE_LOCK_FILE, RUN_FILES, foldAllRunEvents, type ActiveLock, type RunEvent } from '../../worker/protocol';
+import type { HeldOutExample } from '../../shared/panelMessages';
 
 export type RunStatus = 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted';
 
@@ -116,4 +117,42 @@ export function formatRunLog(events: readonly RunEvent[]): string {
       case 'log': return `[${e.level}] ${e.message}`;
     }
   }).join('\n') + '\n';
+}
+
+/**
+ * Run folders (models' outputs, checkpoints, logs) do not belong in version control: the runs folder gets a
+ * `.gitignore` ignoring everything in it, itself included. One the user wrote is left alone.
+ */
+export function ensureRunsGitignore(runsDir: string): void {
+  const file = path.join(runsDir, '.gitignore');
+  if (fs.existsSync(file)) return;
+  fs.mkdirSync(runsDir, { recursive: true });
+  fs.writeFileSync(file, '# written by GReaTer: run folders are not source\n*\n', { flag: 'wx' });
+}
+
+/** The Runs view's label for a run: the prompt's place (file:line) when the run came from one, else its id. */
+export function runLabel(r: Pick<RunSummary, 'id'>, sourceLabel: string | undefined): { label: string; idNote?: string } {
+  return sourceLabel ? { label: sourceLabel, idNote: r.id } : { label: r.id };
+}
+
+/**
+ * The held-out set example by example, initial vs best prompt, from the run's report.json (none until the run has
+ * been evaluated). Unknown or missing fields make it undefined rather than throw: the file is the optimizer's.
+ */
+export function readHeldOutExamples(runDir: string, max = 500): HeldOutExample[] | undefined {
+  interface Ex { index: number; line: number; question: string; gold: string; answer: string | null; correct: boolean; reasoning: string }
+  let report: { heldOut?: { initial?: { examples?: Ex[] }; best?: { examples?: Ex[] }[] } | null };
+  try {
+    report = JSON.parse(fs.readFileSync(path.join(runDir, RUN_FILES.report), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const initial = report.heldOut?.initial?.examples;
+  const best = report.heldOut?.best?.[0]?.examples;
+  if (!Array.isArray(initial) || !Array.isArray(best)) return undefined;
+  const byIndex = new Map(best.map((e) => [e.index, e]));
+  const side = (e: Ex | undefined) => (e ? { answer: e.answer, correct: e.correct === true, reasoning: String(e.reasoning ?? '') } : undefined);
+  return initial.slice(0, max).map((e) => ({
+    line: e.line, question: String(e.question), gold: String(e.gold), initial: side(e)!, best: side(byIndex.get(e.index)),
+  }));
 }

@@ -28,9 +28,9 @@ import { Dataset, LoadOptions, loadDataset } from './load';
 import { ExtractorSpec, resolveExtractor } from './extractors';
 import { Task, buildTask } from './task';
 
-export { loadDataset, QUESTION_FIELDS, ANSWER_FIELDS } from './load';
+export { loadDataset, readDatasetTable, QUESTION_FIELDS, ANSWER_FIELDS } from './load';
 export { DEFAULT_MAX_INPUT_MB, readInputText } from './inputFile';
-export type { Dataset, DatasetFormat, Example, LoadOptions } from './load';
+export type { Dataset, DatasetFormat, DatasetTable, Example, LoadOptions } from './load';
 export { parseDelimited } from './csv';
 export type { DelimitedRecord } from './csv';
 export {

@@ -142,7 +142,17 @@ function sniff(text: string, ext: string): DatasetFormat {
   return 'csv';
 }
 
-export function loadDataset(file: string, opts: LoadOptions = {}): Dataset {
+/** A dataset file's table before any column is chosen: what a column mapper shows. */
+export interface DatasetTable {
+  format: DatasetFormat;
+  columns: string[];
+  /** number of data rows */
+  total: number;
+  /** the first `rows` data rows, every column as text (objects as JSON) */
+  head: Record<string, string>[];
+}
+
+function readRaw(file: string, opts: LoadOptions) {
   const ext = path.extname(file).toLowerCase();
   if (!(ext in EXTENSIONS)) {
     throw new UserError(`${file}: unsupported file type '${ext || '(none)'}' (expected .csv, .tsv, .jsonl or .json)`);
@@ -162,6 +172,21 @@ export function loadDataset(file: string, opts: LoadOptions = {}): Dataset {
     throw new UserError(`${file}: no examples (expected at least one data row${format === 'csv' || format === 'tsv' ? ' after the header' : ''})`);
   }
 
+  return { format, columns, rows, bytes };
+}
+
+/** The file's columns and first rows, whatever they are named (no question/answer column needed). */
+export function readDatasetTable(file: string, rows = 5, opts: LoadOptions = {}): DatasetTable {
+  const raw = readRaw(file, opts);
+  const text = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+  return {
+    format: raw.format, columns: raw.columns, total: raw.rows.length,
+    head: raw.rows.slice(0, rows).map((r) => Object.fromEntries(raw.columns.map((c) => [c, text(r.get(c))]))),
+  };
+}
+
+export function loadDataset(file: string, opts: LoadOptions = {}): Dataset {
+  const { format, columns, rows, bytes } = readRaw(file, opts);
   const questionField = pickField(opts.questionField, QUESTION_FIELDS, columns, 'question', '--question-field', file);
   const answerField = pickField(opts.answerField, ANSWER_FIELDS, columns, 'answer', '--answer-field', file);
   if (questionField === answerField) {

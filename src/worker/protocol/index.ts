@@ -111,8 +111,9 @@ export interface RunStartResult {
 }
 export const RunStart = request<RunStartParams, RunStartResult>()('run/start');
 
-// run/cancel: soft = stop at the next step boundary (checkpoint written, best kept); hard = stop at the
-// next await inside the step (the last checkpoint stays). The extension kills the process after a timeout.
+// run/cancel: soft = drop the step in flight at its next sub-step boundary, then evaluate the initial and best
+// prompts on the held-out set (the last checkpoint stays); hard = stop at the next await, no evaluation. The
+// extension kills the process only if a stopping run goes silent for its timeout.
 export interface RunCancelParams {
   runId: string;
   mode: CancelMode;
@@ -145,6 +146,7 @@ export interface EvalPromptParams extends TaskSpec {
   context?: PromptContext;
   /** which examples: the held-out split of the seeded train/held-out split, the train split, or all */
   split: 'heldout' | 'train' | 'all';
+  /** the split's training size; not used (0 allowed) when split is 'all' */
   trainSize: number;
   limit?: number;
 }
@@ -154,6 +156,21 @@ export interface EvalPromptResult {
   accuracy: number;
 }
 export const EvalPrompt = request<EvalPromptParams, EvalPromptResult>()('eval/prompt');
+
+// run/estimate: the run's duration, measured on its model and device for a few seconds ---------------------
+export type RunEstimateParams = Omit<RunStartParams, 'runsDir'>;
+export interface RunEstimateResult {
+  totalSeconds: number;
+  stepSeconds: number;
+  /** the reasoning of the starting prompt before step 1, and the held-out check at the end */
+  startSeconds: number;
+  evaluationSeconds: number;
+  /** how long the measurement took */
+  probeSeconds: number;
+  /** the estimate in one line, as the CLI prints it */
+  summary: string;
+}
+export const RunEstimate = request<RunEstimateParams, RunEstimateResult>()('run/estimate');
 
 // extractor/check: dry run on N samples ------------------------------------------------------------------------
 export interface ExtractorCheckParams extends TaskSpec {
@@ -188,11 +205,17 @@ export interface DatasetPreviewResult {
   total: number;
   /** fields the loader would pick without a mapping */
   suggested: { questionField?: string; answerField?: string };
-  extractorPresets: { name: string; description: string; text: string }[];
+  /** label: the answer shape in plain words ("multiple choice (A)–(E)", "number", "yes/no"); one per distinct text */
+  extractorPresets: { name: string; label: string; description: string; text: string }[];
   /** preset that suits this dataset best */
   defaultPreset?: string;
   /** for the built-in task: its default (weak) initial prompt */
   defaultPrompt?: string;
+  /**
+   * set when the question/answer columns cannot be told (or the chosen ones do not fit): why, in words for the
+   * column mapper; `rows` then hold every column of the first rows and `columns` all of the file's columns
+   */
+  needsMapping?: string;
 }
 export const DatasetPreview = request<DatasetPreviewParams, DatasetPreviewResult>()('dataset/preview');
 
@@ -204,7 +227,7 @@ export interface RunEventParams {
 export const RunEventNotification = notification<RunEventParams>()('run/event');
 
 /** Every request, for handler registration checks and tests. */
-export const REQUESTS = [WorkerInfo, RunStart, RunCancel, RunResume, RunStatus, EvalPrompt, ExtractorCheck, DatasetPreview] as const;
+export const REQUESTS = [WorkerInfo, RunStart, RunCancel, RunResume, RunStatus, EvalPrompt, ExtractorCheck, DatasetPreview, RunEstimate] as const;
 
 // ---------------------------------------------------------------------------------------------------------
 // Error codes: one table. JSON-RPC's own codes, then ours (positive, outside the reserved range).

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../../src/extension/core/ids';
 import { findLiterals, findPrompts } from '../../../src/extension/core/promptFinder';
-import { readEvents } from '../../../src/extension/core/runs';
+import { readEvents, readHeldOutExamples } from '../../../src/extension/core/runs';
 import { sourceFromSite, type DocInfo } from '../../../src/extension/core/source';
 import type { ExtensionApi } from '../../../src/extension/extension';
 import type { RunEnded } from '../../../src/extension/runController';
@@ -156,6 +156,56 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
     assert.equal(doc.getText(), original);
   });
 
+  it('Revert after Ctrl+Z finds the original already back: no conflict diff, the file untouched', async () => {
+    const original = fixture('prompts.ts');
+    const doc = await openCopy('revert-after-undo.ts', original);
+    const source = sourceAt(doc, "'You are a careful");
+    const out = await api.applyPrompt(source, 'You are an expert.');
+    assert.equal(out.ok, true, out.message);
+    await vscode.commands.executeCommand('undo');
+    assert.equal(doc.getText(), original);
+    const back = await api.revertPrompt(source);
+    assert.equal(back.ok, true, back.message);
+    assert.match(back.message, /already holds the original prompt/);
+    assert.equal(doc.getText(), original);
+    const diffTabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputTextDiff);
+    assert.equal(diffTabs.length, 0, 'no conflict diff opened');
+  });
+
+  it('Apply opens an inline review: Discard restores the original, Accept keeps the new prompt, Ctrl+Z ends it', async () => {
+    const original = fixture('prompts.ts');
+    const doc = await openCopy('review.ts', original);
+    const source = sourceAt(doc, "'You are a careful");
+    assert.equal((await api.applyPrompt(source, 'You are an expert.')).ok, true);
+    assert.equal(api.review.isPending(doc.uri), true);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
+    const titles = lenses.filter((l) => l.command?.command === COMMANDS.acceptApplied || l.command?.command === COMMANDS.discardApplied).map((l) => l.command!.command);
+    assert.deepEqual(titles.sort(), [COMMANDS.acceptApplied, COMMANDS.discardApplied].sort());
+    await vscode.commands.executeCommand(COMMANDS.discardApplied, doc.uri);
+    assert.equal(doc.getText(), original, 'Discard puts the original back');
+    assert.equal(api.review.isPending(doc.uri), false);
+
+    assert.equal((await api.applyPrompt(sourceAt(doc, "'You are a careful"), 'You are an expert.')).ok, true);
+    await vscode.commands.executeCommand(COMMANDS.acceptApplied, doc.uri);
+    assert.equal(api.review.isPending(doc.uri), false);
+    assert.ok(doc.getText().includes("'You are an expert.'"), 'Accept keeps the applied prompt');
+
+    await vscode.commands.executeCommand('undo');
+    const again = sourceAt(doc, "'You are a careful");
+    assert.equal((await api.applyPrompt(again, 'Be exact.')).ok, true);
+    await vscode.commands.executeCommand('undo');
+    await until(() => !api.review.isPending(doc.uri), 'the review to end after Ctrl+Z');
+    assert.equal(doc.getText(), original);
+  });
+
+  it('worker errors reach the user without the RPC method name in front', async () => {
+    const missing = ws('no-such-dataset.csv').fsPath;
+    await assert.rejects(api.worker.request(DatasetPreview, { dataset: { path: missing }, rows: 1 }), (e: Error) => {
+      assert.doesNotMatch(e.message, /^[a-z]+\/[a-z-]+: /, e.message);
+      return true;
+    });
+  });
+
   it('refuses to apply over a prompt that changed meanwhile, leaves the file alone and opens a diff', async () => {
     const original = fixture('prompts.ts');
     const doc = await openCopy('conflict.ts', original);
@@ -258,7 +308,9 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
     }
   });
 
-  describe('real runs through the worker (built-in demo, else the tiny random model in the workspace)', () => {
+  describe('real runs through the worker (built-in demo, else the tiny random model in the workspace)', function () {
+    // each run waits up to 300 s for its events on a loaded machine; mocha's 60 s default would cut it first
+    this.timeout(600_000);
     const events: { runId: string; event: RunEvent }[] = [];
     const ended: RunEnded[] = [];
     let subs: vscode.Disposable[] = [];
@@ -296,6 +348,49 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
       assert.equal(steps(runId)[seen], last + 1, 'continues at the next step');
       await api.runs.cancel();
       await until(() => ended.filter((e) => e.runId === runId).length >= 2, 'the end after resume', 300_000);
+    });
+
+    it('maps the columns of a dataset not named question/answer, from the file\'s own keys', async () => {
+      const file = ws('odd-columns.jsonl').fsPath;
+      fs.writeFileSync(file, Array.from({ length: 6 }, (_, i) => JSON.stringify({ problem: `What is ${i} plus 1?`, solution: String(i + 1) })).join('\n'));
+      const unmapped = await api.worker.request(DatasetPreview, { dataset: { path: file }, rows: 2 });
+      assert.deepEqual(unmapped.columns, ['problem', 'solution']);
+      assert.match(unmapped.needsMapping ?? '', /Choose which column holds the question/);
+      const mapped = await api.worker.request(DatasetPreview, { dataset: { path: file }, rows: 2, questionField: 'problem', answerField: 'solution' });
+      assert.equal(mapped.needsMapping, undefined);
+      assert.equal(mapped.total, 6);
+    });
+
+    it('Evaluate Prompt needs no training size: a 5-row file is evaluated whole with the default settings (train size 50)', async function () {
+      // the command evaluates with the model of the settings: the built-in demo
+      if (task.model !== BUILTIN_DEMO_MODEL) this.skip();
+      const file = ws('five.jsonl').fsPath;
+      fs.writeFileSync(file, Array.from({ length: 5 }, (_, i) => JSON.stringify({ question: `What is ${i} plus 2?`, answer: String(i + 2) })).join('\n'));
+      const doc = await vscode.workspace.openTextDocument(ws('prompts.ts'));
+      await vscode.window.showTextDocument(doc);
+      const start = doc.getText().indexOf("'You are a careful");
+      const result = await vscode.commands.executeCommand<{ total: number } | undefined>(COMMANDS.evaluatePrompt, doc.uri, start, { path: file });
+      assert.ok(result, 'the command failed (see the notification)');
+      assert.equal(result.total, 5);
+    });
+
+    it('Stop from a prompt in a file: held-out before/after, a git-ignored runs folder, the Runs view labelled by file:line', async () => {
+      const doc = await vscode.workspace.openTextDocument(ws('prompts.ts'));
+      await vscode.window.showTextDocument(doc);
+      const source = sourceAt(doc, "'You are a careful");
+      const { runId, runDir } = await api.runs.start(request(), source);
+      await until(() => steps(runId).length >= 1, 'the first step', 300_000);
+      assert.ok(await api.runs.cancel());
+      const end = await until(() => ended.find((e) => e.runId === runId), 'the end of the run', 300_000);
+      assert.equal(end.outcome, 'cancelled');
+      assert.match(end.message, /Held-out accuracy \d+\.\d% → \d+\.\d%/, 'Stop still reports before → after');
+      const done = readEvents(runDir).find((e) => e.kind === 'done') as { initialAccuracy?: number } | undefined;
+      assert.equal(typeof done?.initialAccuracy, 'number');
+      assert.ok(fs.readFileSync(path.join(path.dirname(runDir), '.gitignore'), 'utf8').split('\n').includes('*'));
+      assert.ok((readHeldOutExamples(runDir)?.length ?? 0) > 0, 'the per-example table has rows');
+      const item = api.runsTree.getTreeItem(api.runsTree.runs().find((r) => r.dir === runDir)!);
+      assert.equal(item.label, source.label);
+      assert.match(String(item.description), new RegExp(runId));
     });
 
     it('reports a killed worker as a resumable crash, and Resume continues', async () => {
