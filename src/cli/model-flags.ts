@@ -1,12 +1,13 @@
 // Flags shared by every command that loads a model, the one function that loads it, and the one start-up of
 // a model command (parse flags, check them before the slow load, load, run, dispose).
-import { LanguageModel, UserError, parseDevice } from '../engine';
+import { LanguageModel, UserError, parseDevice, parseQuantize } from '../engine';
 import { FlagSpec, ParsedFlags, parseFlags, requireString } from './args';
 import type { Command } from './command';
 
 export const MODEL_FLAGS: FlagSpec = {
   model: { kind: 'string', help: 'a Hugging Face model folder, or a hub id such as Qwen/Qwen2.5-0.5B-Instruct' },
   device: { kind: 'string', help: 'cpu | cuda | webgpu | auto', default: 'cpu' },
+  quantize: { kind: 'string', help: 'none | int8 | int4 | auto: weight-only quantization of generation on CPU (README "Quantization")', default: 'none' },
   revision: { kind: 'string', help: 'hub revision (branch, tag or commit)' },
 };
 
@@ -14,6 +15,7 @@ export async function loadModel(command: string, flags: ParsedFlags): Promise<La
   const model = requireString(command, flags, 'model');
   const m = await LanguageModel.load(model, {
     device: parseDevice(String(flags.device ?? 'cpu')),
+    quantize: parseQuantize(String(flags.quantize ?? 'none')),
     revision: typeof flags.revision === 'string' ? flags.revision : undefined,
   });
   if (m.deviceNote) process.stderr.write(`greater ${command}: ${m.deviceNote}\n`);

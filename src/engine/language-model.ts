@@ -6,7 +6,9 @@ import { UserError } from './errors';
 import { resolveModelDir } from './hub';
 import { FamilyDef, ModelConfig } from './model/config';
 import { expectedWeights, familyOf, readConfigFile } from './model/families/index';
+import { linearParameterCount } from './model/quantize';
 import { FloatArray, RotaryTables } from './model/rope';
+import { QuantizeMode, resolveQuantize } from './precision';
 import { forwardStep } from './decoding/forward-step';
 import { generate } from './decoding/generate';
 import { logSoftmaxInPlace } from './decoding/log-probs';
@@ -38,8 +40,10 @@ export class LanguageModel {
     readonly dtype: 'float32' | 'float64',
     readonly deviceNote: string | undefined,
     readonly weightsMode: 'inputs' | 'resident',
+    /** Weight-only quantization of generation (prefill, decoding, scoring); gradients stay float. */
+    readonly quantize: QuantizeMode,
   ) {
-    this.sessions = new SessionSet(config, family, device, dtype, weights, weightsMode);
+    this.sessions = new SessionSet(config, family, device, dtype, weights, weightsMode, quantize);
     this.ctx = {
       config, family, dtype,
       make: dtype === 'float32' ? (n) => new Float32Array(n) : (n) => new Float64Array(n),
@@ -74,13 +78,15 @@ export class LanguageModel {
       if (regular >= 0) throw new UserError(`${resolved.dir}: tokenizer has ${tok.vocabSize} tokens (id ${regular} is a regular token) but config.json vocab_size is ${config.vocabSize}`);
     }
     const dtype = opts.dtype ?? 'float32';
-    const weights = LanguageModel.validateWeights(resolved.dir, config, family, dtype);
     const dev = await resolveDevice(opts.device ?? 'cpu');
+    // Before the weights are read: a format the device cannot run fails at once.
+    const quantize = resolveQuantize(opts.quantize ?? 'none', dev.device, dtype, linearParameterCount(expectedWeights(config), config.tieWordEmbeddings));
+    const weights = LanguageModel.validateWeights(resolved.dir, config, family, dtype);
     // Resident is faster (prepacked kernels on CPU; one upload on a GPU) but keeps a copy per session
     // (forward + gradient); fall back to one shared host copy when two would not fit comfortably.
     const twoCopies = 2 * weights.get('model.embed_tokens.weight')!.BYTES_PER_ELEMENT * [...weights.values()].reduce((n, w) => n + w.length, 0);
     const mode = opts.weights ?? (dev.device !== 'cpu' || twoCopies < 0.5 * availableMemory() ? 'resident' : 'inputs');
-    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode);
+    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode, quantize);
   }
 
   /** Every tensor the config implies must be present with its exact shape; extras are ignored. */
@@ -205,6 +211,7 @@ export class LanguageModel {
   /** Replaces weights in place (training updates); shapes must not change. */
   setWeights(updates: ReadonlyMap<string, FloatArray>): void {
     if (this.weightsMode === 'resident') throw new Error('setWeights: load the model with weights: "inputs" to change its weights');
+    if (this.quantize !== 'none') throw new Error('setWeights: a quantized model cannot change its weights (its generation graph holds packed copies)');
     this.clearPrefixCache(); // cached keys/values belong to the old weights
     for (const [name, data] of updates) {
       const cur = this.weights.get(name);

@@ -1,6 +1,7 @@
 // The engine's public data types: what callers pass to and get back from LanguageModel.
 import { ResolveOptions } from './hub';
 import { FloatArray } from './model/rope';
+import { QuantizeChoice } from './model/quantize';
 import { DeviceChoice } from './runtime/session';
 
 export interface LoadOptions extends ResolveOptions {
@@ -16,6 +17,11 @@ export interface LoadOptions extends ResolveOptions {
    * GPU, and on CPU when two copies take under half the available memory; else inputs.
    */
   weights?: 'inputs' | 'resident';
+  /**
+   * Weight-only quantization of generation on CPU (onnxruntime's MatMulNBits): linear layers at 8 or 4 bits,
+   * the LM head at 8; the gradient graphs keep float32. `auto`: see precision.ts. Default none.
+   */
+  quantize?: QuantizeChoice;
 }
 
 export interface GenerateOptions {

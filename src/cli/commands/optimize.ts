@@ -4,7 +4,7 @@
 import type { Command } from '../command';
 import { parseFlags, requireString, type FlagSpec, type ParsedFlags } from '../args';
 import { builtinDemo } from '../../demo/builtin';
-import { UserError } from '../../engine';
+import { UserError, parseQuantize, type QuantizeChoice } from '../../engine';
 import { makeConfig, type GreaterConfig } from '../../greater/config';
 import { ProgressLine } from '../../greater/progress';
 import { resumeRun, startRun, type RunCancellation } from '../../greater/run';
@@ -22,6 +22,7 @@ export const TASK_FLAGS: FlagSpec = {
   'question-field': { kind: 'string', help: 'column holding the question' },
   'answer-field': { kind: 'string', help: 'column holding the gold answer' },
   device: { kind: 'string', help: 'cpu, cuda, webgpu or auto', default: 'cpu' },
+  quantize: { kind: 'string', help: 'none, int8, int4 or auto: weight-only quantization of generation on CPU (README "Quantization")' },
   seed: { kind: 'number', help: 'seed for the train/held-out split and the proposal groups', default: 0 },
   'skip-memory-check': { kind: 'boolean', help: 'load the model even if it looks too large for free memory' },
 };
@@ -74,9 +75,10 @@ export function taskOptions(cmd: string, flags: ParsedFlags): TaskOptions {
 }
 
 /** The model and task every task command (optimize, eval, extractor-check) hands the optimizer. */
-export function modelAndTask(cmd: string, flags: ParsedFlags): { model: string; device: string; task: TaskOptions; skipMemoryCheck: boolean } {
+export function modelAndTask(cmd: string, flags: ParsedFlags): { model: string; device: string; quantize?: QuantizeChoice; task: TaskOptions; skipMemoryCheck: boolean } {
   return {
     model: requireString(cmd, flags, 'model'), device: flags.device as string, task: taskOptions(cmd, flags),
+    ...(typeof flags.quantize === 'string' ? { quantize: parseQuantize(flags.quantize) } : {}),
     skipMemoryCheck: flags['skip-memory-check'] === true,
   };
 }
@@ -163,10 +165,14 @@ export const command: Command = {
     try {
       let events: AsyncIterable<RunEvent>;
       if (typeof flags.resume === 'string') {
-        const allowed = new Set(['resume', 'device', 'json-events', 'skip-memory-check']);
+        // the device and number formats may change on resume (a lost GPU): the run's results do not depend on them
+        const allowed = new Set(['resume', 'device', 'quantize', 'json-events', 'skip-memory-check']);
         const extra = argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]).filter((n) => !allowed.has(n));
         if (extra.length) throw new UserError(`greater optimize: --resume takes its settings from the run folder; remove --${extra.join(', --')}`);
-        events = resumeRun(flags.resume, cancel, { device: flags.device as string, skipMemoryCheck: flags['skip-memory-check'] === true });
+        events = resumeRun(flags.resume, cancel, {
+          device: flags.device as string, skipMemoryCheck: flags['skip-memory-check'] === true,
+          ...(typeof flags.quantize === 'string' ? { quantize: parseQuantize(flags.quantize) } : {}),
+        });
       } else {
         applyBuiltinDemo('optimize', flags);
         events = startRun({

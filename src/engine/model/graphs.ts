@@ -8,7 +8,7 @@ import { DType, Value } from '../graph/graph';
 import { Graph } from '../graph/ops';
 import { toModelProto } from '../graph/serialize';
 import { FamilyDef, ModelConfig } from './config';
-import { AttentionInputs, LayerBuilder, ResidentWeights, RotaryInputs } from './layers';
+import { AttentionInputs, LayerBuilder, QuantizedWeights, ResidentWeights, RotaryInputs } from './layers';
 import { ROPE_INPUTS, ropeKindsUsed } from './rope';
 
 export interface BuiltGraph {
@@ -53,8 +53,9 @@ function head(b: LayerBuilder, family: FamilyDef, hidden: Value, rows: Value): V
     const flat = g.reshape(hidden, [-1, b.cfg.hiddenSize]); // [B·S,H]
     const rowsH = g.gather(flat, rows);
     const h = family.finalNorm ? family.finalNorm(b, rowsH) : b.rmsNorm(rowsH, 'model.norm');
-    const table = b.cfg.tieWordEmbeddings ? b.weight('model.embed_tokens.weight') : b.weight('lm_head.weight');
-    const logits = g.matmul(h, g.transpose(table, [1, 0])); // [R,V], 2-D straight from the MatMul
+    // [R,V], 2-D straight from the MatMul; a quantized head is under lm_head.weight even when tied
+    const logits = b.quantizedProduct(h, 'lm_head.weight')
+      ?? g.matmul(h, g.transpose(b.cfg.tieWordEmbeddings ? b.weight('model.embed_tokens.weight') : b.weight('lm_head.weight'), [1, 0]));
     return family.logits ? family.logits(b, logits) : logits;
   });
 }
@@ -62,13 +63,14 @@ function head(b: LayerBuilder, family: FamilyDef, hidden: Value, rows: Value): V
 /**
  * `fullPresent`: present_* = Concat(past, new), for a cache that stays on the device and is fed back whole;
  * otherwise only the new tokens' keys/values (the host cache copies them into its preallocated columns).
+ * `quant`: linear layers (and the head) multiply by block-quantized weights (generation on CPU).
  */
-export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType, resident?: ResidentWeights, fullPresent = false): BuiltGraph {
+export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType, resident?: ResidentWeights, fullPresent = false, quant?: QuantizedWeights): BuiltGraph {
   const g = new Graph(`${cfg.modelType}-forward`);
   const ids = g.input('input_ids', 'int64', ['B', 'S']);
   const att = attentionInputs(g, cfg, dtype, true);
   const rows = g.input('logit_rows', 'int64', ['R']);
-  const b = new LayerBuilder(g, cfg, dtype, att, family.weights(cfg), resident);
+  const b = new LayerBuilder(g, cfg, dtype, att, family.weights(cfg), resident, quant);
   const x = g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), ids));
   const hidden = decoder(b, family, x);
   // Output order: presents, next_ids, score_logprobs[, logits]. A session with device outputs runs through one

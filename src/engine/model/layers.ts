@@ -7,12 +7,23 @@
 import { DType, Dim, Value } from '../graph/graph';
 import { Graph } from '../graph/ops';
 import { ModelConfig, RopeKind } from './config';
+import { QuantizedMatrix } from './quantize';
 
 export const W = (name: string): string => `w.${name}`;
 export const layerPrefix = (i: number): string => `model.layers.${i}`;
 
 /** Where each weight lives in an external data file, by HF name. */
 export type ResidentWeights = ReadonlyMap<string, { location: string; offset: number; length: number }>;
+
+/**
+ * Linear weights replaced by block-quantized copies (generation only), by HF name; a tied head is under
+ * "lm_head.weight". `accuracyLevel` is MatMulNBits' attribute: 4 lets onnxruntime quantize the activations to
+ * int8 per block (its fast CPU path), 0 keeps them float.
+ */
+export interface QuantizedWeights {
+  matrices: ReadonlyMap<string, QuantizedMatrix>;
+  accuracyLevel: number;
+}
 
 /** cos/sin of one rotary table: [B,1,1,S,rd] for q and [B,1,S,rd] for k (rotate_half layout), broadcast over heads. */
 export interface RotaryInputs { cosQ: Value; sinQ: Value; cosK: Value; sinK: Value }
@@ -54,6 +65,7 @@ export class LayerBuilder {
   constructor(
     readonly g: Graph, readonly cfg: ModelConfig, readonly dtype: DType, readonly att: AttentionInputs,
     readonly expectedShapes: ReadonlyMap<string, number[]>, private readonly resident?: ResidentWeights,
+    private readonly quant?: QuantizedWeights,
   ) {}
 
   /**
@@ -96,9 +108,21 @@ export class LayerBuilder {
   linear(x: Value, name: string, bias = false): Value {
     const g = this.g;
     return g.scope(name, () => {
-      const y = g.matmul(x, g.transpose(this.weight(`${name}.weight`), [1, 0]));
+      const y = this.quantizedProduct(x, `${name}.weight`) ?? g.matmul(x, g.transpose(this.weight(`${name}.weight`), [1, 0]));
       return bias ? g.add(y, this.weight(`${name}.bias`)) : y;
     });
+  }
+
+  /** x Wᵀ through MatMulNBits when `name` has a quantized copy (its packed tensors become initializers), else null. */
+  quantizedProduct(x: Value, name: string): Value | null {
+    const q = this.quant?.matrices.get(name);
+    if (!q) return null;
+    const g = this.g;
+    const kBlocks = Math.ceil(q.K / q.blockSize);
+    const packed = g.constant({ dtype: 'uint8', dims: [q.N, kBlocks, (q.blockSize * q.bits) / 8], data: q.packed }, `q.${name}`);
+    const scales = g.constant({ dtype: 'float32', dims: [q.N * kBlocks], data: q.scales }, `q.${name}.scales`);
+    const zeroPoints = g.constant({ dtype: 'uint8', dims: [q.N, q.zeroPoints.length / q.N], data: q.zeroPoints }, `q.${name}.zero_points`);
+    return g.matMulNBits(x, packed, scales, zeroPoints, { K: q.K, N: q.N, bits: q.bits, blockSize: q.blockSize, accuracyLevel: this.quant!.accuracyLevel });
   }
 
   /**

@@ -5,6 +5,8 @@ import * as ort from 'onnxruntime-node';
 import { FamilyDef, ModelConfig } from '../model/config';
 import { expectedWeights } from '../model/families/index';
 import { BuiltGraph, buildForwardGraph, buildGradGraph } from '../model/graphs';
+import { QuantizedWeights } from '../model/layers';
+import { QuantizeMode, quantizeLinears } from '../model/quantize';
 import { FloatArray } from '../model/rope';
 import { ResidentWeightsDir } from './resident-weights';
 import { Device, Session } from './session';
@@ -20,6 +22,7 @@ export class SessionSet {
   private readonly gradSessions = new Map<string, Promise<GraphSession>>();
   private readonly weightTensors = new Map<string, ort.Tensor>();
   private residentDir: ResidentWeightsDir | null = null;
+  private quantizedWeights: QuantizedWeights | null = null;
 
   constructor(
     private readonly config: ModelConfig,
@@ -29,6 +32,8 @@ export class SessionSet {
     /** Host weights by HF name; in resident mode only the embedding table stays once sessions exist. */
     readonly weights: Map<string, FloatArray>,
     readonly weightsMode: 'inputs' | 'resident',
+    /** Weight-only quantization of the forward (generation) graphs; gradient graphs keep the float weights. */
+    readonly quantize: QuantizeMode = 'none',
   ) {
     this.deviceKv = device === 'webgpu' && process.env.GREATER_HOST_KV !== '1';
     const shapes = expectedWeights(config);
@@ -59,8 +64,9 @@ export class SessionSet {
   }
 
   private async createForward(deviceKv: boolean): Promise<GraphSession> {
+    const quant = this.quantized();
     const resident = this.resident();
-    const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map, deviceKv);
+    const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map, deviceKv, quant ?? undefined);
     const model = resident ? resident.writeModel(deviceKv ? 'decoder' : 'forward', g.model) : g.model;
     const onDevice = deviceKv ? Array.from({ length: this.config.numLayers }, (_, l) => [`present_key.${l}`, `present_value.${l}`]).flat() : [];
     return { s: await Session.create(deviceKv ? 'decoder' : 'forward', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident, deviceOutputs: onDevice }), g };
@@ -82,9 +88,20 @@ export class SessionSet {
     return p;
   }
 
+  /** The quantized linear weights, made once from the host copy (before resident mode drops it). */
+  private quantized(): QuantizedWeights | null {
+    if (this.quantize === 'none') return null;
+    if (!this.quantizedWeights) {
+      const matrices = quantizeLinears(this.weights, expectedWeights(this.config), this.quantize, this.config.tieWordEmbeddings);
+      this.quantizedWeights = { matrices, accuracyLevel: 4 }; // int8 activations: the fast CPU path (float activations make 8-bit slower than float32)
+    }
+    return this.quantizedWeights;
+  }
+
   private resident(): ResidentWeightsDir | null {
     if (this.weightsMode !== 'resident') return null;
     if (!this.residentDir) {
+      this.quantized();
       this.residentDir = ResidentWeightsDir.write(this.weights);
       // Sessions own the weights now; the host keeps only the embedding table (candidate scoring, embeddings).
       for (const name of [...this.weights.keys()]) {

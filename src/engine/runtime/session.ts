@@ -25,14 +25,14 @@ export function parseDevice(s: string): DeviceChoice {
   throw new UserError(`unknown device '${s}'; valid devices: auto, ${Object.keys(DEVICES).join(', ')}`);
 }
 
-export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+export type TensorArray = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 export interface HostTensor {
   dtype: DType;
   dims: readonly number[];
   data: TensorArray;
 }
 
-const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', bool: 'bool' };
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', float16: 'float16', int64: 'int64', int32: 'int32', uint8: 'uint8', bool: 'bool' };
 
 export function toOrt(t: HostTensor): ort.Tensor {
   return new ort.Tensor(ORT_TYPE[t.dtype], t.data as ort.Tensor.DataType, [...t.dims]);
