@@ -143,3 +143,9 @@ test('--quantize: a bad mode is one line before loading; int8 generation runs an
   assert.equal(g8.status, 0, g8.stderr);
   assert.equal(g8.stdout, g0.stdout);
 });
+
+test('--precision: a bad value or fp16 on the CPU is one line', () => {
+  const d = tinyDir();
+  expectOneLineError(['generate', '--model', d, '--ids', '1', '--precision', 'fp8'], /unknown precision 'fp8'; valid: fp32, fp16, auto/);
+  expectOneLineError(['generate', '--model', d, '--ids', '1', '--precision', 'fp16'], /--precision fp16 runs on WebGPU only \(--device webgpu\), not on cpu: .*; use --precision fp32/);
+});

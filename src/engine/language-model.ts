@@ -8,7 +8,7 @@ import { FamilyDef, ModelConfig } from './model/config';
 import { expectedWeights, familyOf, readConfigFile } from './model/families/index';
 import { linearParameterCount } from './model/quantize';
 import { FloatArray, RotaryTables } from './model/rope';
-import { QuantizeMode, resolveQuantize } from './precision';
+import { Precision, QuantizeMode, resolvePrecision, resolveQuantize } from './precision';
 import { forwardStep } from './decoding/forward-step';
 import { generate } from './decoding/generate';
 import { logSoftmaxInPlace } from './decoding/log-probs';
@@ -42,8 +42,10 @@ export class LanguageModel {
     readonly weightsMode: 'inputs' | 'resident',
     /** Weight-only quantization of generation (prefill, decoding, scoring); gradients stay float. */
     readonly quantize: QuantizeMode,
+    /** fp16: weights and matrix products in float16 on the GPU; norms, softmax, loss and gradients float32. */
+    readonly precision: Precision,
   ) {
-    this.sessions = new SessionSet(config, family, device, dtype, weights, weightsMode, quantize);
+    this.sessions = new SessionSet(config, family, device, dtype, weights, weightsMode, quantize, precision);
     this.ctx = {
       config, family, dtype,
       make: dtype === 'float32' ? (n) => new Float32Array(n) : (n) => new Float64Array(n),
@@ -81,12 +83,13 @@ export class LanguageModel {
     const dev = await resolveDevice(opts.device ?? 'cpu');
     // Before the weights are read: a format the device cannot run fails at once.
     const quantize = resolveQuantize(opts.quantize ?? 'none', dev.device, dtype, linearParameterCount(expectedWeights(config), config.tieWordEmbeddings));
+    const precision = await resolvePrecision(opts.precision ?? 'fp32', dev.device, dtype, quantize);
     const weights = LanguageModel.validateWeights(resolved.dir, config, family, dtype);
     // Resident is faster (prepacked kernels on CPU; one upload on a GPU) but keeps a copy per session
     // (forward + gradient); fall back to one shared host copy when two would not fit comfortably.
     const twoCopies = 2 * weights.get('model.embed_tokens.weight')!.BYTES_PER_ELEMENT * [...weights.values()].reduce((n, w) => n + w.length, 0);
     const mode = opts.weights ?? (dev.device !== 'cpu' || twoCopies < 0.5 * availableMemory() ? 'resident' : 'inputs');
-    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode, quantize);
+    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode, quantize, precision);
   }
 
   /** Every tensor the config implies must be present with its exact shape; extras are ignored. */
@@ -211,7 +214,7 @@ export class LanguageModel {
   /** Replaces weights in place (training updates); shapes must not change. */
   setWeights(updates: ReadonlyMap<string, FloatArray>): void {
     if (this.weightsMode === 'resident') throw new Error('setWeights: load the model with weights: "inputs" to change its weights');
-    if (this.quantize !== 'none') throw new Error('setWeights: a quantized model cannot change its weights (its generation graph holds packed copies)');
+    if (this.quantize !== 'none' || this.precision !== 'fp32') throw new Error('setWeights: a quantized or float16 model cannot change its weights (its graphs hold converted copies)');
     this.clearPrefixCache(); // cached keys/values belong to the old weights
     for (const [name, data] of updates) {
       const cur = this.weights.get(name);

@@ -2,6 +2,7 @@
 import { ResolveOptions } from './hub';
 import { FloatArray } from './model/rope';
 import { QuantizeChoice } from './model/quantize';
+import type { PrecisionChoice } from './precision';
 import { DeviceChoice } from './runtime/session';
 
 export interface LoadOptions extends ResolveOptions {
@@ -22,6 +23,8 @@ export interface LoadOptions extends ResolveOptions {
    * the LM head at 8; the gradient graphs keep float32. `auto`: see precision.ts. Default none.
    */
   quantize?: QuantizeChoice;
+  /** fp16 on WebGPU: weights and matrix products in float16 (precision.ts). Default fp32. */
+  precision?: PrecisionChoice;
 }
 
 export interface GenerateOptions {

@@ -4,7 +4,7 @@
 import type { Command } from '../command';
 import { parseFlags, requireString, type FlagSpec, type ParsedFlags } from '../args';
 import { builtinDemo } from '../../demo/builtin';
-import { UserError, parseQuantize, type QuantizeChoice } from '../../engine';
+import { UserError, parsePrecision, parseQuantize, type PrecisionChoice, type QuantizeChoice } from '../../engine';
 import { makeConfig, type GreaterConfig } from '../../greater/config';
 import { ProgressLine } from '../../greater/progress';
 import { resumeRun, startRun, type RunCancellation } from '../../greater/run';
@@ -23,6 +23,7 @@ export const TASK_FLAGS: FlagSpec = {
   'answer-field': { kind: 'string', help: 'column holding the gold answer' },
   device: { kind: 'string', help: 'cpu, cuda, webgpu or auto', default: 'cpu' },
   quantize: { kind: 'string', help: 'none, int8, int4 or auto: weight-only quantization of generation on CPU (README "Quantization")' },
+  precision: { kind: 'string', help: 'fp32, fp16 or auto: float16 weights and products on WebGPU (README "Precision")' },
   seed: { kind: 'number', help: 'seed for the train/held-out split and the proposal groups', default: 0 },
   'skip-memory-check': { kind: 'boolean', help: 'load the model even if it looks too large for free memory' },
 };
@@ -75,10 +76,11 @@ export function taskOptions(cmd: string, flags: ParsedFlags): TaskOptions {
 }
 
 /** The model and task every task command (optimize, eval, extractor-check) hands the optimizer. */
-export function modelAndTask(cmd: string, flags: ParsedFlags): { model: string; device: string; quantize?: QuantizeChoice; task: TaskOptions; skipMemoryCheck: boolean } {
+export function modelAndTask(cmd: string, flags: ParsedFlags): { model: string; device: string; quantize?: QuantizeChoice; precision?: PrecisionChoice; task: TaskOptions; skipMemoryCheck: boolean } {
   return {
     model: requireString(cmd, flags, 'model'), device: flags.device as string, task: taskOptions(cmd, flags),
     ...(typeof flags.quantize === 'string' ? { quantize: parseQuantize(flags.quantize) } : {}),
+    ...(typeof flags.precision === 'string' ? { precision: parsePrecision(flags.precision) } : {}),
     skipMemoryCheck: flags['skip-memory-check'] === true,
   };
 }
@@ -166,12 +168,13 @@ export const command: Command = {
       let events: AsyncIterable<RunEvent>;
       if (typeof flags.resume === 'string') {
         // the device and number formats may change on resume (a lost GPU): the run's results do not depend on them
-        const allowed = new Set(['resume', 'device', 'quantize', 'json-events', 'skip-memory-check']);
+        const allowed = new Set(['resume', 'device', 'quantize', 'precision', 'json-events', 'skip-memory-check']);
         const extra = argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]).filter((n) => !allowed.has(n));
         if (extra.length) throw new UserError(`greater optimize: --resume takes its settings from the run folder; remove --${extra.join(', --')}`);
         events = resumeRun(flags.resume, cancel, {
           device: flags.device as string, skipMemoryCheck: flags['skip-memory-check'] === true,
           ...(typeof flags.quantize === 'string' ? { quantize: parseQuantize(flags.quantize) } : {}),
+          ...(typeof flags.precision === 'string' ? { precision: parsePrecision(flags.precision) } : {}),
         });
       } else {
         applyBuiltinDemo('optimize', flags);

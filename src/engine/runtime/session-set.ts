@@ -8,6 +8,8 @@ import { BuiltGraph, buildForwardGraph, buildGradGraph } from '../model/graphs';
 import { QuantizedWeights } from '../model/layers';
 import { QuantizeMode, quantizeLinears } from '../model/quantize';
 import { FloatArray } from '../model/rope';
+import { DType } from '../graph/graph';
+import { f32ToF16Bits } from '../weights/half';
 import { ResidentWeightsDir } from './resident-weights';
 import { Device, Session } from './session';
 
@@ -34,11 +36,17 @@ export class SessionSet {
     readonly weightsMode: 'inputs' | 'resident',
     /** Weight-only quantization of the forward (generation) graphs; gradient graphs keep the float weights. */
     readonly quantize: QuantizeMode = 'none',
+    /** fp16: weights stored and multiplied in float16 (GPU); norms, softmax, the loss and gradients stay in dtype. */
+    readonly precision: 'fp32' | 'fp16' = 'fp32',
   ) {
     this.deviceKv = device === 'webgpu' && process.env.GREATER_HOST_KV !== '1';
+    this.compute = precision === 'fp16' ? 'float16' : dtype;
     const shapes = expectedWeights(config);
-    for (const [name, data] of weights) this.weightTensors.set(name, new ort.Tensor(dtype, data, shapes.get(name)!));
+    for (const [name, data] of weights) this.weightTensors.set(name, this.compute === 'float16' ? new ort.Tensor('float16', f32ToF16Bits(data as Float32Array), shapes.get(name)!) : new ort.Tensor(dtype, data, shapes.get(name)!));
   }
+
+  /** The format weights are stored and multiplied in. */
+  private readonly compute: DType;
 
   /**
    * Whether decoding keeps its KV cache in device memory: on WebGPU (the one provider whose outputs can stay
@@ -66,7 +74,7 @@ export class SessionSet {
   private async createForward(deviceKv: boolean): Promise<GraphSession> {
     const quant = this.quantized();
     const resident = this.resident();
-    const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map, deviceKv, quant ?? undefined);
+    const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map, deviceKv, { quant: quant ?? undefined, compute: this.compute });
     const model = resident ? resident.writeModel(deviceKv ? 'decoder' : 'forward', g.model) : g.model;
     const onDevice = deviceKv ? Array.from({ length: this.config.numLayers }, (_, l) => [`present_key.${l}`, `present_value.${l}`]).flat() : [];
     return { s: await Session.create(deviceKv ? 'decoder' : 'forward', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident, deviceOutputs: onDevice }), g };
@@ -79,7 +87,7 @@ export class SessionSet {
       p = (async () => {
         // Training graphs take the weights as inputs: they change every step.
         const resident = weights ? null : this.resident();
-        const g = buildGradGraph(this.config, this.family, this.dtype, { weights, fromIds, resident: resident?.map });
+        const g = buildGradGraph(this.config, this.family, this.dtype, { weights, fromIds, resident: resident?.map, compute: this.compute });
         const model = resident ? resident.writeModel(`gradient-${key.replace('|', '-')}`, g.model) : g.model;
         return { s: await Session.create('gradient', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident }), g };
       })();
@@ -102,7 +110,8 @@ export class SessionSet {
     if (this.weightsMode !== 'resident') return null;
     if (!this.residentDir) {
       this.quantized();
-      this.residentDir = ResidentWeightsDir.write(this.weights);
+      const stored = this.compute === 'float16' ? new Map([...this.weights].map(([n, w]) => [n, f32ToF16Bits(w as Float32Array)])) : this.weights;
+      this.residentDir = ResidentWeightsDir.write(stored);
       // Sessions own the weights now; the host keeps only the embedding table (candidate scoring, embeddings).
       for (const name of [...this.weights.keys()]) {
         if (name === 'model.embed_tokens.weight') continue;

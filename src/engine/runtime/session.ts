@@ -81,6 +81,32 @@ async function probe(device: Device): Promise<string | null> {
   return err;
 }
 
+const halfProbeCache = new Map<Device, string | null>();
+
+/**
+ * Whether `device` runs float16 kernels itself: a float16 product with CPU fallback forbidden, so a provider
+ * without them (a WebGPU adapter lacking Dawn's shader-f16 feature) fails instead of quietly using the CPU.
+ */
+export async function probeHalf(device: Device): Promise<string | null> {
+  if (halfProbeCache.has(device)) return halfProbeCache.get(device)!;
+  let err: string | null = null;
+  try {
+    const g = new Graph('probe-f16');
+    const x = g.input('x', 'float16', [1, 4]);
+    g.output(g.matmul(g.mul(x, x), g.transposeLast2(x)), 'y');
+    quietOrt();
+    const s = await ort.InferenceSession.create(toModelProto(g), {
+      executionProviders: [...DEVICES[device]], logSeverityLevel: 4, extra: { session: { disable_cpu_ep_fallback: '1' } },
+    });
+    await s.run({ x: new ort.Tensor('float16', new Uint16Array([0x3c00, 0x3c00, 0x3c00, 0x3c00]), [1, 4]) });
+    await s.release();
+  } catch (e) {
+    err = providerError(String((e as Error).message ?? e));
+  }
+  halfProbeCache.set(device, err);
+  return err;
+}
+
 export interface DeviceResolution {
   device: Device;
   /** For the user, one line: which GPU `auto` picked, or why it did not pick one. */
