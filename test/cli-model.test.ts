@@ -130,3 +130,22 @@ test('--device auto falls back to CPU and says why', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /auto: using CPU \(cuda: .+; webgpu: .+\)/);
 });
+
+test('--quantize: a bad mode is one line before loading; int8 generation runs and gradients are the float32 ones', () => {
+  const d = tinyDir();
+  expectOneLineError(['generate', '--model', d, '--ids', '1', '--quantize', 'int9'], /unknown quantization 'int9'; valid: none, int8, int4, auto/);
+  const ids = ['--ids', '5,77,140,3'];
+  const q = run(['generate', '--model', d, ...ids, '--max-new-tokens', '8', '--quantize', 'int8', '--json']);
+  assert.equal(q.status, 0, q.stderr);
+  assert.equal((JSON.parse(q.stdout) as { ids: number[] }).ids.length, 8);
+  const grad = (extra: string[]) => run(['grad', '--model', d, ...ids, '--targets', '2:3', '--json', ...extra]);
+  const [g0, g8] = [grad([]), grad(['--quantize', 'int8'])];
+  assert.equal(g8.status, 0, g8.stderr);
+  assert.equal(g8.stdout, g0.stdout);
+});
+
+test('--precision: a bad value or fp16 on the CPU is one line', () => {
+  const d = tinyDir();
+  expectOneLineError(['generate', '--model', d, '--ids', '1', '--precision', 'fp8'], /unknown precision 'fp8'; valid: fp32, fp16, auto/);
+  expectOneLineError(['generate', '--model', d, '--ids', '1', '--precision', 'fp16'], /--precision fp16 runs on WebGPU only \(--device webgpu\), not on cpu: .*; use --precision fp32/);
+});

@@ -142,3 +142,13 @@ test('--resume refuses settings that belong to the run folder', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--resume takes its settings from the run folder; remove --steps/);
 });
+
+test('--quantize int8 is recorded in run.json and kept by --resume: a killed and resumed run ends as the uninterrupted one', async () => {
+  const full = path.join(root, 'q-full'), killedDir = path.join(root, 'q-killed');
+  runToEnd(['--model', modelDir, '--out', full, '--quantize', 'int8', ...ARGS]);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(full, 'run.json'), 'utf8')).quantize, 'int8');
+  const { killed } = await runAndKill(['--model', modelDir, '--out', killedDir, '--quantize', 'int8', ...ARGS], (e) => e.kind === 'step' && e.step === 2);
+  assert.ok(killed, 'the run ended before the kill point');
+  runToEnd(['--resume', killedDir, '--json-events']);
+  assert.deepEqual(outcome(killedDir), outcome(full));
+});

@@ -1,12 +1,14 @@
 // Flags shared by every command that loads a model, the one function that loads it, and the one start-up of
 // a model command (parse flags, check them before the slow load, load, run, dispose).
-import { LanguageModel, UserError, parseDevice } from '../engine';
+import { LanguageModel, UserError, parseDevice, parsePrecision, parseQuantize } from '../engine';
 import { FlagSpec, ParsedFlags, parseFlags, requireString } from './args';
 import type { Command } from './command';
 
 export const MODEL_FLAGS: FlagSpec = {
   model: { kind: 'string', help: 'a Hugging Face model folder, or a hub id such as Qwen/Qwen2.5-0.5B-Instruct' },
   device: { kind: 'string', help: 'cpu | cuda | webgpu | auto', default: 'cpu' },
+  quantize: { kind: 'string', help: 'none | int8 | int4 | auto: weight-only quantization of generation on CPU (README "Quantization")', default: 'none' },
+  precision: { kind: 'string', help: 'fp32 | fp16 | auto: float16 weights and products on WebGPU (README "Precision")', default: 'fp32' },
   revision: { kind: 'string', help: 'hub revision (branch, tag or commit)' },
 };
 
@@ -14,6 +16,8 @@ export async function loadModel(command: string, flags: ParsedFlags): Promise<La
   const model = requireString(command, flags, 'model');
   const m = await LanguageModel.load(model, {
     device: parseDevice(String(flags.device ?? 'cpu')),
+    quantize: parseQuantize(String(flags.quantize ?? 'none')),
+    precision: parsePrecision(String(flags.precision ?? 'fp32')),
     revision: typeof flags.revision === 'string' ? flags.revision : undefined,
   });
   if (m.deviceNote) process.stderr.write(`greater ${command}: ${m.deviceNote}\n`);

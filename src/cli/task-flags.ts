@@ -2,7 +2,7 @@
 // built-in demo when neither --model nor --task is given, hyperparameter flags mapped onto the optimizer's
 // config (a bad setting is named by the flag the user typed), and the one declaration of a one-shot command.
 import { builtinDemo } from '../demo/builtin';
-import { UserError } from '../engine';
+import { UserError, parsePrecision, parseQuantize, type PrecisionChoice, type QuantizeChoice } from '../engine';
 import { makeConfig, type GreaterConfig } from '../greater/config';
 import type { OneShotOptions } from '../greater/oneshot';
 import { taskOptions as buildTaskOptions, type TaskOptions } from '../greater/setup';
@@ -20,6 +20,8 @@ export const TASK_FLAGS: FlagSpec = {
   'question-field': { kind: 'string', help: 'column holding the question' },
   'answer-field': { kind: 'string', help: 'column holding the gold answer' },
   device: { kind: 'string', help: 'cpu, cuda, webgpu or auto', default: 'cpu' },
+  quantize: { kind: 'string', help: 'none, int8, int4 or auto: weight-only quantization of generation on CPU (README "Quantization")' },
+  precision: { kind: 'string', help: 'fp32, fp16 or auto: float16 weights and products on WebGPU (README "Precision")' },
   seed: { kind: 'number', help: 'seed for the train/held-out split and the proposal groups', default: 0 },
   'skip-memory-check': { kind: 'boolean', help: 'load the model even if it looks too large for free memory' },
 };
@@ -63,9 +65,11 @@ export function taskOptions(cmd: string, flags: ParsedFlags): TaskOptions {
 }
 
 /** The model and task every task command (optimize, eval, extractor-check) hands the optimizer. */
-export function modelAndTask(cmd: string, flags: ParsedFlags): { model: string; device: string; task: TaskOptions; skipMemoryCheck: boolean } {
+export function modelAndTask(cmd: string, flags: ParsedFlags): { model: string; device: string; quantize?: QuantizeChoice; precision?: PrecisionChoice; task: TaskOptions; skipMemoryCheck: boolean } {
   return {
     model: requireString(cmd, flags, 'model'), device: flags.device as string, task: taskOptions(cmd, flags),
+    ...(typeof flags.quantize === 'string' ? { quantize: parseQuantize(flags.quantize) } : {}),
+    ...(typeof flags.precision === 'string' ? { precision: parsePrecision(flags.precision) } : {}),
     skipMemoryCheck: flags['skip-memory-check'] === true,
   };
 }

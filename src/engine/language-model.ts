@@ -7,7 +7,9 @@ import { resolveModelDir } from './hub';
 import { ModelConfig } from './model/config';
 import type { FamilyDef } from './model/family';
 import { expectedWeights, familyOf, readConfigFile } from './model/families/index';
+import { linearParameterCount } from './model/quantize';
 import { FloatArray, RotaryTables } from './model/rope';
+import { Precision, QuantizeMode, resolvePrecision, resolveQuantize } from './precision';
 import { forwardStep } from './decoding/forward-step';
 import { generate } from './decoding/generate';
 import { logSoftmaxInPlace } from './decoding/log-probs';
@@ -39,8 +41,12 @@ export class LanguageModel {
     readonly dtype: 'float32' | 'float64',
     readonly deviceNote: string | undefined,
     readonly weightsMode: 'inputs' | 'resident',
+    /** Weight-only quantization of generation (prefill, decoding, scoring); gradients stay float. */
+    readonly quantize: QuantizeMode,
+    /** fp16: weights and matrix products in float16 on the GPU; norms, softmax, loss and gradients float32. */
+    readonly precision: Precision,
   ) {
-    this.sessions = new SessionSet(config, family, device, dtype, weights, weightsMode);
+    this.sessions = new SessionSet(config, family, device, dtype, weights, weightsMode, quantize, precision);
     this.ctx = {
       config, family, dtype,
       make: dtype === 'float32' ? (n) => new Float32Array(n) : (n) => new Float64Array(n),
@@ -75,13 +81,16 @@ export class LanguageModel {
       if (regular >= 0) throw new UserError(`${resolved.dir}: tokenizer has ${tok.vocabSize} tokens (id ${regular} is a regular token) but config.json vocab_size is ${config.vocabSize}`);
     }
     const dtype = opts.dtype ?? 'float32';
-    const weights = LanguageModel.validateWeights(resolved.dir, config, family, dtype);
     const dev = await resolveDevice(opts.device ?? 'cpu');
+    // Before the weights are read: a format the device cannot run fails at once.
+    const quantize = resolveQuantize(opts.quantize ?? 'none', dev.device, dtype, linearParameterCount(expectedWeights(config), config.tieWordEmbeddings));
+    const precision = await resolvePrecision(opts.precision ?? 'fp32', dev.device, dtype, quantize);
+    const weights = LanguageModel.validateWeights(resolved.dir, config, family, dtype);
     // Resident is faster (prepacked kernels on CPU; one upload on a GPU) but keeps a copy per session
     // (forward + gradient); fall back to one shared host copy when two would not fit comfortably.
     const twoCopies = 2 * weights.get('model.embed_tokens.weight')!.BYTES_PER_ELEMENT * [...weights.values()].reduce((n, w) => n + w.length, 0);
     const mode = opts.weights ?? (dev.device !== 'cpu' || twoCopies < 0.5 * availableMemory() ? 'resident' : 'inputs');
-    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode);
+    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode, quantize, precision);
   }
 
   /** Every tensor the config implies must be present with its exact shape; extras are ignored. */
@@ -206,6 +215,7 @@ export class LanguageModel {
   /** Replaces weights in place (training updates); shapes must not change. */
   setWeights(updates: ReadonlyMap<string, FloatArray>): void {
     if (this.weightsMode === 'resident') throw new Error('setWeights: load the model with weights: "inputs" to change its weights');
+    if (this.quantize !== 'none' || this.precision !== 'fp32') throw new Error('setWeights: a quantized or float16 model cannot change its weights (its graphs hold converted copies)');
     this.clearPrefixCache(); // cached keys/values belong to the old weights
     for (const [name, data] of updates) {
       const cur = this.weights.get(name);

@@ -1,6 +1,8 @@
 // The engine's public data types: what callers pass to and get back from LanguageModel.
 import { ResolveOptions } from './hub';
 import { FloatArray } from './model/rope';
+import { QuantizeChoice } from './model/quantize';
+import type { PrecisionChoice } from './precision';
 import { DeviceChoice } from './runtime/session';
 
 export interface LoadOptions extends ResolveOptions {
@@ -16,6 +18,13 @@ export interface LoadOptions extends ResolveOptions {
    * GPU, and on CPU when two copies take under half the available memory; else inputs.
    */
   weights?: 'inputs' | 'resident';
+  /**
+   * Weight-only quantization of generation on CPU (onnxruntime's MatMulNBits): linear layers at 8 or 4 bits,
+   * the LM head at 8; the gradient graphs keep float32. `auto`: see precision.ts. Default none.
+   */
+  quantize?: QuantizeChoice;
+  /** fp16 on WebGPU: weights and matrix products in float16 (precision.ts). Default fp32. */
+  precision?: PrecisionChoice;
 }
 
 export interface GenerateOptions {

@@ -1,6 +1,7 @@
 // One-shot jobs outside a run: evaluate a prompt on a task (`greater eval`, eval/prompt) and the extractor
 // dry run (`greater extractor-check`, extractor/check): reasoning with the prompt for a few samples, the
 // extractor appended, the extracted answer next to the gold one.
+import type { PrecisionChoice, QuantizeChoice } from '../engine';
 import type { GreaterConfig } from './config';
 import type { RunEstimate } from './estimate';
 import { initialState } from './optimizer';
@@ -13,6 +14,8 @@ import { checkExtractorMatches, type ExtractorCheck, type Task } from './tasks';
 export interface OneShotOptions {
   model: string;
   device?: string;
+  quantize?: QuantizeChoice;
+  precision?: PrecisionChoice;
   task: TaskOptions;
   /** The {control} text. */
   prompt: string;
@@ -30,7 +33,7 @@ async function evaluateOn(opts: OneShotOptions, pick: (t: ReturnType<typeof prep
   const cfg = { ...opts.config, initialPrompt: opts.prompt };
   const prepared = prepareTask(opts.task, cfg);
   const examples = pick(prepared);
-  const loaded = await loadModel({ model: opts.model, device: opts.device, skipMemoryCheck: opts.skipMemoryCheck });
+  const loaded = await loadModel({ model: opts.model, device: opts.device, quantize: opts.quantize, precision: opts.precision, skipMemoryCheck: opts.skipMemoryCheck });
   try {
     const layout = prepareLayout(loaded.model, prepared.task, examples, cfg);
     const ctrl = layout.encodeControl(opts.prompt);

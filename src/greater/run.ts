@@ -4,7 +4,7 @@
 // defines the run comes from the folder, not from the caller.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../engine';
+import { UserError, type PrecisionChoice, type QuantizeChoice } from '../engine';
 import type { RunEvent } from './events';
 import { streamFrom } from './channel';
 import type { GreaterConfig } from './config';
@@ -29,6 +29,8 @@ export type { EvaluationReport, RunReport };
 export interface StartOptions {
   model: string;
   device?: string;
+  quantize?: QuantizeChoice;
+  precision?: PrecisionChoice;
   task: TaskOptions;
   config: GreaterConfig;
   /** Run folder; default <runsDir>/<runId>. */
@@ -63,14 +65,15 @@ export function startRun(opts: StartOptions, cancel: RunCancellation): AsyncIter
   return streamFrom(async (emit) => {
     const cfg = opts.config;
     const { task, train, heldOut } = prepareTask(opts.task, cfg);
-    const loaded = await loadModel({ model: opts.model, device: opts.device, skipMemoryCheck: opts.skipMemoryCheck });
+    const loaded = await loadModel({ model: opts.model, device: opts.device, quantize: opts.quantize, precision: opts.precision, skipMemoryCheck: opts.skipMemoryCheck });
     const layout = prepareLayout(loaded.model, task, train, cfg);
     const runId = opts.out ? path.basename(path.resolve(opts.out)) : newRunId(task.name);
     const dir = path.resolve(opts.out ?? path.join(opts.runsDir ?? '.greater/runs', runId));
     const meta: RunMeta = {
       schemaVersion: RUN_SCHEMA_VERSION, runId, createdAt: new Date().toISOString(), config: cfg,
       model: { id: opts.model, dir: loaded.dir, ...(loaded.revision ? { revision: loaded.revision } : {}) },
-      device: opts.device ?? 'cpu', ...(opts.evalModel ? { evalModel: opts.evalModel } : {}),
+      device: opts.device ?? 'cpu', ...(opts.quantize && opts.quantize !== 'none' ? { quantize: opts.quantize } : {}),
+      ...(opts.precision && opts.precision !== 'fp32' ? { precision: opts.precision } : {}), ...(opts.evalModel ? { evalModel: opts.evalModel } : {}),
       task: {
         file: path.resolve(task.file), sha256: task.sha256, questionField: opts.task.questionField, answerField: opts.task.answerField,
         extractor: opts.task.extractor ?? { preset: task.extractor.id }, extractorId: task.extractor.id, extractorText: task.extractor.text,
@@ -83,7 +86,7 @@ export function startRun(opts: StartOptions, cancel: RunCancellation): AsyncIter
   });
 }
 
-export function resumeRun(dirIn: string, cancel: RunCancellation, overrides: { device?: string; skipMemoryCheck?: boolean } = {}): AsyncIterable<RunEvent> {
+export function resumeRun(dirIn: string, cancel: RunCancellation, overrides: { device?: string; quantize?: QuantizeChoice; precision?: PrecisionChoice; skipMemoryCheck?: boolean } = {}): AsyncIterable<RunEvent> {
   return streamFrom(async (emit) => {
     const dir = path.resolve(dirIn);
     const meta = readRunMeta(dir);
@@ -91,7 +94,7 @@ export function resumeRun(dirIn: string, cancel: RunCancellation, overrides: { d
   });
 }
 
-async function resumeLocked(dir: string, meta: RunMeta, cancel: RunCancellation, emit: (e: RunEvent) => void, overrides: { device?: string; skipMemoryCheck?: boolean }): Promise<void> {
+async function resumeLocked(dir: string, meta: RunMeta, cancel: RunCancellation, emit: (e: RunEvent) => void, overrides: { device?: string; quantize?: QuantizeChoice; precision?: PrecisionChoice; skipMemoryCheck?: boolean }): Promise<void> {
   repairRunDir(dir);
   const cfg = meta.config;
   const taskOpts: TaskOptions = { file: meta.task.file, questionField: meta.task.questionField, answerField: meta.task.answerField, extractor: meta.task.extractor };
@@ -101,7 +104,7 @@ async function resumeLocked(dir: string, meta: RunMeta, cancel: RunCancellation,
   }
   const train = examplesByIndex(task, meta.train, 'training');
   const modelRef = fs.existsSync(meta.model.dir) ? meta.model.dir : meta.model.id;
-  const loaded = await loadModel({ model: modelRef, device: overrides.device ?? meta.device, skipMemoryCheck: overrides.skipMemoryCheck });
+  const loaded = await loadModel({ model: modelRef, device: overrides.device ?? meta.device, quantize: overrides.quantize ?? meta.quantize, precision: overrides.precision ?? meta.precision, skipMemoryCheck: overrides.skipMemoryCheck });
   const layout = prepareLayout(loaded.model, task, train, cfg);
   const ckFile = path.join(dir, RUN_FILES.checkpoint);
   const state = fs.existsSync(ckFile) ? checkState(readJson(ckFile, 'checkpoint'), ckFile, train.length) : initialState({ layout, config: cfg });
@@ -171,7 +174,7 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
       const examples = examplesByIndex(task, meta.heldOut, 'held-out');
       heldOut = await evaluateSet(loaded.model, task, examples, cfg, state, { name: meta.model.id, transfer: false }, emit, check);
       if (meta.evalModel) {
-        const other = await loadModel({ model: meta.evalModel, device: meta.device, skipMemoryCheck });
+        const other = await loadModel({ model: meta.evalModel, device: meta.device, quantize: meta.quantize, precision: meta.precision, skipMemoryCheck });
         try {
           transfer = await evaluateSet(other.model, task, examples, cfg, state, { name: meta.evalModel, transfer: true }, emit, check);
         } finally {

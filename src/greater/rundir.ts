@@ -3,7 +3,7 @@
 // report.md (held-out before/after). File names live in one table.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../engine';
+import { UserError, parsePrecision, parseQuantize, type PrecisionChoice, type QuantizeChoice } from '../engine';
 import { RUN_FILES, type RunEvent } from './events';
 import { makeConfig, type GreaterConfig } from './config';
 import { appendLine, fileError, leftoverTemps, writeJsonAtomic } from './atomic';
@@ -23,6 +23,10 @@ export interface RunMeta {
   config: GreaterConfig;
   model: { id: string; dir: string; revision?: string };
   device: string;
+  /** Weight-only quantization of generation (absent: none; runs from before the flag). */
+  quantize?: QuantizeChoice;
+  /** Float width of the graphs (absent: fp32). */
+  precision?: PrecisionChoice;
   evalModel?: string;
   task: {
     file: string;
@@ -104,6 +108,12 @@ export function readRunMeta(dir: string): RunMeta {
   const raw = readJson(file, 'run description') as RunMeta;
   if (raw.schemaVersion !== RUN_SCHEMA_VERSION) throw new UserError(`${file}: run schema version ${String(raw.schemaVersion)} is not supported (expected ${RUN_SCHEMA_VERSION})`);
   raw.config = makeConfig(raw.config as unknown as Record<string, unknown>, file);
+  try {
+    if (raw.quantize !== undefined) raw.quantize = parseQuantize(String(raw.quantize));
+    if (raw.precision !== undefined) raw.precision = parsePrecision(String(raw.precision));
+  } catch (e) {
+    throw new UserError(`${file}: ${(e as Error).message}`);
+  }
   return raw;
 }
 

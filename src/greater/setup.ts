@@ -4,7 +4,7 @@
 import { UserError } from '../engine';
 import { resolveModelDir } from '../engine';
 import { LanguageModel } from '../engine';
-import { parseDevice } from '../engine';
+import { parseDevice, type PrecisionChoice, type QuantizeChoice } from '../engine';
 import type { GreaterConfig } from './config';
 import { buildLayout, encodeFragment, generationBudget, type PromptLayout } from './layout';
 import { checkModelFits } from '../engine';
@@ -35,6 +35,10 @@ export function taskOptions(file: string, f: Omit<TaskOptions, 'file'>): TaskOpt
 export interface ModelOptions {
   model: string;
   device?: string;
+  /** Weight-only quantization of generation (none when absent). */
+  quantize?: QuantizeChoice;
+  /** Float width of the graphs (fp32 when absent). */
+  precision?: PrecisionChoice;
   skipMemoryCheck?: boolean;
 }
 
@@ -71,7 +75,7 @@ export async function loadModel(opts: ModelOptions): Promise<LoadedModel> {
   const device = parseDevice(opts.device ?? 'cpu');
   const resolved = await resolveModelDir(opts.model);
   if (!opts.skipMemoryCheck) checkModelFits(resolved.dir);
-  const model = await LanguageModel.load(resolved.dir, { device });
+  const model = await LanguageModel.load(resolved.dir, { device, quantize: opts.quantize ?? 'none', precision: opts.precision ?? 'fp32' });
   if (model.deviceNote) process.stderr.write(`greater: ${model.deviceNote}\n`); // which GPU auto picked, or why none
   return { model, id: opts.model, dir: resolved.dir, ...(resolved.revision ? { revision: resolved.revision } : {}) };
 }

@@ -3,7 +3,7 @@
 // after the current step keeping the best prompt; twice stops at once (the last checkpoint stays valid).
 import type { Command } from '../command';
 import { parseFlags, type FlagSpec } from '../args';
-import { UserError } from '../../engine';
+import { UserError, parsePrecision, parseQuantize } from '../../engine';
 import { ProgressLine } from '../../greater/progress';
 import { resumeRun, startRun, type RunCancellation } from '../../greater/run';
 import type { RunEvent } from '../../greater/events';
@@ -59,10 +59,15 @@ export const command: Command = {
     try {
       let events: AsyncIterable<RunEvent>;
       if (typeof flags.resume === 'string') {
-        const allowed = new Set(['resume', 'device', 'json-events', 'skip-memory-check']);
+        // the device and number formats may change on resume (a lost GPU): the run's results do not depend on them
+        const allowed = new Set(['resume', 'device', 'quantize', 'precision', 'json-events', 'skip-memory-check']);
         const extra = argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]).filter((n) => !allowed.has(n));
         if (extra.length) throw new UserError(`greater optimize: --resume takes its settings from the run folder; remove --${extra.join(', --')}`);
-        events = resumeRun(flags.resume, cancel, { device: flags.device as string, skipMemoryCheck: flags['skip-memory-check'] === true });
+        events = resumeRun(flags.resume, cancel, {
+          device: flags.device as string, skipMemoryCheck: flags['skip-memory-check'] === true,
+          ...(typeof flags.quantize === 'string' ? { quantize: parseQuantize(flags.quantize) } : {}),
+          ...(typeof flags.precision === 'string' ? { precision: parsePrecision(flags.precision) } : {}),
+        });
       } else {
         applyBuiltinDemo('optimize', flags);
         events = startRun({

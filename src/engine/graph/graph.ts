@@ -4,11 +4,12 @@
 
 export const OPSET = 17; // Reduce{Mean,Max} take axes as an attribute, ReduceSum/Squeeze/Unsqueeze as an input.
 
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
+export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
 export type Dim = number | string;
 export type Shape = readonly Dim[];
 
-export type TypedData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+/** float16 tensors hold IEEE binary16 bit patterns (Node has no Float16Array). */
+export type TypedData = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 
 export interface ConstTensor {
   readonly dtype: DType;
@@ -48,7 +49,7 @@ export interface Node {
 }
 
 export function isFloat(dtype: DType): boolean {
-  return dtype === 'float32' || dtype === 'float64';
+  return dtype === 'float32' || dtype === 'float64' || dtype === 'float16';
 }
 
 export class GraphError extends Error {}

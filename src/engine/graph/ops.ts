@@ -1,5 +1,6 @@
 // Typed helpers for the ONNX ops the engine uses, each with its output shape computed statically.
 // The model families and the autodiff rules build graphs only through these helpers.
+import { f32ToF16Bits } from '../weights/half';
 import { ConstTensor, DType, Dim, GraphCore, GraphError, Shape, Value, isFloat } from './graph';
 
 export function broadcastShapes(a: Shape, b: Shape, what = 'broadcast'): Dim[] {
@@ -37,8 +38,10 @@ function mulDims(dims: readonly Dim[]): Dim {
 const typedArrayFor: Record<DType, (n: number[] | bigint[]) => ConstTensor['data']> = {
   float32: (v) => Float32Array.from(v as number[]),
   float64: (v) => Float64Array.from(v as number[]),
+  float16: (v) => f32ToF16Bits(Float32Array.from(v as number[])),
   int64: (v) => BigInt64Array.from((v as (number | bigint)[]).map((x) => BigInt(x))),
   int32: (v) => Int32Array.from(v as number[]),
+  uint8: (v) => Uint8Array.from(v as number[]),
   bool: (v) => Uint8Array.from(v as number[]),
 };
 
@@ -101,6 +104,18 @@ export class Graph extends GraphCore {
     }
     const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'MatMul batch');
     return this.node('MatMul', [a, b], {}, [{ dtype: a.dtype, shape: [...batch, m, n] }])[0];
+  }
+
+  /**
+   * com.microsoft MatMulNBits: a [.., K] · dequant(B)ᵀ, B packed [N, K/block, block·bits/8] uint8 with per-block
+   * float scales [N·K/block] and packed uint8 zero points (see model/quantize.ts for the layout).
+   */
+  matMulNBits(a: Value, b: Value, scales: Value, zeroPoints: Value, attrs: { K: number; N: number; bits: number; blockSize: number; accuracyLevel: number }): Value {
+    const k = a.shape[a.shape.length - 1];
+    if (typeof k === 'number' && k !== attrs.K) throw new GraphError(`MatMulNBits: input has K=${k}, weight has K=${attrs.K} (${a.name})`);
+    return this.node('MatMulNBits', [a, b, scales, zeroPoints], {
+      K: { i: attrs.K }, N: { i: attrs.N }, bits: { i: attrs.bits }, block_size: { i: attrs.blockSize }, accuracy_level: { i: attrs.accuracyLevel },
+    }, [{ dtype: a.dtype, shape: [...a.shape.slice(0, -1), attrs.N] }], 'com.microsoft')[0];
   }
 
   // ---- reductions (keepdims explicit) -----------------------------------------------------------
@@ -229,7 +244,7 @@ export class Graph extends GraphCore {
   /** Zeros (of x's float dtype) shaped like the runtime shape vector `shape`. */
   zerosOfShape(shape: Value, dtype: DType, outShape: Shape): Value {
     if (!isFloat(dtype)) throw new GraphError(`zerosOfShape: float dtype expected, got ${dtype}`);
-    const t: ConstTensor = { dtype, dims: [1], data: dtype === 'float32' ? new Float32Array(1) : new Float64Array(1) };
+    const t: ConstTensor = { dtype, dims: [1], data: typedArrayFor[dtype]([0]) };
     return this.node('ConstantOfShape', [shape], { value: { t } }, [{ dtype, shape: outShape }])[0];
   }
 }
@@ -245,4 +260,4 @@ function mulAdd(dims: Dim[]): Dim {
 }
 
 /** ONNX TensorProto.DataType codes. */
-export const ONNX_DTYPE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 };
+export const ONNX_DTYPE: Record<DType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };

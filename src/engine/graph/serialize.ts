@@ -71,7 +71,8 @@ export function toModelProto(g: Graph): Uint8Array {
   const model: onnx.IModelProto = {
     irVersion: 8,
     producerName: 'greater-prompt-optimizer',
-    opsetImport: [{ domain: '', version: OPSET }],
+    // Contrib ops (com.microsoft: MatMulNBits) have their own opset, version 1.
+    opsetImport: [{ domain: '', version: OPSET }, ...[...new Set(nodes.map((n) => n.domain).filter((d) => d !== ''))].map((domain) => ({ domain, version: 1 }))],
     graph,
   };
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();

@@ -9,7 +9,7 @@ import { Graph } from '../graph/ops';
 import { toModelProto } from '../graph/serialize';
 import { ModelConfig } from './config';
 import type { FamilyDef } from './family';
-import { AttentionInputs, LayerBuilder, ResidentWeights, RotaryInputs } from './layers';
+import { AttentionInputs, LayerBuilder, LayerNumerics, ResidentWeights, RotaryInputs } from './layers';
 import { ROPE_INPUTS, ropeKindsUsed } from './rope';
 
 export interface BuiltGraph {
@@ -54,8 +54,10 @@ function head(b: LayerBuilder, family: FamilyDef, hidden: Value, rows: Value): V
     const flat = g.reshape(hidden, [-1, b.cfg.hiddenSize]); // [B·S,H]
     const rowsH = g.gather(flat, rows);
     const h = family.finalNorm ? family.finalNorm(b, rowsH) : b.rmsNorm(rowsH, 'model.norm');
-    const table = b.cfg.tieWordEmbeddings ? b.weight('model.embed_tokens.weight') : b.weight('lm_head.weight');
-    const logits = g.matmul(h, g.transpose(table, [1, 0])); // [R,V], 2-D straight from the MatMul
+    // [R,V], 2-D straight from the MatMul; a quantized head is under lm_head.weight even when tied. The
+    // product runs in the compute format, the logits leave it in the interface one.
+    const logits = b.quantizedProduct(h, 'lm_head.weight')
+      ?? b.toIo(g.matmul(b.toCompute(h), g.transpose(b.cfg.tieWordEmbeddings ? b.weight('model.embed_tokens.weight') : b.weight('lm_head.weight'), [1, 0])));
     return family.logits ? family.logits(b, logits) : logits;
   });
 }
@@ -63,14 +65,16 @@ function head(b: LayerBuilder, family: FamilyDef, hidden: Value, rows: Value): V
 /**
  * `fullPresent`: present_* = Concat(past, new), for a cache that stays on the device and is fed back whole;
  * otherwise only the new tokens' keys/values (the host cache copies them into its preallocated columns).
+ * `numerics.quant`: linear layers (and the head) multiply by block-quantized weights (generation on CPU);
+ * `numerics.compute`: the weights' and products' format (float16 on a GPU).
  */
-export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType, resident?: ResidentWeights, fullPresent = false): BuiltGraph {
+export function buildForwardGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType, resident?: ResidentWeights, fullPresent = false, numerics: Omit<LayerNumerics, 'resident'> = {}): BuiltGraph {
   const g = new Graph(`${cfg.modelType}-forward`);
   const ids = g.input('input_ids', 'int64', ['B', 'S']);
   const att = attentionInputs(g, cfg, dtype, true);
   const rows = g.input('logit_rows', 'int64', ['R']);
-  const b = new LayerBuilder(g, cfg, dtype, att, family.weights(cfg), resident);
-  const x = g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), ids));
+  const b = new LayerBuilder(g, cfg, dtype, att, family.weights(cfg), { ...numerics, resident });
+  const x = g.scope('embed', () => b.toIo(g.gather(b.weight('model.embed_tokens.weight'), ids)));
   const hidden = decoder(b, family, x);
   // Output order: presents, next_ids, score_logprobs[, logits]. A session with device outputs runs through one
   // onnxruntime-node IoBinding that keeps every output it ever bound, so it must fetch every output every run:
@@ -94,6 +98,8 @@ export interface GradGraphOptions {
   fromIds: boolean;
   /** Frozen weights as initializers in an external file (not with `weights`). */
   resident?: ResidentWeights;
+  /** The weights' and products' format (LayerNumerics.compute); the loss and the gradients stay in `dtype`. */
+  compute?: DType;
 }
 
 export function buildGradGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType, opts: GradGraphOptions): BuiltGraph {
@@ -106,8 +112,9 @@ export function buildGradGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType
   const targetIds = g.input('target_ids', 'int64', ['N', 1]);
   const targetScale = g.input('target_scale', dtype, ['N', 1]); // 1 / temperature per target
   const targetWeight = g.input('target_weight', dtype, ['N']);
-  const b = new LayerBuilder(g, cfg, dtype, att, family.weights(cfg), opts.resident);
-  const x = embedsIn ?? g.scope('embed', () => g.gather(b.weight('model.embed_tokens.weight'), idsIn!));
+  if (opts.weights && opts.compute && opts.compute !== dtype) throw new Error('internal: weight gradients need weights in the interface format');
+  const b = new LayerBuilder(g, cfg, dtype, att, family.weights(cfg), { resident: opts.resident, compute: opts.compute });
+  const x = embedsIn ?? g.scope('embed', () => b.toIo(g.gather(b.weight('model.embed_tokens.weight'), idsIn!)));
   const hidden = decoder(b, family, x);
   const loss = g.scope('loss', () => {
     const logits = g.mul(head(b, family, hidden, targetRows), targetScale); // [N,V] / T

@@ -7,12 +7,23 @@
 import { DType, Dim, Value } from '../graph/graph';
 import { Graph } from '../graph/ops';
 import { ModelConfig, RopeKind } from './config';
+import { QuantizedMatrix } from './quantize';
 
 export const W = (name: string): string => `w.${name}`;
 export const layerPrefix = (i: number): string => `model.layers.${i}`;
 
 /** Where each weight lives in an external data file, by HF name. */
 export type ResidentWeights = ReadonlyMap<string, { location: string; offset: number; length: number }>;
+
+/**
+ * Linear weights replaced by block-quantized copies (generation only), by HF name; a tied head is under
+ * "lm_head.weight". `accuracyLevel` is MatMulNBits' attribute: 4 lets onnxruntime quantize the activations to
+ * int8 per block (its fast CPU path), 0 keeps them float.
+ */
+export interface QuantizedWeights {
+  matrices: ReadonlyMap<string, QuantizedMatrix>;
+  accuracyLevel: number;
+}
 
 /** cos/sin of one rotary table: [B,1,1,S,rd] for q and [B,1,S,rd] for k (rotate_half layout), broadcast over heads. */
 export interface RotaryInputs { cosQ: Value; sinQ: Value; cosK: Value; sinK: Value }
@@ -43,6 +54,17 @@ export interface MlpOptions {
   fusedGateUp?: boolean;
 }
 
+/**
+ * Numeric formats of a graph. `dtype` is its interface (inputs, outputs, the residual stream, norms, softmax and
+ * the loss); `compute` is what weights are stored in and what matrix products run in: 'float16' on a GPU
+ * (half the weight memory), the same as `dtype` otherwise (then no Cast node is added anywhere).
+ */
+export interface LayerNumerics {
+  resident?: ResidentWeights;
+  quant?: QuantizedWeights;
+  compute?: DType;
+}
+
 export class LayerBuilder {
   readonly newK: Value[] = [];
   readonly newV: Value[] = [];
@@ -50,11 +72,38 @@ export class LayerBuilder {
   readonly allK: Value[] = [];
   readonly allV: Value[] = [];
   private readonly weights = new Map<string, Value>();
+  private readonly casts = new Map<Value, Value>();
+  private readonly resident?: ResidentWeights;
+  private readonly quant?: QuantizedWeights;
+  /** Weights and matrix products (see LayerNumerics). */
+  readonly compute: DType;
 
   constructor(
     readonly g: Graph, readonly cfg: ModelConfig, readonly dtype: DType, readonly att: AttentionInputs,
-    readonly expectedShapes: ReadonlyMap<string, number[]>, private readonly resident?: ResidentWeights,
-  ) {}
+    readonly expectedShapes: ReadonlyMap<string, number[]>, numerics: LayerNumerics = {},
+  ) {
+    this.resident = numerics.resident;
+    this.quant = numerics.quant;
+    this.compute = numerics.compute ?? dtype;
+  }
+
+  /** `v` in the compute format (one Cast per value, shared by every use; none when the formats agree). */
+  toCompute(v: Value): Value {
+    return this.castTo(v, this.compute);
+  }
+  /** `v` in the interface format. */
+  toIo(v: Value): Value {
+    return this.castTo(v, this.dtype);
+  }
+  private castTo(v: Value, dtype: DType): Value {
+    if (v.dtype === dtype) return v;
+    let c = this.casts.get(v);
+    if (!c) {
+      c = this.g.cast(v, dtype);
+      this.casts.set(v, c);
+    }
+    return c;
+  }
 
   /**
    * The weight for an HF tensor name, declared on first use with its expected shape: a graph input (one
@@ -67,7 +116,7 @@ export class LayerBuilder {
       const shape = this.expectedShapes.get(name);
       if (!shape) throw new Error(`internal: weight ${name} is used by the graph but not in the family's weight table`);
       const ext = this.resident?.get(name);
-      v = ext ? this.g.constant({ dtype: this.dtype, dims: shape, data: new Float32Array(0), external: ext }, W(name)) : this.g.input(W(name), this.dtype, shape);
+      v = ext ? this.g.constant({ dtype: this.compute, dims: shape, data: new Float32Array(0), external: ext }, W(name)) : this.g.input(W(name), this.compute, shape);
       this.weights.set(name, v);
     }
     return v;
@@ -80,25 +129,45 @@ export class LayerBuilder {
   c(x: number): Value {
     return this.g.scalar(this.dtype, x);
   }
+  /** A constant in the compute format. */
+  private cc(x: number): Value {
+    return this.g.scalar(this.compute, x);
+  }
 
-  /** x / √(mean(x²) + eps) · w, or · (1 + w) for Gemma. Written in the form ORT fuses. */
+  /**
+   * x / √(mean(x²) + eps) · w, or · (1 + w) for Gemma. Written in the form ORT fuses. Always computed in the
+   * interface format (a half-precision mean of squares loses the small components), whatever x arrives in.
+   */
   rmsNorm(x: Value, name: string, plusOne = false): Value {
     const g = this.g;
     return g.scope(name, () => {
+      x = this.toIo(x);
       const ms = g.reduceMean(g.pow(x, this.c(2)), [-1], true);
       const n = g.div(x, g.sqrt(g.add(ms, this.c(this.cfg.rmsNormEps))));
-      const w = this.weight(`${name}.weight`);
+      const w = this.toIo(this.weight(`${name}.weight`));
       return g.mul(n, plusOne ? g.add(w, this.c(1)) : w);
     });
   }
 
-  /** y = x Wᵀ (+ b), W in HF's [out, in] layout (ORT fuses the Transpose into the MatMul). */
+  /** y = x Wᵀ (+ b), W in HF's [out, in] layout (ORT fuses the Transpose into the MatMul); x in the compute format. */
   linear(x: Value, name: string, bias = false): Value {
     const g = this.g;
     return g.scope(name, () => {
-      const y = g.matmul(x, g.transpose(this.weight(`${name}.weight`), [1, 0]));
+      const y = this.quantizedProduct(x, `${name}.weight`) ?? g.matmul(x, g.transpose(this.weight(`${name}.weight`), [1, 0]));
       return bias ? g.add(y, this.weight(`${name}.bias`)) : y;
     });
+  }
+
+  /** x Wᵀ through MatMulNBits when `name` has a quantized copy (its packed tensors become initializers), else null. */
+  quantizedProduct(x: Value, name: string): Value | null {
+    const q = this.quant?.matrices.get(name);
+    if (!q) return null;
+    const g = this.g;
+    const kBlocks = Math.ceil(q.K / q.blockSize);
+    const packed = g.constant({ dtype: 'uint8', dims: [q.N, kBlocks, (q.blockSize * q.bits) / 8], data: q.packed }, `q.${name}`);
+    const scales = g.constant({ dtype: 'float32', dims: [q.N * kBlocks], data: q.scales }, `q.${name}.scales`);
+    const zeroPoints = g.constant({ dtype: 'uint8', dims: [q.N, q.zeroPoints.length / q.N], data: q.zeroPoints }, `q.${name}.zero_points`);
+    return g.matMulNBits(x, packed, scales, zeroPoints, { K: q.K, N: q.N, bits: q.bits, blockSize: q.blockSize, accuracyLevel: this.quant!.accuracyLevel });
   }
 
   /**
@@ -111,13 +180,19 @@ export class LayerBuilder {
     const xr = rd === hd ? x : g.slice(x, [0], [rd], [-1]);
     const x1 = g.slice(xr, [0], [rd / 2], [-1]);
     const x2 = g.slice(xr, [rd / 2], [rd], [-1]);
+    cos = this.toCompute(cos);
+    sin = this.toCompute(sin);
     const rot = g.add(g.mul(xr, cos), g.mul(g.concat([g.neg(x2), x1], -1), sin));
     return rd === hd ? rot : g.concat([rot, g.slice(x, [rd], [hd], [-1])], -1);
   }
 
-  /** Self-attention of layer i on normed input x [B,S,H] → [B,S,H]. */
+  /**
+   * Self-attention of layer i on normed input x [B,S,H] → [B,S,H], in and out in the interface format;
+   * projections and the two attention products in the compute format, scores and softmax in the interface one.
+   */
   attention(x: Value, i: number, opts: AttentionOptions = {}): Value {
     const g = this.g;
+    x = this.toCompute(x);
     const { numHeads: nH, numKvHeads: kv, headDim: hd, attentionBias, attentionOutputBias } = this.cfg;
     const rep = nH / kv;
     const p = `${layerPrefix(i)}.self_attn`;
@@ -141,8 +216,8 @@ export class LayerBuilder {
       const v = g.transpose(g.reshape(vf, [0, 0, kv, hd]), [0, 2, 1, 3]);
       if (opts.qkNorm) {
         // Per-head RMSNorm over head_dim, before RoPE (the order matters: RoPE does not commute with it).
-        q = this.rmsNorm(q, `${p}.q_norm`, opts.qkNorm === 'onePlusW');
-        k = this.rmsNorm(k, `${p}.k_norm`, opts.qkNorm === 'onePlusW');
+        q = this.toCompute(this.rmsNorm(q, `${p}.q_norm`, opts.qkNorm === 'onePlusW'));
+        k = this.toCompute(this.rmsNorm(k, `${p}.k_norm`, opts.qkNorm === 'onePlusW'));
       }
       const table = this.cfg.layerRope[i];
       if (table !== null) {
@@ -151,30 +226,32 @@ export class LayerBuilder {
         q = this.rope(q, r.cosQ, r.sinQ);
         k = this.rope(k, r.cosK, r.sinK);
       } // else: a NoPE layer (SmolLM3) — positions come from the causal mask alone
-      this.newK.push(k);
-      this.newV.push(v);
+      // The cache (graph inputs and outputs) stays in the interface format.
+      this.newK.push(this.toIo(k));
+      this.newV.push(this.toIo(v));
       // keys/values over cache + new tokens: [B,kv,T,hd] → [B,kv,1,T,hd] (broadcast over rep, no copy)
-      const kAll = this.att.pastK ? g.concat([this.att.pastK[i], k], 2) : k;
-      const vAll = this.att.pastV ? g.concat([this.att.pastV[i], v], 2) : v;
-      this.allK.push(kAll);
-      this.allV.push(vAll);
+      const kAll = this.att.pastK ? g.concat([this.toCompute(this.att.pastK[i]), k], 2) : k;
+      const vAll = this.att.pastV ? g.concat([this.toCompute(this.att.pastV[i]), v], 2) : v;
+      this.allK.push(this.toIo(kAll));
+      this.allV.push(this.toIo(vAll));
       const k5 = g.unsqueeze(kAll, [2]);
       const v5 = g.unsqueeze(vAll, [2]);
       // scores [B,kv,rep,S,T]
-      let scores = g.matmul(g.mul(q, this.c(this.cfg.queryScale)), g.transposeLast2(k5));
+      let scores = this.toIo(g.matmul(g.mul(q, this.cc(this.cfg.queryScale)), g.transposeLast2(k5)));
       if (opts.softcap !== undefined) scores = g.mul(g.tanh(g.div(scores, this.c(opts.softcap))), this.c(opts.softcap));
       const sliding = this.cfg.slidingWindow[i] !== undefined;
       scores = g.add(scores, sliding ? this.att.biasSliding! : this.att.biasFull);
-      const probs = g.softmax(scores, -1);
+      const probs = this.toCompute(g.softmax(scores, -1));
       // [B,kv,rep,S,hd] → [B,S,kv,rep,hd] → [B,S,nH·hd]
       const ctx = g.reshape(g.transpose(g.matmul(probs, v5), [0, 3, 1, 2, 4]), [0, 0, nH * hd]);
-      return this.linear(ctx, `${p}.o_proj`, attentionOutputBias);
+      return this.toIo(this.linear(ctx, `${p}.o_proj`, attentionOutputBias));
     });
   }
 
-  /** down(act(gate(x)) ⊙ up(x)) */
+  /** down(act(gate(x)) ⊙ up(x)), in and out in the interface format, inside in the compute format. */
   mlp(x: Value, i: number, opts: MlpOptions = {}): Value {
     const g = this.g;
+    x = this.toCompute(x);
     const p = `${layerPrefix(i)}.mlp`;
     const I = this.cfg.intermediateSize;
     return g.scope(p, () => {
@@ -187,7 +264,7 @@ export class LayerBuilder {
         gate = this.linear(x, `${p}.gate_proj`);
         up = this.linear(x, `${p}.up_proj`);
       }
-      return this.linear(g.mul(this.activation(gate), up), `${p}.down_proj`);
+      return this.toIo(this.linear(g.mul(this.activation(gate), up), `${p}.down_proj`));
     });
   }
 
@@ -195,8 +272,8 @@ export class LayerBuilder {
     const g = this.g;
     if (this.cfg.activation === 'silu') return g.mul(x, g.sigmoid(x)); // SiLU; ORT fuses x·σ(x)
     // GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
-    const inner = g.mul(this.c(Math.sqrt(2 / Math.PI)), g.add(x, g.mul(this.c(0.044715), g.mul(x, g.mul(x, x)))));
-    return g.mul(g.mul(this.c(0.5), x), g.add(this.c(1), g.tanh(inner)));
+    const inner = g.mul(this.cc(Math.sqrt(2 / Math.PI)), g.add(x, g.mul(this.cc(0.044715), g.mul(x, g.mul(x, x)))));
+    return g.mul(g.mul(this.cc(0.5), x), g.add(this.cc(1), g.tanh(inner)));
   }
 }
 

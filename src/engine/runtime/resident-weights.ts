@@ -21,7 +21,8 @@ export class ResidentWeightsDir {
     process.once('exit', this.onExit);
   }
 
-  static write(weights: ReadonlyMap<string, FloatArray>): ResidentWeightsDir {
+  /** Float16 weights come as their bit patterns (Uint16Array). */
+  static write(weights: ReadonlyMap<string, FloatArray | Uint16Array>): ResidentWeightsDir {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-weights-'));
     const map = new Map<string, { location: string; offset: number; length: number }>();
     const fd = fs.openSync(path.join(dir, FILE), 'w');

@@ -6,7 +6,11 @@ import { ModelConfig } from '../model/config';
 import type { FamilyDef } from '../model/family';
 import { expectedWeights } from '../model/families/index';
 import { BuiltGraph, buildForwardGraph, buildGradGraph } from '../model/graphs';
+import { QuantizedWeights } from '../model/layers';
+import { QuantizeMode, quantizeLinears } from '../model/quantize';
 import { FloatArray } from '../model/rope';
+import { DType } from '../graph/graph';
+import { f32ToF16Bits } from '../weights/half';
 import { ResidentWeightsDir } from './resident-weights';
 import { Device, Session } from './session';
 
@@ -21,6 +25,7 @@ export class SessionSet {
   private readonly gradSessions = new Map<string, Promise<GraphSession>>();
   private readonly weightTensors = new Map<string, ort.Tensor>();
   private residentDir: ResidentWeightsDir | null = null;
+  private quantizedWeights: QuantizedWeights | null = null;
 
   constructor(
     private readonly config: ModelConfig,
@@ -30,11 +35,19 @@ export class SessionSet {
     /** Host weights by HF name; in resident mode only the embedding table stays once sessions exist. */
     readonly weights: Map<string, FloatArray>,
     readonly weightsMode: 'inputs' | 'resident',
+    /** Weight-only quantization of the forward (generation) graphs; gradient graphs keep the float weights. */
+    readonly quantize: QuantizeMode = 'none',
+    /** fp16: weights stored and multiplied in float16 (GPU); norms, softmax, the loss and gradients stay in dtype. */
+    readonly precision: 'fp32' | 'fp16' = 'fp32',
   ) {
     this.deviceKv = device === 'webgpu' && process.env.GREATER_HOST_KV !== '1';
+    this.compute = precision === 'fp16' ? 'float16' : dtype;
     const shapes = expectedWeights(config);
-    for (const [name, data] of weights) this.weightTensors.set(name, new ort.Tensor(dtype, data, shapes.get(name)!));
+    for (const [name, data] of weights) this.weightTensors.set(name, this.compute === 'float16' ? new ort.Tensor('float16', f32ToF16Bits(data as Float32Array), shapes.get(name)!) : new ort.Tensor(dtype, data, shapes.get(name)!));
   }
+
+  /** The format weights are stored and multiplied in. */
+  private readonly compute: DType;
 
   /**
    * Whether decoding keeps its KV cache in device memory: on WebGPU (the one provider whose outputs can stay
@@ -60,8 +73,9 @@ export class SessionSet {
   }
 
   private async createForward(deviceKv: boolean): Promise<GraphSession> {
+    const quant = this.quantized();
     const resident = this.resident();
-    const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map, deviceKv);
+    const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map, deviceKv, { quant: quant ?? undefined, compute: this.compute });
     const model = resident ? resident.writeModel(deviceKv ? 'decoder' : 'forward', g.model) : g.model;
     const onDevice = deviceKv ? Array.from({ length: this.config.numLayers }, (_, l) => [`present_key.${l}`, `present_value.${l}`]).flat() : [];
     return { s: await Session.create(deviceKv ? 'decoder' : 'forward', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident, deviceOutputs: onDevice }), g };
@@ -74,7 +88,7 @@ export class SessionSet {
       p = (async () => {
         // Training graphs take the weights as inputs: they change every step.
         const resident = weights ? null : this.resident();
-        const g = buildGradGraph(this.config, this.family, this.dtype, { weights, fromIds, resident: resident?.map });
+        const g = buildGradGraph(this.config, this.family, this.dtype, { weights, fromIds, resident: resident?.map, compute: this.compute });
         const model = resident ? resident.writeModel(`gradient-${key.replace('|', '-')}`, g.model) : g.model;
         return { s: await Session.create('gradient', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident }), g };
       })();
@@ -83,10 +97,22 @@ export class SessionSet {
     return p;
   }
 
+  /** The quantized linear weights, made once from the host copy (before resident mode drops it). */
+  private quantized(): QuantizedWeights | null {
+    if (this.quantize === 'none') return null;
+    if (!this.quantizedWeights) {
+      const matrices = quantizeLinears(this.weights, expectedWeights(this.config), this.quantize, this.config.tieWordEmbeddings);
+      this.quantizedWeights = { matrices, accuracyLevel: 4 }; // int8 activations: the fast CPU path (float activations make 8-bit slower than float32)
+    }
+    return this.quantizedWeights;
+  }
+
   private resident(): ResidentWeightsDir | null {
     if (this.weightsMode !== 'resident') return null;
     if (!this.residentDir) {
-      this.residentDir = ResidentWeightsDir.write(this.weights);
+      this.quantized();
+      const stored = this.compute === 'float16' ? new Map([...this.weights].map(([n, w]) => [n, f32ToF16Bits(w as Float32Array)])) : this.weights;
+      this.residentDir = ResidentWeightsDir.write(stored);
       // Sessions own the weights now; the host keeps only the embedding table (candidate scoring, embeddings).
       for (const name of [...this.weights.keys()]) {
         if (name === 'model.embed_tokens.weight') continue;

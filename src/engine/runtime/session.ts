@@ -25,14 +25,14 @@ export function parseDevice(s: string): DeviceChoice {
   throw new UserError(`unknown device '${s}'; valid devices: auto, ${Object.keys(DEVICES).join(', ')}`);
 }
 
-export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+export type TensorArray = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 export interface HostTensor {
   dtype: DType;
   dims: readonly number[];
   data: TensorArray;
 }
 
-const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', bool: 'bool' };
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', float16: 'float16', int64: 'int64', int32: 'int32', uint8: 'uint8', bool: 'bool' };
 
 export function toOrt(t: HostTensor): ort.Tensor {
   return new ort.Tensor(ORT_TYPE[t.dtype], t.data as ort.Tensor.DataType, [...t.dims]);
@@ -78,6 +78,32 @@ async function probe(device: Device): Promise<string | null> {
     err = providerError(String((e as Error).message ?? e));
   }
   probeCache.set(device, err);
+  return err;
+}
+
+const halfProbeCache = new Map<Device, string | null>();
+
+/**
+ * Whether `device` runs float16 kernels itself: a float16 product with CPU fallback forbidden, so a provider
+ * without them (a WebGPU adapter lacking Dawn's shader-f16 feature) fails instead of quietly using the CPU.
+ */
+export async function probeHalf(device: Device): Promise<string | null> {
+  if (halfProbeCache.has(device)) return halfProbeCache.get(device)!;
+  let err: string | null = null;
+  try {
+    const g = new Graph('probe-f16');
+    const x = g.input('x', 'float16', [1, 4]);
+    g.output(g.matmul(g.mul(x, x), g.transposeLast2(x)), 'y');
+    quietOrt();
+    const s = await ort.InferenceSession.create(toModelProto(g), {
+      executionProviders: [...DEVICES[device]], logSeverityLevel: 4, extra: { session: { disable_cpu_ep_fallback: '1' } },
+    });
+    await s.run({ x: new ort.Tensor('float16', new Uint16Array([0x3c00, 0x3c00, 0x3c00, 0x3c00]), [1, 4]) });
+    await s.release();
+  } catch (e) {
+    err = providerError(String((e as Error).message ?? e));
+  }
+  halfProbeCache.set(device, err);
   return err;
 }
 
