@@ -57,7 +57,7 @@ function head(b: LayerBuilder, family: FamilyDef, hidden: Value, rows: Value): V
     // [R,V], 2-D straight from the MatMul; a quantized head is under lm_head.weight even when tied. The
     // product runs in the compute format, the logits leave it in the interface one.
     const logits = b.quantizedProduct(h, 'lm_head.weight')
-      ?? b.toIo(g.matmul(b.toCompute(h), g.transpose(b.cfg.tieWordEmbeddings ? b.weight('model.embed_tokens.weight') : b.weight('lm_head.weight'), [1, 0])));
+      ?? b.toIo(g.matmul(b.toCompute(h), b.productWeight(b.cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight')));
     return family.logits ? family.logits(b, logits) : logits;
   });
 }

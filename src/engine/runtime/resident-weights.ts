@@ -1,7 +1,7 @@
 // Writes a model's weights once into one external-data file (each tensor 4096-byte aligned, as
 // onnxruntime prefers) beside the session graphs that reference it, so sessions load the weights once
-// instead of receiving them as inputs on every run. The folder is private to this process and removed
-// on dispose or exit.
+// instead of receiving them as inputs on every run. Matrices can be stored transposed (see
+// model/layers.ts, productWeight). The folder is private to this process and removed on dispose or exit.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,6 +10,29 @@ import { ResidentWeights } from '../model/layers';
 
 const ALIGN = 4096;
 const FILE = 'weights.bin';
+
+export interface StoredWeight {
+  data: FloatArray | Uint16Array;
+  /** [rows, cols] of a matrix to store as its transpose [cols, rows]. */
+  transpose?: readonly [number, number];
+}
+
+type Elements = FloatArray | Uint16Array;
+
+/** The [cols, rows] transpose of a row-major [rows, cols] matrix, in 64 × 64 tiles (cache-friendly). */
+export function transposed<T extends Elements>(a: T, rows: number, cols: number): T {
+  if (a.length !== rows * cols) throw new Error(`internal: transposing ${a.length} elements as [${rows}, ${cols}]`);
+  const out = new (a.constructor as new (n: number) => T)(a.length);
+  const TILE = 64;
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(rows, r0 + TILE);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = Math.min(cols, c0 + TILE);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = a[r * cols + c];
+    }
+  }
+  return out;
+}
 
 export class ResidentWeightsDir {
   readonly map: ResidentWeights;
@@ -22,14 +45,15 @@ export class ResidentWeightsDir {
   }
 
   /** Float16 weights come as their bit patterns (Uint16Array). */
-  static write(weights: ReadonlyMap<string, FloatArray | Uint16Array>): ResidentWeightsDir {
+  static write(weights: ReadonlyMap<string, StoredWeight>): ResidentWeightsDir {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-weights-'));
     const map = new Map<string, { location: string; offset: number; length: number }>();
     const fd = fs.openSync(path.join(dir, FILE), 'w');
     try {
       let offset = 0;
-      for (const [name, data] of weights) {
+      for (const [name, w] of weights) {
         offset = Math.ceil(offset / ALIGN) * ALIGN;
+        const data = w.transpose ? transposed(w.data, w.transpose[0], w.transpose[1]) : w.data;
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
         let done = 0;
         while (done < bytes.length) done += fs.writeSync(fd, bytes, done, Math.min(0x40000000, bytes.length - done), offset + done);

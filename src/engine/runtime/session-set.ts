@@ -6,12 +6,12 @@ import { ModelConfig } from '../model/config';
 import type { FamilyDef } from '../model/family';
 import { expectedWeights } from '../model/families/index';
 import { BuiltGraph, buildForwardGraph, buildGradGraph } from '../model/graphs';
-import { QuantizedWeights } from '../model/layers';
+import { QuantizedWeights, TRANSPOSED, residentLayout } from '../model/layers';
 import { QuantizeMode, quantizeLinears } from '../model/quantize';
 import { FloatArray } from '../model/rope';
 import { DType } from '../graph/graph';
 import { f32ToF16Bits } from '../weights/half';
-import { ResidentWeightsDir } from './resident-weights';
+import { ResidentWeightsDir, StoredWeight } from './resident-weights';
 import { Device, Session } from './session';
 
 export interface GraphSession {
@@ -111,7 +111,14 @@ export class SessionSet {
     if (this.weightsMode !== 'resident') return null;
     if (!this.residentDir) {
       this.quantized();
-      const stored = this.compute === 'float16' ? new Map([...this.weights].map(([n, w]) => [n, f32ToF16Bits(w as Float32Array)])) : this.weights;
+      const shapes = expectedWeights(this.config);
+      const stored = new Map<string, StoredWeight>();
+      for (const [name, w] of this.weights) {
+        const data = this.compute === 'float16' ? f32ToF16Bits(w as Float32Array) : w;
+        const { original, transposed } = residentLayout(name, this.config.tieWordEmbeddings);
+        if (original) stored.set(name, { data });
+        if (transposed) stored.set(TRANSPOSED(name), { data, transpose: shapes.get(name) as [number, number] });
+      }
       this.residentDir = ResidentWeightsDir.write(stored);
       // Sessions own the weights now; the host keeps only the embedding table (candidate scoring, embeddings).
       for (const name of [...this.weights.keys()]) {

@@ -156,8 +156,8 @@ export class Session {
     const sessionOpts: ort.InferenceSession.SessionOptions = {
       executionProviders: [...DEVICES[device]],
       graphOptimizationLevel: precise ? 'basic' : 'all',
-      // Constant folding would pre-transpose resident [out,in] weights into [in,out] for a prepacked MatMul,
-      // which decodes (one row at a time) 1.6× slower than the fused x·Wᵀ kernel on contiguous rows.
+      // Resident matrices are stored [in, out] already (layers.ts, productWeight); folding the gradient graph's
+      // Transpose(W) for dX = dY·W would add a second, transposed copy of every weight to the session.
       ...(opts.keepWeightLayout ? { extra: { optimization: { disable_specified_optimizers: 'ConstantFolding' } } } : {}),
       // Outputs that stay in GPU memory (WebGPU only): returned by runMixed as device tensors.
       ...(opts.deviceOutputs?.length ? { preferredOutputLocation: Object.fromEntries(opts.deviceOutputs.map((n) => [n, 'gpu-buffer' as const])) } : {}),
