@@ -69,6 +69,12 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
     return { seconds: r.seconds, steps: Math.max(...rs.map((v) => v.reasoning.length + (v.truncated ? 0 : 1))), truncated: rs.some((v) => v.truncated), results: rs };
   };
 
+  // Warm-up, untimed: each session's first call creates it (seconds at real scale, once per run, not per step),
+  // which would otherwise land in the 2-token probe and make the slope below zero.
+  await score(1);
+  const one: PromptLayout = { ...layout, samples: layout.samples.slice(0, 1) };
+  await controlGradient(m, one, ctrl, [ctrl], { answerTemperature: cfg.answerTemperature, controlWeight: cfg.controlWeight, batchSize: 1 }, none);
+
   // A short and a longer generation give the per-step slope; the longer one, as long as the box allows, is the
   // evaluation itself when reasoning ends on its own, and otherwise the base of the extrapolation to the budget.
   const a = await gen(Math.min(2, budget));
