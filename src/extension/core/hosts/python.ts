@@ -188,7 +188,6 @@ function encodePyText(text: string, style: PyStyle, lastPart: boolean): string {
     const c = text[i];
     if (c === '\\') out += '\\\\';
     else if (c === q) {
-      // in triple quotes a quote needs escaping only where it could close the literal
       // in triple quotes only a quote that starts a run, or ends the literal, could close it early
       const risky = text[i + 1] === q || (lastPart && i === text.length - 1);
       out += !triple || risky ? '\\' + c : c;
