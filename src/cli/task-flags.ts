@@ -3,6 +3,7 @@
 // config (a bad setting is named by the flag the user typed), and the one declaration of a one-shot command.
 import { builtinDemo } from '../demo/builtin';
 import { UserError, parsePrecision, parseQuantize, type PrecisionChoice, type QuantizeChoice } from '../engine';
+import { BUDGETS, parseBudget } from '../greater/budgets';
 import { makeConfig, type GreaterConfig } from '../greater/config';
 import type { OneShotOptions } from '../greater/oneshot';
 import { taskOptions as buildTaskOptions, type TaskOptions } from '../greater/setup';
@@ -105,7 +106,8 @@ export function configFromFlags(
   const byFlag: Record<string, keyof GreaterConfig> = {
     seed: 'seed', ...Object.fromEntries(Object.entries(CONFIG_FLAGS).map(([flag, v]) => [flag, v.key])), ...from,
   };
-  const o: Record<string, unknown> = { ...fixed };
+  // a budget preset first, then what the command fixes, then every flag given
+  const o: Record<string, unknown> = { ...(typeof flags.budget === 'string' ? BUDGETS[parseBudget(flags.budget)] : {}), ...fixed };
   for (const [flag, key] of Object.entries(byFlag)) if (flags[flag] !== undefined) o[key] = flags[flag];
   try {
     return makeConfig(o, 'flags');

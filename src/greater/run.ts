@@ -9,6 +9,7 @@ import type { RunEvent } from './events';
 import { streamFrom } from './channel';
 import type { GreaterConfig } from './config';
 import { acquireLockFile, releaseLockFile } from './lock';
+import { BUDGET_HINT_SECONDS, describeBudgets } from './budgets';
 import { SCRATCH_STEP_BELOW_SECONDS, describeEstimate, extrapolate, measureCosts, withMeasuredStep, type RunEstimate } from './estimate';
 import { compareEvaluations, evaluatePrompt, type Comparison, type PromptEvaluation } from './evaluation';
 import { generationBudget, type PromptLayout } from './layout';
@@ -151,6 +152,9 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
       ctx.expectedStepSeconds = estimate.stepSeconds;
       const line = describeEstimate(estimate, cfg.steps);
       emit({ kind: 'log', level: 'info', message: line });
+      if (estimate.totalSeconds > BUDGET_HINT_SECONDS) {
+        emit({ kind: 'log', level: 'info', message: describeBudgets(estimate.costs, cfg, ctx.layout.samples.length + meta.heldOut.length) });
+      }
       if (cfg.maxMinutes > 0 && estimate.totalSeconds > cfg.maxMinutes * 60) {
         throw new UserError(`${line.replace(/^estimate/, 'the estimate')}; that is over --max-minutes ${cfg.maxMinutes}: ` +
           'lower --steps, --train-size or --max-new-tokens, or raise the limit');

@@ -12,6 +12,7 @@ import { CONFIG_FLAGS, TASK_FLAGS, applyBuiltinDemo, configFromFlags, modelAndTa
 const FLAGS: FlagSpec = {
   ...TASK_FLAGS,
   ...Object.fromEntries(Object.entries(CONFIG_FLAGS).map(([k, v]) => [k, { kind: v.kind, help: v.help }])),
+  budget: { kind: 'string', help: 'quick, standard or paper: preset train/held-out sizes, reasoning length, top-k and steps (README "Budgets"); flags given win' },
   out: { kind: 'string', help: 'run folder (default .greater/runs/<run-id>)' },
   resume: { kind: 'string', help: 'continue the run in this folder from its checkpoint' },
   'eval-model': { kind: 'string', help: 'also evaluate the initial and best prompts on this model (transfer)' },
