@@ -52,6 +52,9 @@ export interface GreaterConfig {
   /** The selected candidate's reasoning is the next step's current reasoning (§11 item 1; greedy decoding
    *  makes regeneration identical, so this only saves work). false = regenerate every step, the reference's cost. */
   reuseReasoning: boolean;
+  /** Score a step's candidates together, candidates × samples rows per generation batch (no effect on results).
+   *  Off by default: a Qwen2.5-0.5B-shaped quick run with it on was killed for memory on a 24 GB machine (17 GB). */
+  batchCandidates: boolean;
   /** Successive halving in selection: prune candidates that provably cannot win (no effect on results). */
   halving: boolean;
   /** Stop when this many full sweeps changed nothing (0 = never; §13 item 5 loop detection). */
@@ -110,6 +113,7 @@ export const DEFAULT_CONFIG: Readonly<GreaterConfig> = Object.freeze({
   gradientOverReasoning: true,
   candidateRanking: 'gradient',
   reuseReasoning: true,
+  batchCandidates: false,
   halving: false,
   stopAfterUnchangedSweeps: 2,
   plateauStop: true,

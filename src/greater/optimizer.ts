@@ -12,7 +12,7 @@ import { gluesWords, isPeriodToken, type Vocabulary } from './vocab';
 import { neighbourBans, proposalRows, proposeFromRows } from './proposal';
 import { candidateScores, controlGradient, heat, rankCandidates } from './gradient';
 import {
-  assemble, chunks, generateAndScore, scoreControl, withoutReasonings, type ControlScore, type ScoreOptions,
+  assemble, chunks, generateAndScore, generateAndScoreMany, scoreControl, withoutReasonings, type ControlScore, type ScoreOptions,
 } from './scorer';
 import { selectCandidate } from './selection';
 import { advance, isConverged, isPlateau, periodExitAllowed, stepsSinceBest } from './schedule';
@@ -138,6 +138,21 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
     let score: ControlScore = state.current;
     let kept = true;
     let evaluated = 0;
+    const keyOf = (cand: readonly number[]) => (cfg.fluencyOnCandidate ? ctrlKey(cand) : `${ctrlKey(cand)}|${ctrlKey(ctrl)}`);
+    if (cfg.batchCandidates && !cfg.halving && chosen.length > 1) {
+      // Without pruning every chosen candidate is scored in full, so score them together: one generation batch of
+      // candidates × samples per chunk (17.6). Same scores; an early "." exit may leave some of them unused.
+      const todo = chosen.map((id) => Object.assign(ctrl.slice(), { [pos]: id })).filter((c) => !cache.has(keyOf(c)));
+      if (todo.length > 1) {
+        phase('selection', { index: 1, total: chosen.length });
+        const res = await generateAndScoreMany(m, layout, todo.map((c) => ({ ctrl: c, fluencyTargets: cfg.fluencyOnCandidate ? c : ctrl })), chunks(N, cfg.batchSize), opts, check);
+        res.forEach((r, k) => {
+          const sc = assemble(r, N, w);
+          reasoningsOf.set(keyOf(todo[k]), sc.reasonings);
+          cache.set(keyOf(todo[k]), withoutReasonings(sc));
+        });
+      }
+    }
     if (chosen.length) {
       const sel = await selectCandidate({
         ctrl, pos, candidates: chosen, incumbent, acceptance: cfg.acceptance, periodExitNeedsNoWorse: cfg.periodExitNeedsNoWorse,
@@ -146,7 +161,7 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
           phase('selection', { index: k + 1, total: chosen.length });
           evaluated++;
           const fluencyTargets = cfg.fluencyOnCandidate ? cand : ctrl;
-          const key = cfg.fluencyOnCandidate ? ctrlKey(cand) : `${ctrlKey(cand)}|${ctrlKey(ctrl)}`;
+          const key = keyOf(cand);
           const hit = cache.get(key);
           if (hit) return hit;
           let sc;
@@ -186,7 +201,7 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
     newCtrl[pos] = winner;
     const changed = winner !== ctrl[pos];
     if (changed || !kept) {
-      const key = cfg.fluencyOnCandidate ? ctrlKey(newCtrl) : `${ctrlKey(newCtrl)}|${ctrlKey(ctrl)}`;
+      const key = keyOf(newCtrl);
       state.reasonings = reasoningsOf.get(key) ?? null; // a cache hit has no reasoning: regenerated next step
       state.current = score;
     }

@@ -53,22 +53,35 @@ export interface SampleResult {
 export async function generateAndScore(
   m: ModelPort, layout: PromptLayout, ctrl: readonly number[], fluencyTargets: readonly number[], chunkList: readonly number[][], opts: ScoreOptions, check: () => void,
 ): Promise<Map<number, SampleResult>> {
-  const out = new Map<number, SampleResult>();
+  return (await generateAndScoreMany(m, layout, [{ ctrl, fluencyTargets }], chunkList, opts, check))[0];
+}
+
+/**
+ * Several controls on the same samples, all of them in one generation batch per chunk (controls × samples rows):
+ * a CPU decode step reads every weight once whatever the batch, so three candidates in one batch of 27 rows cost
+ * about half of three batches of 9 (issue 17.6). The controls of a selection differ in one token, so each row is
+ * padded and cached as it would be in its own batch.
+ */
+export async function generateAndScoreMany(
+  m: ModelPort, layout: PromptLayout, controls: readonly { ctrl: readonly number[]; fluencyTargets: readonly number[] }[], chunkList: readonly number[][], opts: ScoreOptions, check: () => void,
+): Promise<Map<number, SampleResult>[]> {
+  const out = controls.map(() => new Map<number, SampleResult>());
   for (const idx of chunkList) {
     check();
     const samples = idx.map((i) => layout.samples[i]);
-    const promptScores = samples.map((s) => ctrl.map((_, j) => ({ position: s.before.length + j - 1, id: fluencyTargets[j] })).filter((t) => t.position >= 0));
-    const gens = await m.generate(samples.map((s) => layout.promptIds(s, ctrl)), {
+    const rows = controls.flatMap(({ ctrl, fluencyTargets }) => samples.map((s) => ({ s, ctrl, fluencyTargets })));
+    const promptScores = rows.map(({ s, ctrl, fluencyTargets }) => ctrl.map((_, j) => ({ position: s.before.length + j - 1, id: fluencyTargets[j] })).filter((t) => t.position >= 0));
+    const gens = await m.generate(rows.map(({ s, ctrl }) => layout.promptIds(s, ctrl)), {
       // Each sample's template + question is the same for every candidate: its keys/values are computed once (§11 item 3).
-      maxNewTokens: opts.maxNewTokens, suffixes: samples.map((s) => s.target), promptScores, prefixLengths: samples.map((s) => s.before.length),
+      maxNewTokens: opts.maxNewTokens, suffixes: rows.map(({ s }) => s.target), promptScores, prefixLengths: rows.map(({ s }) => s.before.length),
       ...(opts.stopIds ? { stopIds: opts.stopIds } : {}),
     });
-    gens.forEach((g, k) => {
-      const s = samples[k];
+    gens.forEach((g, r) => {
+      const { s } = rows[r];
       let wrong = 0;
       for (let j = s.answerStart; j < s.target.length; j++) if (g.suffix!.argmax[j] !== s.target[j]) wrong = 1;
       const lps = g.promptLogProbs ?? [];
-      out.set(idx[k], { mistake: wrong, reasoning: g.ids, truncated: g.finish === 'length', nllSum: -lps.reduce((a, b) => a + b, 0), nllCount: lps.length });
+      out[Math.floor(r / samples.length)].set(idx[r % samples.length], { mistake: wrong, reasoning: g.ids, truncated: g.finish === 'length', nllSum: -lps.reduce((a, b) => a + b, 0), nllCount: lps.length });
     });
   }
   return out;
