@@ -146,7 +146,18 @@ async function until(fn, what, ms = 30000) {
     await runThenStop(wv, '03-live.png');
     const best = (await wv.locator('#best-prompt').innerText()).trim();
     log('best prompt:', JSON.stringify(best));
+    assert.match(await wv.locator('#readability').innerText(), /^Readability .*: \d+\.\d → \d+\.\d$/);
     await shot(page, '04-result.png');
+    // the top prompts picker: another prompt becomes the one Apply writes, then back to the best
+    if ((await wv.locator('#top-prompts input[type=radio]').count()) > 1) {
+      await wv.locator('#top-prompts summary').click();
+      const second = (await wv.locator('#top-prompts label').nth(1).innerText()).trim();
+      await wv.locator('#top-1').check();
+      await until(async () => (await wv.locator('#best-prompt').innerText()).trim() === second, 'the picked prompt shown');
+      await shot(page, '04b-top-picked.png');
+      await wv.locator('#top-0').check();
+      await until(async () => (await wv.locator('#best-prompt').innerText()).trim() === best, 'the best prompt again');
+    }
 
     // 4. Apply → the file holds the best prompt; Ctrl+Z → the original is back
     await wv.locator('#apply').click();

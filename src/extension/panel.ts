@@ -9,7 +9,7 @@ import { revertPrompt, type ApplyOutcome } from './applyEdit';
 import { runSettings, runsDir } from './config';
 import { PANEL_VIEW_TYPE } from './core/ids';
 import type { FromWebview, PromptSource, ToWebview } from '../shared/panelMessages';
-import { readEvents, readHeldOutExamples, summarizeRun } from './core/runs';
+import { readEvents, readHeldOutExamples, readTopPrompts, summarizeRun } from './core/runs';
 import { sanitizeSession } from './core/trust';
 import type { Log } from './log';
 import type { ProposalDocuments } from './proposalDocs';
@@ -171,10 +171,11 @@ export class OptimizerPanel implements vscode.Disposable {
     }
   }
 
-  /** The held-out set example by example, once report.json holds it. */
+  /** The held-out set example by example and the top prompts, once report.json holds them. */
   private postExamples(runId: string, runDir: string): void {
     const examples = readHeldOutExamples(runDir);
-    if (examples) this.post({ type: 'examples', runId, examples });
+    const top = readTopPrompts(runDir);
+    if (examples || top) this.post({ type: 'report', runId, ...(examples ? { examples } : {}), ...top });
   }
 
   /**
