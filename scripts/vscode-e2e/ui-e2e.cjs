@@ -81,6 +81,19 @@ async function until(fn, what, ms = 30000) {
 
     const previewError = (await wv.locator('#preview-error').count()) ? await wv.locator('#preview-error').innerText() : '';
     const tiny = path.join(path.resolve(folder), 'tiny');
+    /** The panel's "Dataset file or folder…" through the real (simple) file dialog. */
+    const pickDatasetFile = async (frame, file) => {
+      await frame.locator('#dataset-file').click();
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 30000 });
+      // the simple file dialog fills in the workspace folder asynchronously: type only after it listed it
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'tiny' }).first().waitFor({ timeout: 30000 });
+      await input.fill(file);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor();
+      assert.strictEqual(await input.inputValue(), file);
+      await page.locator('.quick-input-widget .monaco-button', { hasText: 'Use as dataset' }).click();
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    };
     if (/optimizer not available/.test(previewError)) {
       // 3'. a worker built without the optimizer: the panel must say so, and Start must fail with the same
       // one-line reason instead of hanging. Any other load failure is a bug (e.g. a file missing from the .vsix).
@@ -100,16 +113,7 @@ async function until(fn, what, ms = 30000) {
       // the built-in demo is not in this build: pick the tiny random model and task the harness wrote,
       // through the real file dialog and the model field
       log(`demo unavailable (${previewError}); using ${tiny}`);
-      await wv.locator('#dataset-file').click();
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: 30000 });
-      // the simple file dialog fills in the workspace folder asynchronously: type only after it listed it
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'tiny' }).first().waitFor({ timeout: 30000 });
-      await input.fill(path.join(tiny, 'data.jsonl'));
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'data.jsonl' }).first().waitFor();
-      assert.strictEqual(await input.inputValue(), path.join(tiny, 'data.jsonl'));
-      await page.locator('.quick-input-widget .monaco-button', { hasText: 'Use as dataset' }).click();
-      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+      await pickDatasetFile(wv, path.join(tiny, 'data.jsonl'));
       await wv.locator('#preview table').waitFor({ timeout: 120000 });
       await wv.locator('#model').fill(path.join(tiny, 'model'));
       for (const [id, v] of [['top-k', '4'], ['top-q', '2'], ['train-size', '3']]) {
@@ -150,7 +154,6 @@ async function until(fn, what, ms = 30000) {
     await shot(page, '04-result.png');
     // the top prompts picker: another prompt becomes the one Apply writes, then back to the best
     if ((await wv.locator('#top-prompts input[type=radio]').count()) > 1) {
-      await wv.locator('#top-prompts summary').click();
       const second = (await wv.locator('#top-prompts label').nth(1).innerText()).trim();
       await wv.locator('#top-1').check();
       await until(async () => (await wv.locator('#best-prompt').innerText()).trim() === second, 'the picked prompt shown');
@@ -202,14 +205,7 @@ async function until(fn, what, ms = 30000) {
     if (wasDemo) await until(async () => pv.locator('#dataset-demo').isChecked(), 'the demo radio checked again after the cancelled dialog');
 
     // 6b. a dataset whose columns are not question/answer: the column mapper lists the file's own keys
-    await pv.locator('#dataset-file').click();
-    const fileInput = page.locator('.quick-input-widget input');
-    await fileInput.waitFor({ state: 'visible', timeout: 30000 });
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'tiny' }).first().waitFor({ timeout: 30000 });
-    await fileInput.fill(path.join(tiny, 'odd.jsonl'));
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'odd.jsonl' }).first().waitFor();
-    await page.locator('.quick-input-widget .monaco-button', { hasText: 'Use as dataset' }).click();
-    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    await pickDatasetFile(pv, path.join(tiny, 'odd.jsonl'));
     assert.match(await pv.locator('#mapping-needed').innerText({ timeout: 120000 }), /Choose which column holds the question/);
     const options = await pv.locator('#question-field option').allInnerTexts();
     assert.deepStrictEqual(options.slice(1), ['id', 'problem', 'solution'], 'the dropdown lists this file\'s keys');

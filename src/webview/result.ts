@@ -57,8 +57,9 @@ export function renderResult(ui: ViewContext): HTMLElement | null {
 /** The run's top prompts, to pick a more readable one of nearly the same score before Apply. */
 function renderTopPicker(ui: ViewContext, top: TopPrompt[], picked: string): HTMLElement {
   const pct = (x?: number) => (x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
-  return h('details', { id: 'top-prompts' },
-    h('summary', {}, `Top prompts (${top.length}): pick one that reads better at nearly the same score`),
+  // a plain section, not a <details>: re-rendering after a pick must not fold the list away
+  return h('div', { id: 'top-prompts' },
+    h('h3', {}, `Top prompts (${top.length}): pick one that reads better at nearly the same score`),
     h('table', { class: 'preview' },
       h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'prompt'), h('th', {}, 'score'), h('th', {}, 'train acc.'), h('th', {}, 'held-out acc.'), h('th', {}, 'perplexity'))),
       h('tbody', {}, ...top.map((t, i) => h('tr', {},
