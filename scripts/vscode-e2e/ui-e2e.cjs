@@ -16,6 +16,9 @@ const [url, folder, devPath, outDir] = process.argv.slice(2);
 const t0 = Date.now();
 const log = (...a) => console.log(`[ui ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 const RUN_TIMEOUT = Number(process.env.UI_RUN_TIMEOUT_MS || 600000);
+// waits for the workbench, a (revived) webview or CodeLenses: on a 2-core machine shared with other test runs these
+// took over 60 s (load average ~5), though about 10 s on an idle one
+const LOAD_WAIT = Number(process.env.UI_LOAD_WAIT_MS || 180000);
 
 async function palette(page, title) {
   await page.keyboard.press('F1');
@@ -54,8 +57,8 @@ async function until(fn, what, ms = 30000) {
   page.on('pageerror', (e) => log('pageerror', e.message));
   try {
     await page.goto(workbenchUrl(url, folder, [...(devPath === '-' ? [] : [['extensionDevelopmentPath', devPath]]), ['skipWelcome', 'true']]));
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'prompts.ts' }).waitFor({ timeout: 60000 });
+    await page.locator('.monaco-workbench').waitFor({ timeout: LOAD_WAIT });
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'prompts.ts' }).waitFor({ timeout: LOAD_WAIT });
     log('workbench ready');
 
     // 1. the TypeScript file with its CodeLenses
@@ -65,7 +68,7 @@ async function until(fn, what, ms = 30000) {
     await page.keyboard.press('Enter');
     const lens = page.locator('.codelens-decoration a', { hasText: 'Optimize prompt' });
     // CodeLenses are re-rendered as the provider refreshes, so wait for the full set rather than count once.
-    await until(async () => (await lens.count()) === 5, 'five CodeLenses in prompts.ts', 60000);
+    await until(async () => (await lens.count()) === 5, 'five CodeLenses in prompts.ts', LOAD_WAIT);
     const original = await editorText(page);
     assert.match(original, /You are a careful assistant/);
     await shot(page, '01-codelens.png');
@@ -73,7 +76,7 @@ async function until(fn, what, ms = 30000) {
     // 2. click the first lens → the panel, with the prompt and the built-in demo task preselected
     await lens.first().click();
     const wv = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    await wv.locator('#title').waitFor({ timeout: 60000 });
+    await wv.locator('#title').waitFor({ timeout: LOAD_WAIT });
     assert.strictEqual((await wv.locator('#prompt').inputValue()).trim(), 'You are a careful assistant. Answer the question and explain your reasoning.');
     assert.strictEqual(await wv.locator('#dataset-demo').isChecked(), true);
     await wv.locator('#preview, #preview-error').first().waitFor({ timeout: 120000 });
@@ -137,14 +140,14 @@ async function until(fn, what, ms = 30000) {
         await until(async () => (await page.locator('iframe.webview.ready').count()) === 0, 'the panel closed');
         await palette(page, 'GReaTer: Show Optimizer Panel');
         frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-        await frame.locator('#stop').waitFor({ timeout: 60000 });
+        await frame.locator('#stop').waitFor({ timeout: LOAD_WAIT });
       }
       await frame.locator('#stop').click();
       await frame.locator('#apply').waitFor({ timeout: RUN_TIMEOUT });
       // Stop ends with the held-out before → after, never "no held-out evaluation"
       assert.match(await frame.locator('#accuracy').innerText({ timeout: RUN_TIMEOUT }), /Held-out accuracy: \d+\.\d% → \d+\.\d%/);
       // and the held-out set example by example (initial vs best)
-      assert.match(await frame.locator('#examples summary').first().innerText({ timeout: 60000 }), /^Held-out examples: \d+/);
+      assert.match(await frame.locator('#examples summary').first().innerText({ timeout: LOAD_WAIT }), /^Held-out examples: \d+/);
       return frame;
     };
     await runThenStop(wv, '03-live.png');
@@ -178,9 +181,9 @@ async function until(fn, what, ms = 30000) {
 
     // 5. the panel survives a window reload: revived by its serializer, the result replayed from the run folder
     await palette(page, 'Developer: Reload Window');
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    await page.locator('.monaco-workbench').waitFor({ timeout: LOAD_WAIT });
     const revived = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    assert.strictEqual((await revived.locator('#best-prompt').innerText({ timeout: 60000 })).trim(), best);
+    assert.strictEqual((await revived.locator('#best-prompt').innerText({ timeout: LOAD_WAIT })).trim(), best);
     await shot(page, '07-after-reload.png');
 
     // 6. the same on a Python f-string, whose {question} placeholder must survive the replacement
@@ -189,11 +192,11 @@ async function until(fn, what, ms = 30000) {
     await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'prompts.py' }).waitFor();
     await page.keyboard.press('Enter');
     const pyLens = page.locator('.codelens-decoration a', { hasText: 'Optimize prompt' });
-    await until(async () => (await editorText(page)).includes('def make_prompt') && (await pyLens.count()) === 5, 'the Python file with its five CodeLenses', 60000);
+    await until(async () => (await editorText(page)).includes('def make_prompt') && (await pyLens.count()) === 5, 'the Python file with its five CodeLenses', LOAD_WAIT);
     const pyOriginal = await editorText(page);
     await pyLens.nth(1).click();
     let pv = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    await until(async () => /Answer the question below/.test(await pv.locator('#prompt').inputValue()), 'the f-string prompt in the panel', 60000);
+    await until(async () => /Answer the question below/.test(await pv.locator('#prompt').inputValue()), 'the f-string prompt in the panel', LOAD_WAIT);
     assert.strictEqual(await pv.locator('#apply').count(), 0, 'a new prompt starts from a clean run view');
 
     // 6a. a cancelled file dialog leaves the radio on the dataset the form has
