@@ -10,7 +10,7 @@ import { locateOriginal } from '../src/extension/core/conflict';
 import { diffWords } from '../src/shared/diff';
 import { estimateRun, parameterCount } from '../src/shared/estimate';
 import { COMMANDS, CONTEXT_KEYS, RUN_ITEM_CONTEXT, RUN_LOG_LANGUAGE, RUNS_VIEW, SETTINGS } from '../src/extension/core/ids';
-import { ensureRunsGitignore, formatRunLog, listRuns, readEvents, readHeldOutExamples, runLabel } from '../src/extension/core/runs';
+import { ensureRunsGitignore, formatRunLog, listRuns, readEvents, readHeldOutExamples, readTopPrompts, runLabel } from '../src/extension/core/runs';
 import { redact } from '../src/extension/core/redact';
 import { isRunFolder, resolveRunsFolder, sanitizeSession } from '../src/extension/core/trust';
 import { renderReplacement, sourceFromSelection } from '../src/extension/core/source';
@@ -255,6 +255,17 @@ test('the result view\'s per-example table pairs each held-out example\'s initia
       { line: 6, question: 'q4', gold: 'g', initial: { answer: 'x', correct: false, reasoning: 'r4x' }, best: { answer: 'g', correct: true, reasoning: 'r4g' } },
       { line: 11, question: 'q9', gold: 'g', initial: { answer: 'g', correct: true, reasoning: 'r9g' }, best: { answer: null, correct: false, reasoning: 'r9null' } },
     ]);
+    fs.writeFileSync(path.join(dir, 'report.json'), JSON.stringify({
+      best: [{ prompt: 'p1', score: 1.5, accuracy: 0.5 }, { prompt: 'p2', score: 1.6, accuracy: 0.25 }],
+      readability: { initial: 9.5, top: [30, 11] }, heldOut: { best: [{ prompt: 'p1', accuracy: 0.75 }] },
+    }));
+    assert.deepEqual(readTopPrompts(dir), {
+      top: [
+        { prompt: 'p1', score: 1.5, trainAccuracy: 0.5, perplexity: 30, heldOutAccuracy: 0.75 },
+        { prompt: 'p2', score: 1.6, trainAccuracy: 0.25, perplexity: 11 },
+      ],
+      initialPerplexity: 9.5,
+    });
     fs.writeFileSync(path.join(dir, 'report.json'), JSON.stringify({ heldOut: null }));
     assert.equal(readHeldOutExamples(dir), undefined, 'a run stopped before its evaluation');
   } finally {

@@ -123,3 +123,26 @@ test('the chart\'s score axis shows a tiny change as tiny and a real one in full
   const [z0] = scoreAxis([0.01, 0.012]);
   assert.ok(z0 >= 0, 'a loss axis does not go below zero');
 });
+
+test('a collapsed readability makes "Keep original" the primary action even when accuracy rose', () => {
+  const base = { initialPrompt: 'a rough estimate.', bestPrompt: 'exactly positive workingTherefore', initialAccuracy: 0.07, bestAccuracy: 0.95 };
+  assert.deepEqual(applyAdvice({ ...base, initialPerplexity: 20, bestPerplexity: 45 }), { recommend: 'apply' });
+  const collapsed = applyAdvice({ ...base, initialPerplexity: 20, bestPerplexity: 400 });
+  assert.equal(collapsed.recommend, 'keep');
+  assert.match(collapsed.reason ?? '', /Readability collapsed: .* from 20\.0 to 400\.0/);
+});
+
+test('the picked top prompt belongs to its run: a new run or a report without it drops the pick', () => {
+  const s = initialState();
+  applyMessage(s, { type: 'init', settings, trusted: true });
+  const top = [{ prompt: 'best', score: 1, trainAccuracy: 0.9 }, { prompt: 'readable', score: 1.01, trainAccuracy: 0.9, perplexity: 12 }];
+  applyMessage(s, { type: 'report', runId: 'r1', top, initialPerplexity: 10 });
+  s.chosenPrompt = 'readable';
+  applyMessage(s, { type: 'report', runId: 'r1', top });
+  assert.equal(s.chosenPrompt, 'readable');
+  applyMessage(s, { type: 'report', runId: 'r1', top: top.slice(0, 1) });
+  assert.equal(s.chosenPrompt, undefined);
+  s.chosenPrompt = 'best';
+  applyMessage(s, { type: 'runStarted', runId: 'r2', runDir: '/r2' });
+  assert.equal(s.chosenPrompt, undefined);
+});

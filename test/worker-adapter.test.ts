@@ -65,3 +65,22 @@ test('run/estimate times the run on its own model for a few seconds and extrapol
   // the total is the parts: start + steps × step + held-out check
   assert.ok(Math.abs(two.totalSeconds - (two.startSeconds + 2 * two.stepSeconds + two.evaluationSeconds)) < 1e-6);
 });
+
+test('the dry run shows the exact model input of its first sample: the template around the prompt and the question', async () => {
+  const dir = path.join(path.dirname(file('placeholder2.txt', '')), 'model-dry');
+  writeTinyModel(dir, 'llama', { seed: 5 });
+  const rows = Array.from({ length: 6 }, (_, i) => JSON.stringify({ question: `Is ${i} larger than 2?\nOptions:\n(A) yes\n(B) no`, answer: i > 2 ? '(A)' : '(B)' }));
+  const task = file('dry.jsonl', rows.join('\n'));
+  const r = await service.checkExtractor({
+    model: dir, device: 'cpu', dataset: { path: task }, extractor: { preset: 'auto' }, seed: 1, prompt: 'Think it over.', samples: 2,
+    context: { prefix: 'System: ', suffix: '\nQ: {question}\nA:', questionPlaceholder: '{question}' },
+  }, new AbortController().signal);
+  assert.equal(r.samples.length, 2);
+  const input = r.modelInput ?? '';
+  const at = input.indexOf('System: Think it over.\nQ: ');
+  assert.ok(at >= 0, JSON.stringify(input));
+  // the first sample's own question follows (in the file's order or the seeded split's: one of the rows), then the
+  // suffix; the chat template wraps it all (this tiny Llama's has a user turn and opens the assistant's)
+  assert.ok(rows.some((row) => input.includes(`Q: ${JSON.parse(row).question}\nA:`)), JSON.stringify(input));
+  assert.match(input, /<\|start_header_id\|>user<\|end_header_id\|>[\s\S]*System: Think it over\.[\s\S]*<\|start_header_id\|>assistant<\|end_header_id\|>\s*$/);
+});

@@ -8,8 +8,8 @@ import { DatasetPreview, ExtractorCheck, RunEstimate, type DatasetRef } from '..
 import { revertPrompt, type ApplyOutcome } from './applyEdit';
 import { runSettings, runsDir } from './config';
 import { PANEL_VIEW_TYPE } from './core/ids';
-import type { FromWebview, PromptSource, ToWebview } from '../shared/panelMessages';
-import { readEvents, readHeldOutExamples, summarizeRun } from './core/runs';
+import type { FromWebview, PromptSource, StartRequest, ToWebview } from '../shared/panelMessages';
+import { readEvents, readHeldOutExamples, readTopPrompts, summarizeRun } from './core/runs';
 import { sanitizeSession } from './core/trust';
 import type { Log } from './log';
 import type { ProposalDocuments } from './proposalDocs';
@@ -171,10 +171,11 @@ export class OptimizerPanel implements vscode.Disposable {
     }
   }
 
-  /** The held-out set example by example, once report.json holds it. */
+  /** The held-out set example by example and the top prompts, once report.json holds them. */
   private postExamples(runId: string, runDir: string): void {
     const examples = readHeldOutExamples(runDir);
-    if (examples) this.post({ type: 'examples', runId, examples });
+    const top = readTopPrompts(runDir);
+    if (examples || top) this.post({ type: 'report', runId, ...(examples ? { examples } : {}), ...top });
   }
 
   /**
@@ -220,32 +221,15 @@ export class OptimizerPanel implements vscode.Disposable {
           this.post({ type: 'requestError', request: 'preview', message: errorText(e) });
         }
         return;
-      case 'checkExtractor': {
-        const r = m.request;
-        try {
-          const result = await worker.request(ExtractorCheck, {
-            model: r.model, device: r.device, dataset: r.dataset, questionField: r.questionField, answerField: r.answerField,
-            extractor: r.extractor, seed: r.seed, prompt: r.initialPrompt, samples: 5,
-            ...(this.session.source ? { context: this.session.source.context } : {}),
-          });
-          this.post({ type: 'extractorCheck', result });
-        } catch (e) {
-          this.post({ type: 'requestError', request: 'extractorCheck', message: errorText(e) });
-        }
+      case 'checkExtractor':
+        await this.relay('extractorCheck', () => worker.request(ExtractorCheck, { ...this.taskOf(m.request), prompt: m.request.initialPrompt, samples: 5 }),
+          (result) => this.post({ type: 'extractorCheck', result }));
         return;
-      }
       case 'estimate': {
         const r = m.request;
-        try {
-          const result = await worker.request(RunEstimate, {
-            model: r.model, device: r.device, dataset: r.dataset, questionField: r.questionField, answerField: r.answerField,
-            extractor: r.extractor, seed: r.seed, initialPrompt: r.initialPrompt, steps: r.steps, topK: r.topK, topQ: r.topQ, trainSize: r.trainSize,
-            ...(this.session.source ? { context: this.session.source.context } : {}),
-          });
-          this.post({ type: 'estimate', key: m.key, result });
-        } catch (e) {
-          this.post({ type: 'requestError', request: 'estimate', message: errorText(e) });
-        }
+        await this.relay('estimate', () => worker.request(RunEstimate, {
+          ...this.taskOf(r), initialPrompt: r.initialPrompt, steps: r.steps, topK: r.topK, topQ: r.topQ, trainSize: r.trainSize,
+        }), (result) => this.post({ type: 'estimate', key: m.key, result }));
         return;
       }
       case 'start':
@@ -278,6 +262,23 @@ export class OptimizerPanel implements vscode.Disposable {
         await vscode.env.clipboard.writeText(m.prompt);
         vscode.window.setStatusBarMessage('GReaTer: prompt copied', 3000);
         return;
+    }
+  }
+
+  /** The task part of a worker request from the form: model, device, dataset and mapping, extractor, seed, context. */
+  private taskOf(r: StartRequest) {
+    return {
+      model: r.model, device: r.device, dataset: r.dataset, questionField: r.questionField, answerField: r.answerField,
+      extractor: r.extractor, seed: r.seed, ...(this.session.source ? { context: this.session.source.context } : {}),
+    };
+  }
+
+  /** A form request to the worker: its result to the webview, or its failure as that request's error. */
+  private async relay<T>(request: 'extractorCheck' | 'estimate', call: () => Promise<T>, done: (result: T) => void): Promise<void> {
+    try {
+      done(await call());
+    } catch (e) {
+      this.post({ type: 'requestError', request, message: errorText(e) });
     }
   }
 

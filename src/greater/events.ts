@@ -28,7 +28,11 @@ export type RunEvent =
       kind: 'step'; step: number; totalSteps: number; position: number; prompt: string; promptTokens: string[];
       score: number; accuracy: number; bestScore: number; bestPrompt: string; etaSeconds: number; counts: PassCounts;
     }
-  | { kind: 'evaluation'; role: 'initial' | 'best'; prompt: string; correct: number; total: number; accuracy: number }
+  | {
+      kind: 'evaluation'; role: 'initial' | 'best'; prompt: string; correct: number; total: number; accuracy: number;
+      /** readability: the optimising model's perplexity of the prompt in place (greater/readability.ts) */
+      perplexity?: number;
+    }
   | {
       kind: 'done'; reason: 'completed' | 'cancelled' | 'early-stop'; bestPrompt: string;
       initialAccuracy?: number; bestAccuracy?: number; reportPath?: string;

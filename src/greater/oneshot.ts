@@ -29,7 +29,7 @@ function cancelCheck(signal?: AbortSignal): () => void {
   return () => { if (signal?.aborted) throw new Error('cancelled'); };
 }
 
-async function evaluateOn(opts: OneShotOptions, pick: (t: ReturnType<typeof prepareTask>) => Task['examples'], signal?: AbortSignal, onProgress?: (d: number, n: number) => void): Promise<{ ev: PromptEvaluation; task: Task }> {
+async function evaluateOn(opts: OneShotOptions, pick: (t: ReturnType<typeof prepareTask>) => Task['examples'], signal?: AbortSignal, onProgress?: (d: number, n: number) => void): Promise<{ ev: PromptEvaluation; task: Task; firstInput: string }> {
   const cfg = { ...opts.config, initialPrompt: opts.prompt };
   const prepared = prepareTask(opts.task, cfg);
   const examples = pick(prepared);
@@ -41,7 +41,9 @@ async function evaluateOn(opts: OneShotOptions, pick: (t: ReturnType<typeof prep
       batchSize: cfg.batchSize, maxNewTokens: generationBudget(layout, ctrl.length, cfg.maxNewTokens, loaded.model.config.maxPositions, prepared.task.file),
       answerTokens: cfg.evalAnswerTokens, joiner: cfg.reasoningJoiner, extractor: prepared.task.extractor,
     }, cancelCheck(signal), onProgress);
-    return { ev, task: prepared.task };
+    // the exact text the model reads for the first example (template, chat markup and special tokens included)
+    const firstInput = layout.samples.length ? loaded.model.decode(layout.promptIds(layout.samples[0], ctrl), { skipSpecialTokens: false }) : '';
+    return { ev, task: prepared.task, firstInput };
   } finally {
     await loaded.model.dispose();
   }
@@ -62,14 +64,16 @@ export interface DryRun {
   check: ExtractorCheck;
   extractorId: string;
   extractorText: string;
+  /** the model's whole input for the first sample, before its reasoning */
+  modelInput: string;
 }
 
 /** The first `samples` training examples: reasoning + extractor + answer, checked like a run would read them. */
 export async function extractorDryRun(opts: OneShotOptions, samples: number, signal?: AbortSignal): Promise<DryRun> {
   const cfg = { ...opts.config, heldOutSize: 0, trainSize: Math.max(1, Math.min(samples, opts.config.trainSize)) };
-  const { ev, task } = await evaluateOn({ ...opts, config: cfg }, (p) => p.train.slice(0, samples), signal);
+  const { ev, task, firstInput } = await evaluateOn({ ...opts, config: cfg }, (p) => p.train.slice(0, samples), signal);
   const check = checkExtractorMatches(ev.examples.map((e) => e.reasoning + e.tail), task.extractor);
-  return { evaluation: ev, check, extractorId: task.extractor.id, extractorText: task.extractor.text };
+  return { evaluation: ev, check, extractorId: task.extractor.id, extractorText: task.extractor.text, modelInput: firstInput };
 }
 
 /** A run's duration before it starts: the run's own measurement (measureRun) on its model, device and data. */

@@ -24,10 +24,13 @@ export interface RunReport {
   last: { prompt: string; ctrl: number[] };
   heldOut: EvaluationReport | null;
   transfer: EvaluationReport | null;
+  /** readability: the model's perplexity of the initial prompt and of each top prompt (same order as `best`) */
+  readability?: { initial: number; top: number[] } | null;
   totals: { forwardPasses: number; backwardPasses: number; generatedTokens: number; seconds: number };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const ppl = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(1));
 
 function evalSection(title: string, r: EvaluationReport): string[] {
   const lines = [`## ${title} (${r.model})`, '', '| prompt | correct | accuracy | teacher-forced |', '|---|---|---|---|'];
@@ -70,10 +73,11 @@ export function renderReportMarkdown(r: RunReport): string {
     `# GReaTer run ${r.runId}`, '',
     `Model ${r.model}, task ${r.task} (extractor ${r.extractor})${r.faithful ? ', --faithful' : ''}; ${r.steps} steps, finished: ${r.finished}.`, '',
     `Passes: ${r.totals.forwardPasses} forward, ${r.totals.backwardPasses} backward, ${r.totals.generatedTokens} generated tokens, ${r.totals.seconds.toFixed(1)} s.`, '',
-    '## Top prompts (training score = mistakes + 0.02 × fluency)', '', '| # | score | train acc. | step | prompt |', '|---|---|---|---|---|',
-    ...r.best.map((b, i) => `| ${i + 1} | ${b.score.toFixed(4)} | ${pct(b.accuracy)} | ${b.step} | ${b.prompt.replace(/\|/g, '\\|')} |`), '',
+    '## Top prompts (training score = mistakes + 0.02 × fluency; perplexity: how the model reads the prompt, lower is more natural)', '',
+    '| # | score | train acc. | perplexity | step | prompt |', '|---|---|---|---|---|---|',
+    ...r.best.map((b, i) => `| ${i + 1} | ${b.score.toFixed(4)} | ${pct(b.accuracy)} | ${ppl(r.readability?.top[i])} | ${b.step} | ${b.prompt.replace(/\|/g, '\\|')} |`), '',
   ];
-  if (r.initial) lines.push(`Initial prompt: score ${r.initial.score.toFixed(4)}, train accuracy ${pct(r.initial.accuracy)}.`, '');
+  if (r.initial) lines.push(`Initial prompt: score ${r.initial.score.toFixed(4)}, train accuracy ${pct(r.initial.accuracy)}, perplexity ${ppl(r.readability?.initial)}.`, '');
   lines.push(`Last prompt: ${r.last.prompt}`, '');
   if (r.heldOut) lines.push(...evalSection('Held-out evaluation', r.heldOut));
   if (r.transfer) lines.push(...evalSection('Transfer evaluation', r.transfer));

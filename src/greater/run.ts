@@ -23,6 +23,7 @@ import {
 } from './setup';
 import { checkState, ctrlKey, type RunState, type TopEntry } from './state';
 import type { Task, TaskExample } from './tasks';
+import { promptPerplexity } from './readability';
 import { renderReportMarkdown, type EvaluationReport, type RunReport } from './report';
 
 export type { EvaluationReport, RunReport };
@@ -173,10 +174,12 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
   const check = () => { if (cancel.hard.aborted) throw new CancelledError('hard'); };
   let heldOut: EvaluationReport | null = null;
   let transfer: EvaluationReport | null = null;
+  let readability: Readability | null = null;
   try {
+    if (state.initial) readability = await readabilityOf(loaded.model, layout, state, check);
     if (meta.heldOut.length && state.initial) {
       const examples = examplesByIndex(task, meta.heldOut, 'held-out');
-      heldOut = await evaluateSet(loaded.model, task, examples, cfg, state, { name: meta.model.id, transfer: false }, emit, check);
+      heldOut = await evaluateSet(loaded.model, task, examples, cfg, state, { name: meta.model.id, transfer: false }, emit, check, readability);
       if (meta.evalModel) {
         const other = await loadModel({ model: meta.evalModel, device: meta.device, quantize: meta.quantize, precision: meta.precision, skipMemoryCheck });
         try {
@@ -196,6 +199,7 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
     schemaVersion: RUN_SCHEMA_VERSION, runId: meta.runId, finished: stopped ? 'stopped' : state.finished ?? 'completed', steps: state.step, model: meta.model.id,
     task: task.name, extractor: task.extractor.id, faithful: cfg.faithful, initial: state.initial, best: state.top,
     last: { prompt: layout.controlText(state.ctrl), ctrl: state.ctrl }, heldOut, transfer,
+    readability: readability && { initial: readability.initial, top: readability.top },
     totals: state.history.reduce((t, h) => ({
       forwardPasses: t.forwardPasses + h.counts.forwardPasses, backwardPasses: t.backwardPasses + h.counts.backwardPasses,
       generatedTokens: t.generatedTokens + h.counts.generatedTokens, seconds: t.seconds + h.seconds,
@@ -226,11 +230,25 @@ export async function measureRun(ctx: OptimizerContext, state: RunState, heldOut
   return estimate;
 }
 
+/** The optimising model's perplexity of the initial and every top prompt, in the training layout. */
+type Readability = NonNullable<RunReport['readability']> & { byKey: Map<string, number> };
+
+async function readabilityOf(m: ModelPort, layout: PromptLayout, state: RunState, check: () => void): Promise<Readability> {
+  const byKey = new Map<string, number>();
+  for (const t of [state.initial!, ...state.top]) {
+    check();
+    const k = ctrlKey(t.ctrl);
+    if (!byKey.has(k)) byKey.set(k, await promptPerplexity(m, layout, t.ctrl));
+  }
+  return { initial: byKey.get(ctrlKey(state.initial!.ctrl))!, top: state.top.map((t) => byKey.get(ctrlKey(t.ctrl))!), byKey };
+}
+
 /** Initial prompt and the best `evaluateTop` prompts on the held-out examples, on `m`. */
 async function evaluateSet(
   m: ModelPort, task: Task, examples: readonly TaskExample[], cfg: GreaterConfig, state: RunState,
-  which: { name: string; transfer: boolean }, emit: (e: RunEvent) => void, check: () => void,
+  which: { name: string; transfer: boolean }, emit: (e: RunEvent) => void, check: () => void, readability: Readability | null = null,
 ): Promise<EvaluationReport> {
+  const ppl = (t: TopEntry) => (which.transfer ? undefined : readability?.byKey.get(ctrlKey(t.ctrl)));
   const layout = prepareLayout(m, task, examples, cfg);
   const run = async (t: TopEntry, role: 'initial' | 'best') => {
     emit({ kind: 'phase', step: state.step, phase: 'evaluation' });
@@ -240,7 +258,11 @@ async function evaluateSet(
       batchSize: cfg.batchSize, maxNewTokens: generationBudget(layout, ctrl.length, cfg.maxNewTokens, m.config.maxPositions, task.file),
       answerTokens: cfg.evalAnswerTokens, joiner: cfg.reasoningJoiner, extractor: task.extractor,
     }, check);
-    emit({ kind: 'evaluation', role, prompt: which.transfer ? `[${which.name}] ${t.prompt}` : t.prompt, correct: ev.correct, total: ev.total, accuracy: ev.accuracy });
+    const perplexity = ppl(t);
+    emit({
+      kind: 'evaluation', role, prompt: which.transfer ? `[${which.name}] ${t.prompt}` : t.prompt, correct: ev.correct, total: ev.total, accuracy: ev.accuracy,
+      ...(perplexity !== undefined ? { perplexity } : {}),
+    });
     return ev;
   };
   const initial = await run(state.initial!, 'initial');

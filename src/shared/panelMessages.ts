@@ -48,6 +48,17 @@ export interface HeldOutExample {
   best?: { answer: string | null; correct: boolean; reasoning: string };
 }
 
+/** One of the run's top prompts, for the result view's picker. */
+export interface TopPrompt {
+  prompt: string;
+  score: number;
+  trainAccuracy: number;
+  /** the model's perplexity of the prompt (readability; lower reads more naturally) */
+  perplexity?: number;
+  /** for the prompts the run evaluated on the held-out set */
+  heldOutAccuracy?: number;
+}
+
 export type RunPhaseState = 'idle' | 'starting' | 'running' | 'cancelling' | 'finished' | 'failed';
 
 export type ToWebview =
@@ -65,7 +76,8 @@ export type ToWebview =
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'runState'; state: RunPhaseState; message?: string; resumable?: boolean }
   | { type: 'applied'; action: 'apply' | 'revert'; message: string }
-  | { type: 'examples'; runId: string; examples: HeldOutExample[] };
+  /** what the ended run's report.json holds for the result view */
+  | { type: 'report'; runId: string; examples?: HeldOutExample[]; top?: TopPrompt[]; initialPerplexity?: number };
 
 export type FromWebview =
   | { type: 'ready' }

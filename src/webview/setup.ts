@@ -70,6 +70,8 @@ export function renderSetup(ui: ViewContext): HTMLElement {
       }, { secondary: true, disabled: !!ui.state.busy.check || running })),
     f.extractorMode === 'preset' && preset.text ? h('p', { class: 'hint', id: 'extractor-text-shown' }, 'After the reasoning the model reads: ', h('code', {}, preset.text)) : null,
     ui.state.checkError ? h('p', { class: 'error' }, ui.state.checkError) : null,
+    ui.state.check?.modelInput ? h('details', { id: 'model-input' },
+      h('summary', {}, 'What the model reads for the first sample (templates applied)'), h('pre', { class: 'log' }, ui.state.check.modelInput)) : null,
     ui.state.check ? h('p', { class: 'hint', id: 'extractor-check-summary' }, `${ui.state.check.samples.filter((x) => x.correct).length}/${ui.state.check.samples.length} extracted correctly`) : null,
     ui.state.check ? h('table', { class: 'preview', id: 'extractor-check' },
       h('thead', {}, h('tr', {}, h('th', {}, 'question'), h('th', {}, 'extracted'), h('th', {}, 'gold'), h('th', {}, ''))),

@@ -3,7 +3,7 @@
 // events. No DOM and no VS Code API here; main.ts owns those and the views read this.
 import { emptyRunProgress, foldRunEvents } from '../shared/panelMessages';
 import type {
-  DatasetPreviewResult, ExtractorCheckResult, HeldOutExample, PromptSource, RunEstimateResult, RunEvent, RunPhaseState, RunProgress, RunSettings, StartRequest,
+  DatasetPreviewResult, ExtractorCheckResult, HeldOutExample, PromptSource, TopPrompt, RunEstimateResult, RunEvent, RunPhaseState, RunProgress, RunSettings, StartRequest,
   ToWebview,
 } from '../shared/panelMessages';
 
@@ -45,8 +45,10 @@ export interface ViewState {
   applyError?: string;
   applied: boolean;
   run: RunView;
-  /** the ended run's held-out examples, initial vs best (from its report) */
-  examples?: { runId: string; rows: HeldOutExample[] };
+  /** the ended run's report: held-out examples (initial vs best), top prompts, readability */
+  report?: { runId: string; examples?: HeldOutExample[]; top?: TopPrompt[]; initialPerplexity?: number };
+  /** the top prompt picked in the result view (Apply / Copy / the diff use it); none = the best */
+  chosenPrompt?: string;
 }
 
 export function freshRun(): RunView {
@@ -79,6 +81,7 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
         s.form = m.request ? formFromRequest(m.settings, m.request) : { ...defaultForm(m.settings, m.source?.optimizable ?? ''), ...keepFile };
         s.applied = false;
         s.applyMessage = s.applyError = s.startError = undefined;
+        s.chosenPrompt = undefined;
         // the run's own dataset is previewed afresh
         if (m.request) s.preview = s.previewError = s.check = s.checkError = undefined;
       }
@@ -122,6 +125,7 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
       if (m.request === 'apply') { s.applyError = m.message; s.applyMessage = undefined; }
       return;
     case 'runStarted':
+      s.chosenPrompt = undefined;
       s.session.runId = m.runId;
       s.session.runDir = m.runDir;
       s.run.runId = m.runId;
@@ -137,8 +141,9 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
       s.run.message = m.message;
       s.run.resumable = m.resumable;
       return;
-    case 'examples':
-      s.examples = { runId: m.runId, rows: m.examples };
+    case 'report':
+      s.report = { runId: m.runId, examples: m.examples, top: m.top, initialPerplexity: m.initialPerplexity };
+      if (s.chosenPrompt !== undefined && !m.top?.some((t) => t.prompt === s.chosenPrompt)) s.chosenPrompt = undefined;
       return;
     case 'applied':
       s.applied = m.action === 'apply';
@@ -245,9 +250,12 @@ export function startRequest(f: Form): StartRequest {
 
 /**
  * Whether the result view recommends Apply: only a prompt that beat the initial one on the held-out examples. A
- * prompt whose held-out accuracy did not improve, or was never checked, gets "Keep original" as the primary action.
+ * prompt whose held-out accuracy did not improve, or was never checked, or whose readability collapsed (perplexity
+ * up more than READABILITY_COLLAPSE times), gets "Keep original" as the primary action.
  */
-export function applyAdvice(x: { initialPrompt: string; bestPrompt: string; initialAccuracy?: number; bestAccuracy?: number }): { recommend: 'apply' | 'keep'; reason?: string } {
+export function applyAdvice(x: {
+  initialPrompt: string; bestPrompt: string; initialAccuracy?: number; bestAccuracy?: number; initialPerplexity?: number; bestPerplexity?: number;
+}): { recommend: 'apply' | 'keep'; reason?: string } {
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
   if (x.bestPrompt.trim() === x.initialPrompt.trim()) return { recommend: 'keep', reason: 'The best prompt found is the initial one.' };
   if (x.initialAccuracy === undefined || x.bestAccuracy === undefined) {
@@ -256,5 +264,14 @@ export function applyAdvice(x: { initialPrompt: string; bestPrompt: string; init
   if (x.bestAccuracy <= x.initialAccuracy) {
     return { recommend: 'keep', reason: `Held-out accuracy did not improve (${pct(x.initialAccuracy)} → ${pct(x.bestAccuracy)}): the new prompt is not shown to be better.` };
   }
+  if (x.initialPerplexity !== undefined && x.bestPerplexity !== undefined && x.bestPerplexity > READABILITY_COLLAPSE * x.initialPerplexity) {
+    return {
+      recommend: 'keep',
+      reason: `Readability collapsed: the model's perplexity of the prompt rose from ${x.initialPerplexity.toFixed(1)} to ${x.bestPerplexity.toFixed(1)} (word salad reads as unlikely text); pick a more readable top prompt or keep the original.`,
+    };
+  }
   return { recommend: 'apply' };
 }
+
+/** A prompt the model finds this many times less likely than the initial one no longer reads as language. */
+export const READABILITY_COLLAPSE = 3;

@@ -123,6 +123,7 @@ function serviceOver(
       const r = await extractorDryRun({ model: modelPath(p.model), device: p.device, task: taskOptions(p), prompt: p.prompt, config }, p.samples, signal);
       return {
         samples: r.evaluation.examples.map((e) => ({ question: e.question, gold: e.gold, reasoning: e.reasoning, extracted: e.answer, correct: e.correct })),
+        modelInput: r.modelInput,
       };
     },
     async previewDataset(p: DatasetPreviewParams): Promise<DatasetPreviewResult> {

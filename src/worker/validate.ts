@@ -95,8 +95,8 @@ class Reader {
   }
 }
 
-export function runStartParams(v: unknown): RunStartParams {
-  const r = new Reader('run/start'), o = r.obj(v);
+/** What run/start and run/estimate share: the task, the prompt and the budget. */
+function runShape(r: Reader, o: Obj): RunEstimateParams {
   return {
     ...r.task(o),
     initialPrompt: r.str(o, 'initialPrompt'),
@@ -105,21 +105,17 @@ export function runStartParams(v: unknown): RunStartParams {
     topK: r.int(o, 'topK', 1, 100000),
     topQ: r.int(o, 'topQ', 1, 100000),
     trainSize: r.int(o, 'trainSize', 1, 1000000),
-    runsDir: r.absPath(o, 'runsDir'),
   };
+}
+
+export function runStartParams(v: unknown): RunStartParams {
+  const r = new Reader('run/start'), o = r.obj(v);
+  return { ...runShape(r, o), runsDir: r.absPath(o, 'runsDir') };
 }
 
 export function runEstimateParams(v: unknown): RunEstimateParams {
   const r = new Reader('run/estimate'), o = r.obj(v);
-  return {
-    ...r.task(o),
-    initialPrompt: r.str(o, 'initialPrompt'),
-    context: r.context(o),
-    steps: r.int(o, 'steps', 1, 100000),
-    topK: r.int(o, 'topK', 1, 100000),
-    topQ: r.int(o, 'topQ', 1, 100000),
-    trainSize: r.int(o, 'trainSize', 1, 1000000),
-  };
+  return runShape(r, o);
 }
 
 export function runCancelParams(v: unknown): RunCancelParams {

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ACTIVE_LOCK_FILE, RUN_FILES, foldAllRunEvents, type ActiveLock, type RunEvent } from '../../worker/protocol';
-import type { HeldOutExample } from '../../shared/panelMessages';
+import type { HeldOutExample, TopPrompt } from '../../shared/panelMessages';
 
 export type RunStatus = 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted';
 
@@ -155,4 +155,28 @@ export function readHeldOutExamples(runDir: string, max = 500): HeldOutExample[]
   return initial.slice(0, max).map((e) => ({
     line: e.line, question: String(e.question), gold: String(e.gold), initial: side(e)!, best: side(byIndex.get(e.index)),
   }));
+}
+
+/** The run's top prompts with what report.json knows of each: training score and accuracy, perplexity, held-out accuracy. */
+export function readTopPrompts(runDir: string): { top: TopPrompt[]; initialPerplexity?: number } | undefined {
+  let r: {
+    best?: { prompt: string; score: number; accuracy: number }[];
+    readability?: { initial: number; top: number[] } | null;
+    heldOut?: { best?: { prompt: string; accuracy: number }[] } | null;
+  };
+  try {
+    r = JSON.parse(fs.readFileSync(path.join(runDir, RUN_FILES.report), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(r.best)) return undefined;
+  const heldOut = new Map((r.heldOut?.best ?? []).map((b) => [b.prompt, b.accuracy]));
+  return {
+    top: r.best.map((b, i) => ({
+      prompt: String(b.prompt), score: Number(b.score), trainAccuracy: Number(b.accuracy),
+      ...(typeof r.readability?.top?.[i] === 'number' ? { perplexity: r.readability.top[i] } : {}),
+      ...(heldOut.has(b.prompt) ? { heldOutAccuracy: heldOut.get(b.prompt) } : {}),
+    })),
+    ...(typeof r.readability?.initial === 'number' ? { initialPerplexity: r.readability.initial } : {}),
+  };
 }

@@ -188,6 +188,8 @@ export interface ExtractorSample {
 }
 export interface ExtractorCheckResult {
   samples: ExtractorSample[];
+  /** the model's exact input for the first sample (prompt template and chat template applied, special tokens shown) */
+  modelInput?: string;
 }
 export const ExtractorCheck = request<ExtractorCheckParams, ExtractorCheckResult>()('extractor/check');
 

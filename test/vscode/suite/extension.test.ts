@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../../src/extension/core/ids';
 import { findLiterals, findPrompts } from '../../../src/extension/core/promptFinder';
-import { readEvents, readHeldOutExamples } from '../../../src/extension/core/runs';
+import { readEvents, readHeldOutExamples, readTopPrompts } from '../../../src/extension/core/runs';
 import { sourceFromSite, type DocInfo } from '../../../src/extension/core/source';
 import type { ExtensionApi } from '../../../src/extension/extension';
 import type { RunEnded } from '../../../src/extension/runController';
@@ -388,6 +388,8 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
       assert.equal(typeof done?.initialAccuracy, 'number');
       assert.ok(fs.readFileSync(path.join(path.dirname(runDir), '.gitignore'), 'utf8').split('\n').includes('*'));
       assert.ok((readHeldOutExamples(runDir)?.length ?? 0) > 0, 'the per-example table has rows');
+      const top = readTopPrompts(runDir);
+      assert.ok(top && top.top.length > 0 && top.top.every((t) => typeof t.perplexity === 'number' && t.perplexity > 1), JSON.stringify(top));
       const item = api.runsTree.getTreeItem(api.runsTree.runs().find((r) => r.dir === runDir)!);
       assert.equal(item.label, source.label);
       assert.match(String(item.description), new RegExp(runId));
