@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LanguageModel } from '../src/engine/index';
 import { writeTinyModel } from '../test/helpers/tiny-models';
-import { median } from './timing';
+import { median, timeMs } from './timing';
 
 const SHAPES: Record<string, Record<string, unknown>> = {
   '0.5b': { hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, vocab_size: 151936, max_position_embeddings: 32768, rope_theta: 1000000.0, tie_word_embeddings: true },
@@ -52,15 +52,8 @@ async function ours(dir: string): Promise<OursResult> {
   const t1 = performance.now();
   await m.inputGradient([gradItem]);
   const warmGradMs = performance.now() - t1;
-  const timeIt = async (fn: () => Promise<unknown>, reps: number) => {
-    const ts: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t = performance.now();
-      await fn();
-      ts.push(performance.now() - t);
-    }
-    return median(ts);
-  };
+  // warmed up above, or by the untimed first run of each decoding shape below
+  const timeIt = (fn: () => Promise<unknown>, reps: number) => timeMs(fn, reps, 0);
   const fwdMs = await timeIt(() => m.logitsAt([seq], [[SEQ - 1]]), 3);
   const gradMs = await timeIt(() => m.inputGradient([gradItem]), 3);
   const decode: Record<string, number> = {};

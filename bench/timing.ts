@@ -5,9 +5,9 @@ export function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Median wall time of `reps` runs in ms, after one warm-up run (session creation, first-run allocations). */
-export async function timeMs(fn: () => Promise<unknown>, reps: number): Promise<number> {
-  await fn();
+/** Median wall time of `reps` runs in ms, after `warmups` untimed runs (session creation, first-run allocations). */
+export async function timeMs(fn: () => Promise<unknown>, reps: number, warmups = 1): Promise<number> {
+  for (let i = 0; i < warmups; i++) await fn();
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();

@@ -72,8 +72,8 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
   // Warm-up, untimed: each session's first call creates it (seconds at real scale, once per run, not per step),
   // which would otherwise land in the 2-token probe and make the slope below zero.
   await score(1);
-  const one: PromptLayout = { ...layout, samples: layout.samples.slice(0, 1) };
-  await controlGradient(m, one, ctrl, [ctrl], { answerTemperature: cfg.answerTemperature, controlWeight: cfg.controlWeight, batchSize: 1 }, none);
+  const gradOpts = { answerTemperature: cfg.answerTemperature, controlWeight: cfg.controlWeight, batchSize: batch };
+  await controlGradient(m, { ...layout, samples: layout.samples.slice(0, 1) }, ctrl, [ctrl], { ...gradOpts, batchSize: 1 }, none);
 
   // A short and a longer generation give the per-step slope; the longer one, as long as the box allows, is the
   // evaluation itself when reasoning ends on its own, and otherwise the base of the extrapolation to the budget.
@@ -95,7 +95,7 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
     return Array.from({ length: v.truncated ? budget : v.reasoning.length }, (_, i) => r[i % r.length]);
   });
   const proposal = await timed(() => proposalRows(m, sub, ctrl, ctrl.length - 1, batch, none));
-  const gradient = await timed(() => controlGradient(m, sub, ctrl, reasonings, { answerTemperature: cfg.answerTemperature, controlWeight: cfg.controlWeight, batchSize: batch }, none));
+  const gradient = await timed(() => controlGradient(m, sub, ctrl, reasonings, gradOpts, none));
   return {
     batch, evalBatchSeconds, decodeStepSeconds, reasoningSteps, proposalSeconds: proposal.seconds, gradientSeconds: gradient.seconds, probeSeconds: now() - t0,
   };

@@ -139,13 +139,14 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
     let kept = true;
     let evaluated = 0;
     const keyOf = (cand: readonly number[]) => (cfg.fluencyOnCandidate ? ctrlKey(cand) : `${ctrlKey(cand)}|${ctrlKey(ctrl)}`);
+    const fluencyOf = (cand: readonly number[]) => (cfg.fluencyOnCandidate ? cand : ctrl);
     if (cfg.batchCandidates && !cfg.halving && chosen.length > 1) {
       // Without pruning every chosen candidate is scored in full, so score them together: one generation batch of
       // candidates × samples per chunk (17.6). Same scores; an early "." exit may leave some of them unused.
       const todo = chosen.map((id) => Object.assign(ctrl.slice(), { [pos]: id })).filter((c) => !cache.has(keyOf(c)));
       if (todo.length > 1) {
         phase('selection', { index: 1, total: chosen.length });
-        const res = await generateAndScoreMany(m, layout, todo.map((c) => ({ ctrl: c, fluencyTargets: cfg.fluencyOnCandidate ? c : ctrl })), chunks(N, cfg.batchSize), opts, check);
+        const res = await generateAndScoreMany(m, layout, todo.map((c) => ({ ctrl: c, fluencyTargets: fluencyOf(c) })), chunks(N, cfg.batchSize), opts, check);
         res.forEach((r, k) => {
           const sc = assemble(r, N, w);
           reasoningsOf.set(keyOf(todo[k]), sc.reasonings);
@@ -160,7 +161,7 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
         evaluate: async (cand, prune, k) => {
           phase('selection', { index: k + 1, total: chosen.length });
           evaluated++;
-          const fluencyTargets = cfg.fluencyOnCandidate ? cand : ctrl;
+          const fluencyTargets = fluencyOf(cand);
           const key = keyOf(cand);
           const hit = cache.get(key);
           if (hit) return hit;

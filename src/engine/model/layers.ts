@@ -7,7 +7,7 @@
 import { DType, Dim, Value } from '../graph/graph';
 import { Graph } from '../graph/ops';
 import { ModelConfig, RopeKind } from './config';
-import { QuantizedMatrix } from './quantize';
+import { LINEAR_WEIGHT, QuantizedMatrix } from './quantize';
 
 export const W = (name: string): string => `w.${name}`;
 export const layerPrefix = (i: number): string => `model.layers.${i}`;
@@ -26,7 +26,7 @@ export const TRANSPOSED = (name: string): string => `${name}#T`;
  * head) only transposed; the tied embedding table both ways (rows for the lookup, transposed for the head).
  */
 export function residentLayout(name: string, tied: boolean): { original: boolean; transposed: boolean } {
-  const product = /_proj\.weight$/.test(name) || name === 'lm_head.weight';
+  const product = LINEAR_WEIGHT.test(name) || name === 'lm_head.weight';
   return { original: !product, transposed: product || (tied && name === 'model.embed_tokens.weight') };
 }
 
@@ -126,13 +126,18 @@ export class LayerBuilder {
    * in an external data file that the session loads once (no per-run transfer: what a GPU needs).
    */
   weight(name: string): Value {
-    let v = this.weights.get(name);
+    return this.declared(name, name, false);
+  }
+  /** The graph value for `key` (a weight, or its transposed copy), declared once. */
+  private declared(key: string, name: string, transposed: boolean): Value {
+    let v = this.weights.get(key);
     if (!v) {
       const shape = this.expectedShapes.get(name);
       if (!shape) throw new Error(`internal: weight ${name} is used by the graph but not in the family's weight table`);
-      const ext = this.resident?.get(name);
-      v = ext ? this.g.constant({ dtype: this.compute, dims: shape, data: new Float32Array(0), external: ext }, W(name)) : this.g.input(W(name), this.compute, shape);
-      this.weights.set(name, v);
+      const dims = transposed ? [shape[1], shape[0]] : shape;
+      const ext = this.resident?.get(key);
+      v = ext ? this.g.constant({ dtype: this.compute, dims, data: new Float32Array(0), external: ext }, W(key)) : this.g.input(W(key), this.compute, dims);
+      this.weights.set(key, v);
     }
     return v;
   }
@@ -179,16 +184,7 @@ export class LayerBuilder {
    * busy: measured at Qwen2.5-0.5B's shapes); weights fed as inputs are transposed in the graph.
    */
   productWeight(name: string): Value {
-    const ext = this.resident?.get(TRANSPOSED(name));
-    if (!ext) return this.g.transpose(this.weight(name), [1, 0]);
-    let v = this.weights.get(TRANSPOSED(name));
-    if (!v) {
-      const shape = this.expectedShapes.get(name);
-      if (!shape) throw new Error(`internal: weight ${name} is used by the graph but not in the family's weight table`);
-      v = this.g.constant({ dtype: this.compute, dims: [shape[1], shape[0]], data: new Float32Array(0), external: ext }, W(TRANSPOSED(name)));
-      this.weights.set(TRANSPOSED(name), v);
-    }
-    return v;
+    return this.resident?.has(TRANSPOSED(name)) ? this.declared(TRANSPOSED(name), name, true) : this.g.transpose(this.weight(name), [1, 0]);
   }
 
   /** x Wᵀ through MatMulNBits when `name` has a quantized copy (its packed tensors become initializers), else null. */

@@ -96,7 +96,7 @@ export type QuantizeChoice = QuantizeMode | 'auto';
 export const QUANTIZE_CHOICES: readonly QuantizeChoice[] = ['none', 'int8', 'int4', 'auto'];
 
 /** Linear layers: every 2-D "*_proj.weight" (q/k/v/o, gate/up/down and the fused variants). */
-const LINEAR = /_proj\.weight$/;
+export const LINEAR_WEIGHT = /_proj\.weight$/;
 
 /**
  * The quantized copies a generation graph uses: every linear layer at the mode's width, and the LM head (the
@@ -107,7 +107,7 @@ export function quantizeLinears(weights: ReadonlyMap<string, ArrayLike<number>>,
   const bits: QuantBits = mode === 'int8' ? 8 : 4;
   const out = new Map<string, QuantizedMatrix>();
   for (const [name, shape] of shapes) {
-    if (shape.length !== 2 || !LINEAR.test(name)) continue;
+    if (shape.length !== 2 || !LINEAR_WEIGHT.test(name)) continue;
     out.set(name, quantizeMatrix(weights.get(name)!, shape[0], shape[1], bits));
   }
   const head = tied ? 'model.embed_tokens.weight' : 'lm_head.weight';
@@ -119,6 +119,6 @@ export function quantizeLinears(weights: ReadonlyMap<string, ArrayLike<number>>,
 /** Parameters in the matrices quantizeLinears replaces (the linear layers and the head). */
 export function linearParameterCount(shapes: ReadonlyMap<string, readonly number[]>, tied: boolean): number {
   let n = 0;
-  for (const [name, shape] of shapes) if (shape.length === 2 && (LINEAR.test(name) || name === (tied ? 'model.embed_tokens.weight' : 'lm_head.weight'))) n += shape[0] * shape[1];
+  for (const [name, shape] of shapes) if (shape.length === 2 && (LINEAR_WEIGHT.test(name) || name === (tied ? 'model.embed_tokens.weight' : 'lm_head.weight'))) n += shape[0] * shape[1];
   return n;
 }
