@@ -223,7 +223,8 @@ async function until(fn, what, ms = 30000) {
     // 6c. sizes are checked before Start, next to the field
     await pv.locator('#train-size').fill('500');
     await pv.locator('#train-size').dispatchEvent('change');
-    assert.match(await pv.locator('#train-size-problem').innerText(), /Train size 500 is too large for this dataset of 40 examples: use at most 39/);
+    // the form re-renders after the change; the default size's message may still be there for a moment
+    await until(async () => /Train size 500 is too large for this dataset of 40 examples: use at most 39/.test(await pv.locator('#train-size-problem').innerText()), 'the size problem for 500 next to the field');
     assert.strictEqual(await pv.locator('#start').isDisabled(), true);
     await shot(page, '08b-size-checked.png');
     for (const [id, v] of [['train-size', '3'], ['top-k', '4'], ['top-q', '2']]) {
