@@ -7,6 +7,7 @@ import { allCommands, registerCommand, type CommandDeps } from './commands';
 import { CONTEXT_KEYS, PANEL_VIEW_TYPE, RUNS_VIEW } from './core/ids';
 import { applyPrompt, revertPrompt, type ApplyOutcome } from './applyEdit';
 import { ApplyReview } from './applyReview';
+import { RunHistory } from './history';
 import type { PromptSource } from '../shared/panelMessages';
 import { SUPPORTED_LANGUAGE_IDS } from './core/promptFinder';
 import { Log } from './log';
@@ -24,6 +25,7 @@ export interface ExtensionApi {
   worker: WorkerClient;
   runs: RunController;
   runsTree: RunsTreeProvider;
+  history: RunHistory;
   review: ApplyReview;
   panel(): OptimizerPanel | undefined;
   applyPrompt(source: PromptSource, newText: string): Promise<ApplyOutcome>;
@@ -37,24 +39,30 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const runs = new RunController(worker, context.workspaceState, log);
   const proposals = new ProposalDocuments();
   const review = new ApplyReview((source) => revertPrompt(source, proposals));
+  const history = new RunHistory(log, proposals, (source, text) => applyPrompt(source, text, proposals));
   const applyForReview = async (source: PromptSource, text: string): Promise<ApplyOutcome> => {
     const out = await applyPrompt(source, text, proposals);
-    if (out.ok) review.show(source, out.start, out.written);
+    if (out.ok) {
+      review.show(source, out.start, out.written);
+      history.recordApplied(source, out, text, 'apply');
+    }
     return out;
   };
   const runLogs = new RunLogDocuments();
-  const tree = new RunsTreeProvider((runId) => runs.sourceFor(runId)?.label);
+  const tree = new RunsTreeProvider(history, (runId) => runs.sourceFor(runId)?.label);
   const lenses = new PromptCodeLensProvider();
   const panelDeps: PanelDeps = { extensionUri: context.extensionUri, worker, runs, proposals, log, applyPrompt: applyForReview };
   const selector = SUPPORTED_LANGUAGE_IDS.map((language) => ({ language }));
-  const commandDeps: CommandDeps = { log, worker, runs, runLogs, tree, tokens, review, openPanel: (session) => OptimizerPanel.show(panelDeps, session) };
+  const commandDeps: CommandDeps = { log, worker, runs, runLogs, tree, tokens, review, history, openPanel: (session) => OptimizerPanel.show(panelDeps, session) };
 
   context.subscriptions.push(
-    log, worker, runs, proposals, review, runLogs, tree, lenses,
+    log, worker, runs, proposals, review, history, runLogs, tree, lenses,
     new RunStatusBar(runs),
     vscode.languages.registerCodeLensProvider(selector, lenses),
     vscode.window.registerTreeDataProvider(RUNS_VIEW, tree),
     runs.onDidChange(() => tree.refresh()),
+    runs.onStarted(({ runId, source }) => source && history.recordRun(runId, source)),
+    history.onDidChange(() => tree.refresh()),
     tokens.onDidChange(() => {
       // the token is read at fork time: restart an idle worker so the next request sees the new value
       if (!runs.current) void worker.stop();
@@ -71,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.promptLanguages, SUPPORTED_LANGUAGE_IDS);
   log.info(`activated (${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: no worker'} workspace)`);
   return {
-    worker, runs, runsTree: tree, review, panel: () => OptimizerPanel.current,
+    worker, runs, runsTree: tree, history, review, panel: () => OptimizerPanel.current,
     applyPrompt: applyForReview,
     revertPrompt: (source) => revertPrompt(source, proposals),
   };

@@ -42,13 +42,16 @@ export class RunController implements vscode.Disposable {
   private readonly events = new vscode.EventEmitter<{ runId: string; event: RunEvent }>();
   private readonly ended = new vscode.EventEmitter<RunEnded>();
   private readonly changed = new vscode.EventEmitter<void>();
+  private readonly started = new vscode.EventEmitter<{ runId: string; runDir: string; source?: PromptSource }>();
   readonly onRunEvent = this.events.event;
   readonly onRunEnded = this.ended.event;
   readonly onDidChange = this.changed.event;
+  /** a new run (not a resume) was accepted by the worker, with the prompt literal it came from */
+  readonly onStarted = this.started.event;
 
   constructor(private readonly worker: WorkerClient, private readonly state: vscode.Memento, private readonly log: Log) {
     this.disposables.push(
-      this.events, this.ended, this.changed,
+      this.events, this.ended, this.changed, this.started,
       worker.onRunEvent(({ runId, event }) => this.onEvent(runId, event)),
       worker.onExit((e) => this.onWorkerExit(e)),
     );
@@ -97,6 +100,7 @@ export class RunController implements vscode.Disposable {
     });
     if (source) await this.remember(SOURCES_KEY, res.runId, source);
     await this.remember(REQUESTS_KEY, res.runId, req);
+    this.started.fire({ ...res, source });
     this.begin(res);
     return res;
   }

@@ -2,6 +2,7 @@
 // and one error path (log + notification with "Show Log").
 import * as vscode from 'vscode';
 import type { ApplyReview } from '../applyReview';
+import type { RunHistory } from '../history';
 import type { Log } from '../log';
 import type { PanelSession } from '../panel';
 import type { RunController } from '../runController';
@@ -18,6 +19,7 @@ export interface CommandDeps {
   tree: RunsTreeProvider;
   tokens: TokenStore;
   review: ApplyReview;
+  history: RunHistory;
   openPanel(session: PanelSession): void;
 }
 

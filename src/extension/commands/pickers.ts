@@ -52,9 +52,10 @@ export async function pickRun(filter: (r: RunSummary) => boolean, title: string)
   return pick?.dir;
 }
 
-/** Accepts a run folder path (from notifications, tree item command args) or a tree element. */
+/** Accepts a run folder path (from notifications, tree item command args), a run summary or a Runs view run row. */
 export function runDirArg(arg: unknown): string | undefined {
   if (typeof arg === 'string') return arg;
-  if (arg && typeof arg === 'object' && typeof (arg as RunSummary).dir === 'string') return (arg as RunSummary).dir;
-  return undefined;
+  if (!arg || typeof arg !== 'object') return undefined;
+  const run = (arg as { kind?: unknown; run?: RunSummary }).kind === 'run' ? (arg as { run: RunSummary }).run : (arg as RunSummary);
+  return typeof run?.dir === 'string' ? run.dir : undefined;
 }

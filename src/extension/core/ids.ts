@@ -18,6 +18,8 @@ export const COMMANDS = {
   showLog: 'greater.showLog',
   acceptApplied: 'greater.acceptApplied',
   discardApplied: 'greater.discardApplied',
+  diffVersion: 'greater.diffVersion',
+  restoreVersion: 'greater.restoreVersion',
 } as const;
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 
@@ -53,4 +55,11 @@ export const RUN_ITEM_CONTEXT = {
   running: 'greaterRun.running',
   resumable: 'greaterRun.resumable',
   finished: 'greaterRun.finished',
+} as const;
+
+/** Runs view contextValues of the history rows: code-location groups and prompt versions (Diff / Restore). */
+export const HISTORY_ITEM_CONTEXT = {
+  location: 'greaterHistory.location',
+  noLocation: 'greaterHistory.noLocation',
+  version: 'greaterHistory.version',
 } as const;

@@ -8,50 +8,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../../src/extension/core/ids';
 import { findLiterals, findPrompts } from '../../../src/extension/core/promptFinder';
+import { EXTENSION_ID, fixture, openCopy, sourceAt, until, ws } from './helpers';
 import { readEvents, readHeldOutExamples, readTopPrompts } from '../../../src/extension/core/runs';
-import { sourceFromSite, type DocInfo } from '../../../src/extension/core/source';
 import type { ExtensionApi } from '../../../src/extension/extension';
 import type { RunEnded } from '../../../src/extension/runController';
 import { BUILTIN_DEMO_MODEL, DatasetPreview, RpcErrorCodes, RunStart, WorkerInfo, type DatasetRef, type RunEvent } from '../../../src/worker/protocol';
-
-const EXTENSION_ID = 'greater-authors.greater-prompt-optimizer';
-
-function ws(name: string): vscode.Uri {
-  return vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, name);
-}
-
-async function until<T>(get: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 20_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await get();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function info(doc: vscode.TextDocument): DocInfo {
-  return { uri: doc.uri.toString(), fileName: doc.fileName, languageId: doc.languageId, text: doc.getText() };
-}
-
-/** A fresh copy of a fixture (or given text) under a new name, opened in an editor. */
-async function openCopy(name: string, text: string): Promise<vscode.TextDocument> {
-  const uri = ws(name);
-  fs.writeFileSync(uri.fsPath, text);
-  const doc = await vscode.workspace.openTextDocument(uri);
-  await vscode.window.showTextDocument(doc);
-  return doc;
-}
-
-function fixture(name: string): string {
-  return fs.readFileSync(ws(name).fsPath, 'utf8');
-}
-
-function sourceAt(doc: vscode.TextDocument, startsWith: string) {
-  const site = findPrompts(doc.getText(), doc.languageId, doc.fileName).find((s) => doc.getText().startsWith(startsWith, s.start));
-  assert.ok(site, `no prompt starting with ${startsWith}`);
-  return sourceFromSite(info(doc), site);
-}
 
 describe('GReaTer Prompt Optimizer in a real VS Code', () => {
   let api: ExtensionApi;
@@ -390,9 +351,12 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
       assert.ok((readHeldOutExamples(runDir)?.length ?? 0) > 0, 'the per-example table has rows');
       const top = readTopPrompts(runDir);
       assert.ok(top && top.top.length > 0 && top.top.every((t) => typeof t.perplexity === 'number' && t.perplexity > 1), JSON.stringify(top));
-      const item = api.runsTree.getTreeItem(api.runsTree.runs().find((r) => r.dir === runDir)!);
-      assert.equal(item.label, source.label);
-      assert.match(String(item.description), new RegExp(runId));
+      const group = api.runsTree.groups().find((g) => g.runs.some((r) => r.dir === runDir));
+      assert.ok(group?.location, 'the run is grouped under its code location');
+      assert.equal(api.runsTree.getTreeItem({ kind: 'group', group }).label, source.label);
+      const row = api.runsTree.getChildren({ kind: 'group', group }).find((n) => n.kind === 'run' && n.run.dir === runDir);
+      assert.ok(row);
+      assert.equal(api.runsTree.getTreeItem(row).label, runId);
     });
 
     it('reports a killed worker as a resumable crash, and Resume continues', async () => {
