@@ -3,7 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scoreAxis } from '../src/webview/axis';
-import { applyAdvice, applyMessage, currentEstimate, estimateKey, formProblems, initialState, startRequest, useDemoDataset } from '../src/webview/state';
+import {
+  applyAdvice, applyMessage, chooseBudget, completeForm, currentEstimate, engineKey, estimateKey, formProblems, initialState, setSize, startRequest, useDemoDataset,
+} from '../src/webview/state';
+import { BUDGET_PRESETS } from '../src/worker/protocol';
+import { BUDGETS } from '../src/greater/budgets';
 import type { DatasetPreviewResult } from '../src/shared/panelMessages';
 
 const settings = { model: 'demo', device: 'cpu' as const, steps: 3, topK: 5, topQ: 2, trainSize: 4, seed: 7 };
@@ -64,10 +68,61 @@ test('a reopened panel shows the form its run was started with, never the built-
   const s = initialState();
   const request = {
     ...settings, trainSize: 9, dataset: { path: '/ws/qa.csv' }, questionField: 'problem', answerField: 'solution',
-    extractor: { text: 'So the answer is' }, initialPrompt: 'Think.',
+    extractor: { text: 'So the answer is' }, initialPrompt: 'Think.', heldOutSize: 12, maxNewTokens: 64, quantize: 'int8' as const, precision: 'fp32' as const,
   };
   applyMessage(s, { type: 'init', settings, trusted: true, runId: 'r1', request });
   assert.deepEqual(startRequest(s.form), request);
+  // a run started on a preset reopens on that preset
+  const quick = { ...request, ...BUDGETS.quick, budget: 'quick' as const, precision: 'auto' as const };
+  applyMessage(s, { type: 'init', settings, trusted: true, runId: 'r2', request: quick });
+  assert.equal(s.form.budget, 'quick');
+  assert.deepEqual(startRequest(s.form), quick);
+});
+
+test('a budget preset fills the sizes and goes to the worker; editing a size makes it custom, which sends no preset', () => {
+  const s = initialState();
+  applyMessage(s, { type: 'init', settings, trusted: true });
+  s.form.prompt = 'Think.';
+  assert.equal(s.form.budget, 'custom', 'the settings\' sizes are no preset');
+  const topQ = s.form.topQ;
+  chooseBudget(s.form, 'standard');
+  const r = startRequest(s.form);
+  assert.deepEqual([r.budget, r.trainSize, r.heldOutSize, r.maxNewTokens, r.topK, r.steps], ['standard', 25, 50, 256, 40, 60]);
+  assert.equal(r.topQ, topQ, 'top-q is not part of a budget');
+  const measured = estimateKey(s.form);
+  setSize(s.form, 'maxNewTokens', 200);
+  assert.equal(s.form.budget, 'custom');
+  assert.equal(startRequest(s.form).budget, undefined);
+  assert.equal(startRequest(s.form).trainSize, 25, 'the other sizes stay');
+  assert.notEqual(estimateKey(s.form), measured, 'an estimate is for the budget it was measured with');
+  setSize(s.form, 'maxNewTokens', 256);
+  assert.equal(s.form.budget, 'standard', 'the preset\'s sizes again are that preset');
+  chooseBudget(s.form, 'custom');
+  assert.deepEqual([s.form.budget, s.form.steps], ['custom', 60], 'custom keeps the sizes');
+});
+
+test('the panel\'s budget presets are the optimizer\'s', () => {
+  assert.deepEqual(BUDGET_PRESETS, BUDGETS);
+});
+
+test('an engine choice the worker refuses shows at its field and blocks Start, for that choice only', () => {
+  const s = initialState();
+  applyMessage(s, { type: 'init', settings, trusted: true });
+  s.form.prompt = 'Think.';
+  s.form.precision = 'fp16';
+  const refusal = '--precision fp16 runs on WebGPU only (--device webgpu), not on cpu';
+  applyMessage(s, { type: 'engineCheck', key: engineKey(s.form), result: { resolvedDevice: 'cpu', refusals: { precision: refusal } } });
+  assert.deepEqual(formProblems(s), { precision: refusal });
+  s.form.precision = 'fp32';
+  assert.deepEqual(formProblems(s), {}, 'a refusal for another choice is not shown');
+  assert.equal(startRequest(s.form).precision, 'fp32');
+});
+
+test('a form saved by an older panel gets the budget and engine defaults', () => {
+  const s = initialState();
+  const { budget: _b, heldOutSize: _h, maxNewTokens: _m, quantize: _q, precision: _p, ...old } = s.form;
+  const f = completeForm(old);
+  assert.deepEqual([f.budget, f.heldOutSize, f.maxNewTokens, f.quantize, f.precision], ['custom', 100, 1024, 'none', 'fp32']);
 });
 
 test('Start is blocked before it is sent when the sizes or columns cannot work, with the reason at the field', () => {

@@ -2,6 +2,7 @@
 // mapper and extractor picker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createOptimizerService } from '../src/worker/adapter';
 import { tempFiles } from './helpers/files';
@@ -83,4 +84,35 @@ test('the dry run shows the exact model input of its first sample: the template 
   // suffix; the chat template wraps it all (this tiny Llama's has a user turn and opens the assistant's)
   assert.ok(rows.some((row) => input.includes(`Q: ${JSON.parse(row).question}\nA:`)), JSON.stringify(input));
   assert.match(input, /<\|start_header_id\|>user<\|end_header_id\|>[\s\S]*System: Think it over\.[\s\S]*<\|start_header_id\|>assistant<\|end_header_id\|>\s*$/);
+});
+
+test('engine/check answers with the load\'s own one-line refusal per field, before any model', async () => {
+  const fp16 = await service.checkEngine({ device: 'cpu', quantize: 'none', precision: 'fp16' });
+  assert.equal(fp16.resolvedDevice, 'cpu');
+  assert.deepEqual(Object.keys(fp16.refusals), ['precision']);
+  assert.match(fp16.refusals.precision ?? '', /fp16 runs on WebGPU only .*not on cpu/);
+  assert.deepEqual(await service.checkEngine({ device: 'cpu', quantize: 'int4', precision: 'fp32' }), { resolvedDevice: 'cpu', refusals: {} });
+  assert.deepEqual((await service.checkEngine({ device: 'cpu', quantize: 'auto', precision: 'auto' })).refusals, {});
+});
+
+test('run/start puts the budget preset, the sizes given over it, and the quantization into run.json', async () => {
+  const dir = path.join(path.dirname(file('placeholder3.txt', '')), 'model-budget');
+  writeTinyModel(dir, 'llama', { seed: 6 });
+  const rows = Array.from({ length: 8 }, (_, i) => JSON.stringify({ question: `Is ${i} larger than 4?\nOptions:\n(A) yes\n(B) no`, answer: i > 4 ? '(A)' : '(B)' }));
+  const task = file('budget.jsonl', rows.join('\n'));
+  const runsDir = path.join(path.dirname(task), 'runs');
+  const never = new AbortController();
+  let runDir = '';
+  for await (const e of service.startRun({
+    model: dir, device: 'cpu', dataset: { path: task }, extractor: { preset: 'auto' }, seed: 1, initialPrompt: 'Answer the question.',
+    steps: 1, topK: 4, topQ: 2, trainSize: 4, budget: 'quick', maxNewTokens: 8, quantize: 'int8', runsDir,
+  }, { soft: never.signal, hard: never.signal })) {
+    if (e.kind === 'run-started') runDir = e.runDir;
+    assert.notEqual(e.kind, 'error', JSON.stringify(e));
+  }
+  const meta = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8'));
+  assert.equal(meta.quantize, 'int8');
+  assert.equal(meta.precision, undefined, 'fp32 is the default and not recorded');
+  // quick's held-out size and top-k... except where the request gave its own
+  assert.deepEqual([meta.config.heldOutSize, meta.config.maxNewTokens, meta.config.trainSize, meta.config.steps, meta.config.topK], [30, 8, 4, 1, 4]);
 });

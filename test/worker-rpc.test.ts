@@ -72,6 +72,7 @@ class ScriptedOptimizer implements OptimizerService {
   async evaluatePrompt() { return { correct: 1, total: 2, accuracy: 0.5 }; }
   async checkExtractor() { return { samples: [] }; }
   async estimateRun(): Promise<never> { throw new UserError('this scripted optimizer measures nothing'); }
+  async checkEngine(): Promise<never> { throw new UserError('this scripted optimizer checks nothing'); }
   async previewDataset(): Promise<DatasetPreviewResult> {
     throw new UserError("data.csv: column 'answer' not found; columns are question, target");
   }
@@ -130,6 +131,10 @@ test('bad params are InvalidParams naming method, field, expectation and value',
     assert.equal(err.message, "run/start: 'steps' must be an integer in [1, 100000], got number 0");
     const err2 = await rpcError(sendRequest(w.client, RunStart, { ...startParams(tmpDir()), device: 'tpu' as never }));
     assert.equal(err2.message, 'run/start: \'device\' must be one of auto, cpu, cuda, webgpu, got "tpu"');
+    const err4 = await rpcError(sendRequest(w.client, RunStart, { ...startParams(tmpDir()), quantize: 'int3' as never }));
+    assert.equal(err4.message, 'run/start: \'quantize\' must be one of none, int8, int4, auto, got "int3"');
+    const err5 = await rpcError(sendRequest(w.client, RunStart, { ...startParams(tmpDir()), budget: 'huge' as never }));
+    assert.equal(err5.message, 'run/start: \'budget\' must be one of quick, standard, paper, got "huge"');
     const err3 = await rpcError(sendRequest(w.client, RunCancel, { runId: 'x', mode: 'later' as never }));
     assert.equal(err3.code, RpcErrorCodes.InvalidParams);
   } finally {

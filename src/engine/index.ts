@@ -9,7 +9,7 @@ export { resolveModelDir } from './hub';
 export type { ResolveOptions, ResolvedModel } from './hub';
 export { parseDevice, resolveDevice, DEVICES } from './runtime/session';
 export type { Device, DeviceChoice } from './runtime/session';
-export { parseQuantize, parsePrecision, AUTO_INT8_MIN_PARAMS } from './precision';
+export { parseQuantize, parsePrecision, checkFormats, AUTO_INT8_MIN_PARAMS } from './precision';
 export type { QuantizeChoice, QuantizeMode, Precision, PrecisionChoice } from './precision';
 export { Tokenizer } from './tokenizer';
 export type { ChatMessage } from './tokenizer';

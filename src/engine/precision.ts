@@ -3,7 +3,7 @@
 // line, before any weights are read.
 import { UserError } from './errors';
 import { QUANTIZE_CHOICES, QuantizeChoice, QuantizeMode } from './model/quantize';
-import { Device, probeHalf } from './runtime/session';
+import { Device, DeviceChoice, probeHalf, resolveDevice } from './runtime/session';
 
 export type { QuantizeChoice, QuantizeMode } from './model/quantize';
 
@@ -55,4 +55,35 @@ export async function resolvePrecision(choice: PrecisionChoice, device: Device, 
   const err = await probeHalf(device);
   if (err) throw new UserError(`--precision fp16: this WebGPU adapter has no float16 kernels (the shader-f16 feature): ${err}; use --precision fp32`);
   return 'fp16';
+}
+
+/**
+ * Whether a device, quantization and precision would load, checked before any model is chosen (the panel shows
+ * each refusal next to its field): the device is resolved (`auto` probes), then the same checks a load runs, for
+ * float32 weights. Each refusal is the load's own one line; none means the combination loads.
+ */
+export async function checkFormats(device: DeviceChoice, quantize: QuantizeChoice, precision: PrecisionChoice): Promise<{ device?: Device; refusals: { device?: string; quantize?: string; precision?: string } }> {
+  const message = (e: unknown) => {
+    if (e instanceof UserError) return e.message;
+    throw e;
+  };
+  let dev: Device;
+  try {
+    dev = (await resolveDevice(device)).device;
+  } catch (e) {
+    return { refusals: { device: message(e) } };
+  }
+  let mode: QuantizeMode;
+  try {
+    // 'auto' never refuses, whatever the model's size: only an explicit int8/int4 can
+    mode = resolveQuantize(quantize, dev, 'float32', 0);
+  } catch (e) {
+    return { device: dev, refusals: { quantize: message(e) } };
+  }
+  try {
+    await resolvePrecision(precision, dev, 'float32', mode);
+  } catch (e) {
+    return { device: dev, refusals: { precision: message(e) } };
+  }
+  return { device: dev, refusals: {} };
 }

@@ -16,6 +16,8 @@ export class RunHistory implements vscode.Disposable {
   private index: HistoryIndex;
   private dir: string | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
+  /** changed since the last save (a window that recorded nothing writes nothing) */
+  private dirty = false;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
@@ -83,6 +85,7 @@ export class RunHistory implements vscode.Disposable {
   }
 
   private saveSoon(notify: boolean): void {
+    this.dirty = true;
     if (notify) this.changed.fire();
     clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(() => this.save(), 300);
@@ -90,9 +93,10 @@ export class RunHistory implements vscode.Disposable {
 
   private save(): void {
     // the history is written where the runs are, and only where runs may be written (a trusted workspace)
-    if (!this.dir || !vscode.workspace.isTrusted) return;
+    if (!this.dirty || !this.dir || !vscode.workspace.isTrusted) return;
     try {
       writeIndex(this.dir, this.index);
+      this.dirty = false;
     } catch (e) {
       this.log.warn(`could not save the run history: ${(e as Error).message}`);
     }

@@ -4,11 +4,11 @@
 // editor. The webview keeps its own state (getState/setState); the session (source + run) rides along in it.
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { DatasetPreview, ExtractorCheck, RunEstimate, type DatasetRef } from '../worker/protocol';
+import { DatasetPreview, EngineCheck, ExtractorCheck, RunEstimate, type DatasetRef } from '../worker/protocol';
 import { revertPrompt, type ApplyOutcome } from './applyEdit';
 import { runSettings, runsDir } from './config';
 import { PANEL_VIEW_TYPE } from './core/ids';
-import type { FromWebview, PromptSource, StartRequest, ToWebview } from '../shared/panelMessages';
+import { budgetAndFormats, type FromWebview, type PromptSource, type StartRequest, type ToWebview } from '../shared/panelMessages';
 import { readEvents, readHeldOutExamples, readTopPrompts, summarizeRun } from './core/runs';
 import { sanitizeSession } from './core/trust';
 import type { Log } from './log';
@@ -228,10 +228,14 @@ export class OptimizerPanel implements vscode.Disposable {
       case 'estimate': {
         const r = m.request;
         await this.relay('estimate', () => worker.request(RunEstimate, {
-          ...this.taskOf(r), initialPrompt: r.initialPrompt, steps: r.steps, topK: r.topK, topQ: r.topQ, trainSize: r.trainSize,
+          ...this.taskOf(r), initialPrompt: r.initialPrompt, steps: r.steps, topK: r.topK, topQ: r.topQ, trainSize: r.trainSize, ...budgetAndFormats(r),
         }), (result) => this.post({ type: 'estimate', key: m.key, result }));
         return;
       }
+      case 'checkEngine':
+        // a refusal is an answer, not a failure: the form shows it next to its field
+        await this.relay('engineCheck', () => worker.request(EngineCheck, m.params), (result) => this.post({ type: 'engineCheck', key: m.key, result }));
+        return;
       case 'start':
         this.session = { source: this.session.source };
         await this.launch(() => runs.start(m.request, this.session.source), true);
@@ -269,12 +273,13 @@ export class OptimizerPanel implements vscode.Disposable {
   private taskOf(r: StartRequest) {
     return {
       model: r.model, device: r.device, dataset: r.dataset, questionField: r.questionField, answerField: r.answerField,
-      extractor: r.extractor, seed: r.seed, ...(this.session.source ? { context: this.session.source.context } : {}),
+      extractor: r.extractor, seed: r.seed, ...(r.quantize ? { quantize: r.quantize } : {}), ...(r.precision ? { precision: r.precision } : {}),
+      ...(this.session.source ? { context: this.session.source.context } : {}),
     };
   }
 
   /** A form request to the worker: its result to the webview, or its failure as that request's error. */
-  private async relay<T>(request: 'extractorCheck' | 'estimate', call: () => Promise<T>, done: (result: T) => void): Promise<void> {
+  private async relay<T>(request: 'extractorCheck' | 'estimate' | 'engineCheck', call: () => Promise<T>, done: (result: T) => void): Promise<void> {
     try {
       done(await call());
     } catch (e) {

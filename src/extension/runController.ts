@@ -9,7 +9,7 @@ import { isRunFolder } from './core/trust';
 import { RunCancel, RunResume, RunStart, type RunEvent, type RunEventOf, type RunStartResult } from '../worker/protocol';
 import { cancelTimeoutMs, runsDir } from './config';
 import { COMMANDS, CONTEXT_KEYS } from './core/ids';
-import type { PromptSource, StartRequest } from '../shared/panelMessages';
+import { budgetAndFormats, type PromptSource, type StartRequest } from '../shared/panelMessages';
 import type { Log } from './log';
 import type { WorkerClient, WorkerExit } from './workerClient';
 
@@ -96,7 +96,7 @@ export class RunController implements vscode.Disposable {
       model: req.model, device: req.device, dataset: req.dataset, questionField: req.questionField,
       answerField: req.answerField, extractor: req.extractor, seed: req.seed, initialPrompt: req.initialPrompt,
       ...(source ? { context: source.context } : {}),
-      steps: req.steps, topK: req.topK, topQ: req.topQ, trainSize: req.trainSize, runsDir: dir,
+      steps: req.steps, topK: req.topK, topQ: req.topQ, trainSize: req.trainSize, runsDir: dir, ...budgetAndFormats(req),
     });
     if (source) await this.remember(SOURCES_KEY, res.runId, source);
     await this.remember(REQUESTS_KEY, res.runId, req);

@@ -1,7 +1,7 @@
 // Messages between the extension and the webview panel: one union per direction, `type` the discriminant,
 // switched on both sides. Also the serialisable "where the prompt came from" record. Pure, imports types only.
 import type {
-  DatasetPreviewResult, DatasetRef, ExtractorCheckResult, ExtractorSpec, PromptContext, RunEstimateResult, RunEvent,
+  DatasetPreviewResult, DatasetRef, EngineCheckParams, EngineCheckResult, ExtractorCheckResult, ExtractorSpec, PromptContext, RunEstimateResult, RunEvent, RunStartParams,
 } from '../worker/protocol';
 import type { LiteralStyle, Part } from './literalStyle';
 import type { RunSettings } from '../worker/protocol';
@@ -29,8 +29,22 @@ export interface PromptSource {
 /** The run settings are the protocol's (a slice of run/start's params). */
 export type { RunSettings };
 
+/** The form's budget preset with the sizes it does not show elsewhere, and the engine's formats (run/start's). */
+export type BudgetAndFormats = Pick<RunStartParams, 'budget' | 'heldOutSize' | 'maxNewTokens' | 'quantize' | 'precision'>;
+
+/** The budget and format fields a request sets; absent ones stay absent on the wire (the worker's defaults). */
+export function budgetAndFormats(r: BudgetAndFormats): BudgetAndFormats {
+  const out: BudgetAndFormats = {};
+  if (r.budget !== undefined) out.budget = r.budget;
+  if (r.heldOutSize !== undefined) out.heldOutSize = r.heldOutSize;
+  if (r.maxNewTokens !== undefined) out.maxNewTokens = r.maxNewTokens;
+  if (r.quantize !== undefined) out.quantize = r.quantize;
+  if (r.precision !== undefined) out.precision = r.precision;
+  return out;
+}
+
 /** What the setup form submits; the extension adds runsDir and the prompt context. */
-export interface StartRequest extends RunSettings {
+export interface StartRequest extends RunSettings, BudgetAndFormats {
   dataset: DatasetRef;
   questionField?: string;
   answerField?: string;
@@ -71,11 +85,13 @@ export type ToWebview =
   /** `key`: the form it was measured for (estimateKey) */
   | { type: 'estimate'; key: string; result: RunEstimateResult }
   /** a failed request from the form (preview, check, start) */
-  | { type: 'requestError'; request: 'preview' | 'extractorCheck' | 'start' | 'apply' | 'estimate'; message: string }
+  | { type: 'requestError'; request: 'preview' | 'extractorCheck' | 'start' | 'apply' | 'estimate' | 'engineCheck'; message: string }
   | { type: 'runStarted'; runId: string; runDir: string }
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'runState'; state: RunPhaseState; message?: string; resumable?: boolean }
   | { type: 'applied'; action: 'apply' | 'revert'; message: string }
+  /** the worker's answer to checkEngine for the engine choices with this key (engineKey) */
+  | { type: 'engineCheck'; key: string; result: EngineCheckResult }
   /** what the ended run's report.json holds for the result view */
   | { type: 'report'; runId: string; examples?: HeldOutExample[]; top?: TopPrompt[]; initialPerplexity?: number };
 
@@ -85,6 +101,7 @@ export type FromWebview =
   | { type: 'preview'; dataset: DatasetRef; questionField?: string; answerField?: string }
   | { type: 'checkExtractor'; request: StartRequest }
   | { type: 'estimate'; key: string; request: StartRequest }
+  | { type: 'checkEngine'; key: string; params: EngineCheckParams }
   | { type: 'start'; request: StartRequest }
   | { type: 'stop' }
   | { type: 'resume' }
@@ -94,5 +111,5 @@ export type FromWebview =
 
 // The wire contract the panel renders (pure, import-free modules), re-exported so the webview imports
 // src/shared only.
-export { DEVICE_CHOICES, emptyRunProgress, foldRunEvents } from '../worker/protocol';
-export type { DatasetPreviewResult, DeviceChoice, ExtractorCheckResult, RunEstimateResult, RunEvent, RunEventOf, RunProgress } from '../worker/protocol';
+export { BUDGET_NAMES, BUDGET_PRESETS, DEVICE_CHOICES, PRECISION_CHOICES, QUANTIZE_CHOICES, emptyRunProgress, foldRunEvents } from '../worker/protocol';
+export type { BudgetName, DatasetPreviewResult, DeviceChoice, EngineCheckParams, EngineCheckResult, PrecisionChoice, QuantizeChoice, ExtractorCheckResult, RunEstimateResult, RunEvent, RunEventOf, RunProgress } from '../worker/protocol';

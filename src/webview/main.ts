@@ -6,8 +6,8 @@ import type { FromWebview, ToWebview } from '../shared/panelMessages';
 import { append, h } from './dom';
 import { renderLive } from './live';
 import { renderResult } from './result';
-import { renderSetup } from './setup';
-import { applyMessage, datasetRef, initialState, type ViewState } from './state';
+import { renderSetup, requestEngineCheck } from './setup';
+import { applyMessage, completeForm, datasetRef, engineKey, initialState, type ViewState } from './state';
 import type { ViewContext } from './view';
 
 interface VsCodeApi {
@@ -21,7 +21,8 @@ const vscode = acquireVsCodeApi();
 
 function loadState(): ViewState | undefined {
   const s = vscode.getState() as ViewState | undefined;
-  return s && s.version === 1 ? s : undefined;
+  // a state saved by an older panel lacks the budget and engine fields
+  return s && s.version === 1 ? { ...s, form: completeForm(s.form) } : undefined;
 }
 
 let state: ViewState = loadState() ?? initialState();
@@ -50,6 +51,7 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
   const m = ev.data;
   update((s) => applyMessage(s, m));
   if (m.type === 'init' && !state.preview) requestPreview();
+  if (m.type === 'init' && state.engineCheck?.key !== engineKey(state.form)) requestEngineCheck(ui);
   if (m.type === 'datasetPicked' && m.path !== undefined) requestPreview();
 });
 

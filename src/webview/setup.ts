@@ -1,9 +1,11 @@
 // The setup view: the prompt (and where it came from), the dataset with its preview and column mapping, the
 // answer extractor with a dry run, model / device / budget with the estimate, and Start.
 import { estimateRun, formatBytes, formatDuration } from '../shared/estimate';
-import { DEVICE_CHOICES } from '../shared/panelMessages';
+import { BUDGET_NAMES, DEVICE_CHOICES, PRECISION_CHOICES, QUANTIZE_CHOICES } from '../shared/panelMessages';
 import { h } from './dom';
-import { currentEstimate, estimateKey, formProblems, freshRun, startRequest, useDemoDataset, type Form } from './state';
+import {
+  chooseBudget, currentEstimate, engineKey, engineParams, estimateKey, formProblems, freshRun, setSize, startRequest, useDemoDataset, type Form,
+} from './state';
 import { button, field, numberInput, table, textInput, type ViewContext } from './view';
 
 function renderSource(ui: ViewContext): HTMLElement {
@@ -80,14 +82,16 @@ export function renderSetup(ui: ViewContext): HTMLElement {
     h('h2', {}, 'Model and budget'),
     h('div', { class: 'grid' },
       field('Model', textInput(ui, 'model', f.model, (v) => (ui.state.form.model = v)), '"demo" = built-in model'),
-      field('Device', h('select', { id: 'device', onchange: (e: Event) => ui.update((s) => { s.form.device = (e.target as HTMLSelectElement).value as Form['device']; }) },
-        ...DEVICE_CHOICES.map((d) => h('option', { value: d, selected: d === f.device }, d)))),
-      field('Steps', numberInput(ui, 'steps', f.steps, 1, (v) => (ui.state.form.steps = v))),
-      field('Top-k', numberInput(ui, 'top-k', f.topK, 1, (v) => (ui.state.form.topK = v))),
+      field('Budget', select('budget', [...BUDGET_NAMES, 'custom'], f.budget, (v) => ui.update((s) => chooseBudget(s.form, v as Form['budget']))), BUDGET_HINT[f.budget]),
+      field('Steps', numberInput(ui, 'steps', f.steps, 1, (v) => setSize(ui.state.form, 'steps', v))),
+      field('Top-k', numberInput(ui, 'top-k', f.topK, 1, (v) => setSize(ui.state.form, 'topK', v))),
       field('Top-q', numberInput(ui, 'top-q', f.topQ, 1, (v) => (ui.state.form.topQ = v))),
-      field('Train size', numberInput(ui, 'train-size', f.trainSize, 1, (v) => (ui.state.form.trainSize = v)), problems.trainSize, 'train-size-problem'),
+      field('Train size', numberInput(ui, 'train-size', f.trainSize, 1, (v) => setSize(ui.state.form, 'trainSize', v)), problems.trainSize, 'train-size-problem'),
+      field('Held-out size', numberInput(ui, 'held-out-size', f.heldOutSize, 0, (v) => setSize(ui.state.form, 'heldOutSize', v)), 'examples checked before → after'),
+      field('Reasoning tokens', numberInput(ui, 'max-new-tokens', f.maxNewTokens, 1, (v) => setSize(ui.state.form, 'maxNewTokens', v)), 'longest reasoning per example'),
       field('Seed', numberInput(ui, 'seed', f.seed, 0, (v) => (ui.state.form.seed = v))),
     ),
+    renderEngine(ui, problems),
     renderEstimate(ui, est, running),
     !ui.state.trusted ? h('p', { class: 'error' }, 'This workspace is not trusted: GReaTer will not start a worker or load a model.') : null,
     ui.state.startError ? h('p', { class: 'error', id: 'start-error-inline' }, ui.state.startError) : null,
@@ -99,6 +103,41 @@ export function renderSetup(ui: ViewContext): HTMLElement {
   );
 }
 
+const BUDGET_HINT: Record<Form['budget'], string> = {
+  quick: 'minutes on a laptop CPU for a small model',
+  standard: 'a middle ground',
+  paper: "the paper's schedule (long)",
+  custom: 'sizes as set below',
+};
+
+function select(id: string, options: readonly string[], value: string, onChange: (v: string) => void): HTMLSelectElement {
+  return h('select', { id, onchange: (e: Event) => onChange((e.target as HTMLSelectElement).value) },
+    ...options.map((o) => h('option', { value: o, selected: o === value }, o)));
+}
+
+/** Asks the worker whether the device / quantization / precision would load (each refusal shows by its field). */
+export function requestEngineCheck(ui: ViewContext): void {
+  if (!ui.state.trusted) return;
+  ui.update((s) => { s.busy.engine = true; }, false);
+  ui.post({ type: 'checkEngine', key: engineKey(ui.state.form), params: engineParams(ui.state.form) });
+}
+
+/** Device, precision and quantization, each with the worker's refusal (if any) next to it. */
+function renderEngine(ui: ViewContext, problems: ReturnType<typeof formProblems>): HTMLElement {
+  const f = ui.state.form;
+  const pick = <K extends 'device' | 'precision' | 'quantize'>(key: K) => (v: string) => {
+    ui.update((s) => { s.form[key] = v as Form[K]; });
+    requestEngineCheck(ui);
+  };
+  return h('div', { id: 'engine' },
+    h('h3', {}, 'Engine'),
+    h('div', { class: 'grid' },
+      field('Device', select('device', DEVICE_CHOICES, f.device, pick('device')), problems.device, 'device-problem'),
+      field('Precision', select('precision', PRECISION_CHOICES, f.precision, pick('precision')), problems.precision ?? 'fp16: WebGPU only', problems.precision ? 'precision-problem' : undefined),
+      field('Quantize', select('quantize', QUANTIZE_CHOICES, f.quantize, pick('quantize')), problems.quantize ?? 'int8 / int4: CPU only', problems.quantize ? 'quantize-problem' : undefined),
+    ));
+}
+
 /**
  * Time: measured on the model and device the run will use (run/estimate, a few seconds), or, before that, only the
  * memory guess from the model's name; a name-based time is never shown as if it were measured.
@@ -108,7 +147,7 @@ function renderEstimate(ui: ViewContext, guess: ReturnType<typeof estimateRun>, 
   const memory = guess.parameters !== undefined
     ? ` Memory about ${formatBytes(guess.memoryBytes ?? 0)} (${(guess.parameters / 1e6).toFixed(guess.parameters < 1e7 ? 2 : 0)}M parameters, from the name).` : '';
   const time = measured
-    ? `Estimated time: about ${formatDuration(measured.totalSeconds)} (${formatDuration(measured.stepSeconds)} per step, held-out check ${formatDuration(measured.evaluationSeconds)}), measured on this device in ${measured.probeSeconds.toFixed(1)} s.`
+    ? `Estimated time${ui.state.form.budget !== 'custom' ? ` (${ui.state.form.budget} budget)` : ''}: about ${formatDuration(measured.totalSeconds)} (${formatDuration(measured.stepSeconds)} per step, held-out check ${formatDuration(measured.evaluationSeconds)}), measured on this device in ${measured.probeSeconds.toFixed(1)} s.`
     : 'Time: not measured yet.';
   return h('div', { class: 'row', id: 'estimate-row' },
     h('p', { id: 'estimate', class: 'hint' }, time + memory),

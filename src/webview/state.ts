@@ -1,9 +1,9 @@
 // The panel's state as data: the view model kept with setState (form, preview, dry run, the run as the shared
 // fold of its events plus the panel's own phase) and the pure reducers over the extension's messages and run
 // events. No DOM and no VS Code API here; main.ts owns those and the views read this.
-import { emptyRunProgress, foldRunEvents } from '../shared/panelMessages';
+import { BUDGET_NAMES, BUDGET_PRESETS, emptyRunProgress, foldRunEvents } from '../shared/panelMessages';
 import type {
-  DatasetPreviewResult, ExtractorCheckResult, HeldOutExample, PromptSource, TopPrompt, RunEstimateResult, RunEvent, RunPhaseState, RunProgress, RunSettings, StartRequest,
+  BudgetName, EngineCheckParams, EngineCheckResult, PrecisionChoice, QuantizeChoice, DatasetPreviewResult, ExtractorCheckResult, HeldOutExample, PromptSource, TopPrompt, RunEstimateResult, RunEvent, RunPhaseState, RunProgress, RunSettings, StartRequest,
   ToWebview,
 } from '../shared/panelMessages';
 
@@ -16,7 +16,16 @@ export interface Form extends RunSettings {
   preset: string;
   extractorText: string;
   prompt: string;
+  /** a preset fills the sizes below; editing one of them makes it 'custom' */
+  budget: BudgetName | 'custom';
+  heldOutSize: number;
+  maxNewTokens: number;
+  quantize: QuantizeChoice;
+  precision: PrecisionChoice;
 }
+
+/** The sizes a budget preset sets (README "Budgets"). */
+export type BudgetSizes = Pick<Form, 'trainSize' | 'heldOutSize' | 'maxNewTokens' | 'topK' | 'steps'>;
 
 /** The run as its events describe it (the shared fold) plus the panel's own phase and failure text. */
 export interface RunView extends RunProgress {
@@ -36,7 +45,9 @@ export interface ViewState {
   check?: ExtractorCheckResult;
   checkError?: string;
   /** pick: the file dialog is open (the file radio shows checked until it answers) */
-  busy: { preview?: boolean; check?: boolean; start?: boolean; pick?: boolean; estimate?: boolean };
+  busy: { preview?: boolean; check?: boolean; start?: boolean; pick?: boolean; estimate?: boolean; engine?: boolean };
+  /** the worker's engine/check for the device / quantize / precision with this key (engineKey) */
+  engineCheck?: { key: string; result: EngineCheckResult };
   /** the run's duration measured by the worker (run/estimate) for the form with this key */
   estimate?: { key: string; result: RunEstimateResult };
   estimateError?: string;
@@ -55,11 +66,49 @@ export function freshRun(): RunView {
   return { ...emptyRunProgress(), state: 'idle' };
 }
 
+/** What a form saved before the budget and engine fields existed lacks: the optimizer's defaults (the paper sizes). */
+const FORM_DEFAULTS = {
+  budget: 'custom', heldOutSize: BUDGET_PRESETS.paper.heldOutSize, maxNewTokens: BUDGET_PRESETS.paper.maxNewTokens, quantize: 'none', precision: 'fp32',
+} as const satisfies Partial<Form>;
+
 export function defaultForm(settings: RunSettings, prompt: string): Form {
-  return {
+  const f: Form = {
     ...settings, datasetKind: 'demo', datasetPath: '', questionField: '', answerField: '', extractorMode: 'preset',
-    preset: '', extractorText: '', prompt,
+    preset: '', extractorText: '', prompt, ...FORM_DEFAULTS,
   };
+  f.budget = budgetOf(f);
+  return f;
+}
+
+/** A form restored from an older panel state, completed with the defaults of the fields it lacks. */
+export function completeForm(f: Partial<Form> & Omit<Form, keyof typeof FORM_DEFAULTS>): Form {
+  return { ...FORM_DEFAULTS, ...f };
+}
+
+/** The preset whose sizes the form holds, or 'custom'. */
+export function budgetOf(f: BudgetSizes): Form['budget'] {
+  return BUDGET_NAMES.find((n) => (Object.keys(BUDGET_PRESETS[n]) as (keyof BudgetSizes)[]).every((k) => BUDGET_PRESETS[n][k] === f[k])) ?? 'custom';
+}
+
+/** Picking a preset fills its sizes; 'custom' keeps the sizes as they are. */
+export function chooseBudget(f: Form, budget: Form['budget']): void {
+  if (budget !== 'custom') Object.assign(f, BUDGET_PRESETS[budget]);
+  f.budget = budget;
+}
+
+/** Editing one size: the form is custom unless the sizes still are a preset's. */
+export function setSize(f: Form, key: keyof BudgetSizes, value: number): void {
+  f[key] = value;
+  f.budget = budgetOf(f);
+}
+
+/** Which engine check belongs to the form: its device, quantization and precision. */
+export function engineKey(f: Form): string {
+  return JSON.stringify(engineParams(f));
+}
+
+export function engineParams(f: Form): EngineCheckParams {
+  return { device: f.device, quantize: f.quantize, precision: f.precision };
 }
 
 export function initialState(): ViewState {
@@ -112,6 +161,10 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
       s.estimateError = undefined;
       s.busy.estimate = false;
       return;
+    case 'engineCheck':
+      s.engineCheck = { key: m.key, result: m.result };
+      s.busy.engine = false;
+      return;
     case 'extractorCheck':
       s.check = m.result;
       s.checkError = undefined;
@@ -121,6 +174,8 @@ export function applyMessage(s: ViewState, m: ToWebview): void {
       if (m.request === 'preview') { s.previewError = m.message; s.busy.preview = false; }
       if (m.request === 'extractorCheck') { s.checkError = m.message; s.busy.check = false; }
       if (m.request === 'estimate') { s.estimateError = m.message; s.busy.estimate = false; }
+      // no answer (e.g. a worker without the optimizer): nothing to show next to the fields; Start reports the rest
+      if (m.request === 'engineCheck') s.busy.engine = false;
       if (m.request === 'start') { s.startError = m.message; s.busy.start = false; if (s.run.state === 'starting') s.run.state = 'idle'; }
       if (m.request === 'apply') { s.applyError = m.message; s.applyMessage = undefined; }
       return;
@@ -192,13 +247,18 @@ export function useDemoDataset(s: ViewState): void {
 /** The form a run was started with (a reopened panel shows it, never the defaults). */
 export function formFromRequest(settings: RunSettings, r: StartRequest): Form {
   const ex = r.extractor;
-  return {
+  const f: Form = {
     ...settings, model: r.model, device: r.device, steps: r.steps, topK: r.topK, topQ: r.topQ, trainSize: r.trainSize, seed: r.seed,
     datasetKind: 'path' in r.dataset ? 'file' : 'demo', datasetPath: 'path' in r.dataset ? r.dataset.path : '',
     questionField: r.questionField ?? '', answerField: r.answerField ?? '',
     extractorMode: 'text' in ex ? 'text' : 'preset', preset: 'preset' in ex ? ex.preset : '', extractorText: 'text' in ex ? ex.text : '',
     prompt: r.initialPrompt,
+    budget: 'custom', heldOutSize: r.heldOutSize ?? FORM_DEFAULTS.heldOutSize, maxNewTokens: r.maxNewTokens ?? FORM_DEFAULTS.maxNewTokens,
+    quantize: r.quantize ?? FORM_DEFAULTS.quantize, precision: r.precision ?? FORM_DEFAULTS.precision,
   };
+  // the preset it was started with shows again, unless its sizes were edited after picking it
+  f.budget = budgetOf(f);
+  return f;
 }
 
 /** What keeps Start from working, per form field, checked before Start (from what the preview knows). */
@@ -206,6 +266,10 @@ export interface FormProblems {
   trainSize?: string;
   columns?: string;
   prompt?: string;
+  /** the worker's refusals of the engine choices, for the form as it is now */
+  device?: string;
+  quantize?: string;
+  precision?: string;
 }
 
 export function formProblems(s: ViewState): FormProblems {
@@ -220,6 +284,8 @@ export function formProblems(s: ViewState): FormProblems {
       ? `This dataset has ${p.total} example; GReaTer needs at least 2 (one to train on, one held out).`
       : `Train size ${f.trainSize} is too large for this dataset of ${p.total} examples: use at most ${p.total - 1} (the rest is held out for the before/after check).`;
   }
+  const engine = s.engineCheck?.key === engineKey(f) ? s.engineCheck.result.refusals : {};
+  for (const k of ['device', 'quantize', 'precision'] as const) if (engine[k]) out[k] = engine[k];
   return out;
 }
 
@@ -245,6 +311,8 @@ export function startRequest(f: Form): StartRequest {
     dataset: datasetRef(f), questionField: f.questionField || undefined, answerField: f.answerField || undefined,
     extractor: f.extractorMode === 'text' ? { text: f.extractorText } : { preset: f.preset || 'auto' },
     initialPrompt: f.prompt,
+    ...(f.budget && f.budget !== 'custom' ? { budget: f.budget } : {}),
+    heldOutSize: f.heldOutSize, maxNewTokens: f.maxNewTokens, quantize: f.quantize, precision: f.precision,
   };
 }
 

@@ -2,10 +2,11 @@
 // mapping the RPC params onto runs, evaluations, dry runs and dataset previews. The event stream is the
 // optimizer's, unchanged. The built-in demo is not known here: it is handed in as a BuiltinSource.
 import * as path from 'node:path';
-import type { DeviceChoice as EngineDeviceChoice } from '../engine';
-import { BUILTIN_DEMO_MODEL, type DeviceChoice } from './protocol';
+import { checkFormats, type DeviceChoice as EngineDeviceChoice, type PrecisionChoice as EnginePrecision, type QuantizeChoice as EngineQuantize } from '../engine';
+import { BUDGETS } from '../greater/budgets';
+import { BUDGET_PRESETS, BUILTIN_DEMO_MODEL, type DeviceChoice, type PrecisionChoice, type QuantizeChoice } from './protocol';
 import type {
-  DatasetPreviewParams, DatasetPreviewResult, DatasetRef, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
+  DatasetPreviewParams, DatasetPreviewResult, DatasetRef, EngineCheckParams, EngineCheckResult, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
   ExtractorCheckResult, ExtractorSpec as RpcExtractor, PromptContext, RunEstimateParams, RunEstimateResult, RunEvent, RunStartParams, TaskSpec,
 } from './protocol';
 import type { OptimizerService, RunCancellation } from './service';
@@ -23,7 +24,10 @@ import {
 /** The wire's device list is the engine's: one concept, checked both ways at compile time. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const deviceChoicesAgree: Same<DeviceChoice, EngineDeviceChoice> = true;
-void deviceChoicesAgree;
+// so are the quantization and precision choices, and the budget presets the panel fills its sizes from
+const formatChoicesAgree: [Same<QuantizeChoice, EngineQuantize>, Same<PrecisionChoice, EnginePrecision>] = [true, true];
+const budgetsAgree: Same<typeof BUDGET_PRESETS, typeof BUDGETS> = true;
+void deviceChoicesAgree, formatChoicesAgree, budgetsAgree;
 
 /**
  * Where the built-in model and task live (the demo registers itself as one). Called only when a request
@@ -56,6 +60,20 @@ function template(ctx: PromptContext | undefined): string {
 
 function baseConfig(p: TaskSpec, extra: Partial<GreaterConfig>): GreaterConfig {
   return makeConfig({ seed: p.seed, ...extra }, 'run parameters');
+}
+
+/** A run's config: the budget preset's sizes first, then the sizes the form gives (as the CLI's --budget). */
+function runConfig(p: RunEstimateParams): GreaterConfig {
+  return baseConfig(p, {
+    ...(p.budget ? BUDGETS[p.budget] : {}),
+    initialPrompt: p.initialPrompt, promptTemplate: template(p.context), steps: p.steps, topK: p.topK, topQ: p.topQ, trainSize: p.trainSize,
+    ...(p.heldOutSize !== undefined ? { heldOutSize: p.heldOutSize } : {}), ...(p.maxNewTokens !== undefined ? { maxNewTokens: p.maxNewTokens } : {}),
+  });
+}
+
+/** The model load's formats as the request gives them. */
+function formats(p: TaskSpec): { quantize?: QuantizeChoice; precision?: PrecisionChoice } {
+  return { ...(p.quantize ? { quantize: p.quantize } : {}), ...(p.precision ? { precision: p.precision } : {}) };
 }
 
 /**
@@ -98,33 +116,36 @@ function serviceOver(
 ): OptimizerService {
   return {
     startRun(p: RunStartParams, cancel: RunCancellation): AsyncIterable<RunEvent> {
-      const config = baseConfig(p, { initialPrompt: p.initialPrompt, promptTemplate: template(p.context), steps: p.steps, topK: p.topK, topQ: p.topQ, trainSize: p.trainSize });
-      return startRun({ model: modelPath(p.model), device: p.device, task: taskOptions(p), config, runsDir: path.resolve(p.runsDir) }, cancel);
+      return startRun({ model: modelPath(p.model), device: p.device, ...formats(p), task: taskOptions(p), config: runConfig(p), runsDir: path.resolve(p.runsDir) }, cancel);
     },
     resumeRun(runDir: string, cancel: RunCancellation): AsyncIterable<RunEvent> {
       return resumeRun(runDir, cancel);
     },
     async estimateRun(p: RunEstimateParams, signal: AbortSignal): Promise<RunEstimateResult> {
-      const config = baseConfig(p, { initialPrompt: p.initialPrompt, promptTemplate: template(p.context), steps: p.steps, topK: p.topK, topQ: p.topQ, trainSize: p.trainSize });
-      const e = await estimateRunTime({ model: modelPath(p.model), device: p.device, task: taskOptions(p), prompt: p.initialPrompt, config }, signal);
+      const config = runConfig(p);
+      const e = await estimateRunTime({ model: modelPath(p.model), device: p.device, ...formats(p), task: taskOptions(p), prompt: p.initialPrompt, config }, signal);
       return {
         totalSeconds: e.totalSeconds, stepSeconds: e.stepSeconds, startSeconds: e.startSeconds, evaluationSeconds: e.evaluationSeconds,
-        probeSeconds: e.costs.probeSeconds, summary: describeEstimate(e, p.steps),
+        probeSeconds: e.costs.probeSeconds, summary: describeEstimate(e, config.steps),
       };
     },
     async evaluatePrompt(p: EvalPromptParams, signal: AbortSignal): Promise<EvalPromptResult> {
       // evaluating every row splits nothing: the training size is not used (0 allowed)
       const config = baseConfig(p, { initialPrompt: p.prompt, promptTemplate: template(p.context), trainSize: p.split === 'all' ? 1 : p.trainSize, heldOutSize: 1_000_000 });
-      const ev = await evaluateTaskPrompt({ model: modelPath(p.model), device: p.device, task: taskOptions(p), prompt: p.prompt, config }, p.split, p.limit, signal);
+      const ev = await evaluateTaskPrompt({ model: modelPath(p.model), device: p.device, ...formats(p), task: taskOptions(p), prompt: p.prompt, config }, p.split, p.limit, signal);
       return { correct: ev.correct, total: ev.total, accuracy: ev.accuracy };
     },
     async checkExtractor(p: ExtractorCheckParams, signal: AbortSignal): Promise<ExtractorCheckResult> {
       const config = baseConfig(p, { initialPrompt: p.prompt, promptTemplate: template(p.context), trainSize: p.samples, maxNewTokens: 512 });
-      const r = await extractorDryRun({ model: modelPath(p.model), device: p.device, task: taskOptions(p), prompt: p.prompt, config }, p.samples, signal);
+      const r = await extractorDryRun({ model: modelPath(p.model), device: p.device, ...formats(p), task: taskOptions(p), prompt: p.prompt, config }, p.samples, signal);
       return {
         samples: r.evaluation.examples.map((e) => ({ question: e.question, gold: e.gold, reasoning: e.reasoning, extracted: e.answer, correct: e.correct })),
         modelInput: r.modelInput,
       };
+    },
+    async checkEngine(p: EngineCheckParams): Promise<EngineCheckResult> {
+      const r = await checkFormats(p.device, p.quantize, p.precision);
+      return { ...(r.device ? { resolvedDevice: r.device } : {}), refusals: r.refusals };
     },
     async previewDataset(p: DatasetPreviewParams): Promise<DatasetPreviewResult> {
       const file = datasetPath(p.dataset);

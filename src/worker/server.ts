@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
 import { isUserError } from '../engine';
 import {
-  DatasetPreview, EvalPrompt, ExtractorCheck, RpcErrorCodes, RunCancel, RunEstimate, RunEventNotification, RunResume, RunStart,
+  DatasetPreview, EngineCheck, EvalPrompt, ExtractorCheck, RpcErrorCodes, RunCancel, RunEstimate, RunEventNotification, RunResume, RunStart,
   RunStatus, WorkerInfo, type RunEvent, type RunProgress, emptyRunProgress, foldRunEvents, type RunStartResult, type RunStatusResult,
 } from './protocol';
 import { onRequest, sendNotification } from './protocol/rpc';
@@ -73,6 +73,10 @@ export class WorkerServer {
     onRequest(conn, RunEstimate, wrap(RunEstimate.method, async (p, token) => {
       const params = validate.runEstimateParams(p);
       return (await this.requireService(RunEstimate.method)).estimateRun(params, toSignal(token));
+    }));
+    onRequest(conn, EngineCheck, wrap(EngineCheck.method, async (p) => {
+      const params = validate.engineCheckParams(p);
+      return (await this.requireService(EngineCheck.method)).checkEngine(params);
     }));
     onRequest(conn, DatasetPreview, wrap(DatasetPreview.method, async (p) => {
       const params = validate.datasetPreviewParams(p);

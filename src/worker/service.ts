@@ -2,7 +2,7 @@
 // transport, one-run-at-a-time, cancellation plumbing and event forwarding; the service owns everything
 // about GReaTer, the run directory and its files.
 import type {
-  DatasetPreviewParams, DatasetPreviewResult, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
+  DatasetPreviewParams, DatasetPreviewResult, EngineCheckParams, EngineCheckResult, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
   ExtractorCheckResult, RunEstimateParams, RunEstimateResult, RunEvent, RunStartParams,
 } from './protocol';
 import type { RunCancellation } from '../greater/run';
@@ -27,6 +27,8 @@ export interface OptimizerService {
   checkExtractor(params: ExtractorCheckParams, signal: AbortSignal): Promise<ExtractorCheckResult>;
   previewDataset(params: DatasetPreviewParams): Promise<DatasetPreviewResult>;
   estimateRun(params: RunEstimateParams, signal: AbortSignal): Promise<RunEstimateResult>;
+  /** whether a device / quantization / precision would load, before any model */
+  checkEngine(params: EngineCheckParams): Promise<EngineCheckResult>;
 }
 
 /** How the worker obtains the service: a loader, or why there is none. */

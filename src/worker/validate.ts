@@ -2,7 +2,7 @@
 // A failure names the method, the field, what was expected and what was received.
 import { isAbsolute, normalize } from 'node:path';
 import {
-  DEVICE_CHOICES, type DatasetPreviewParams, type DatasetRef, type DeviceChoice, type EvalPromptParams, type ExtractorCheckParams,
+  BUDGET_NAMES, DEVICE_CHOICES, PRECISION_CHOICES, QUANTIZE_CHOICES, type EngineCheckParams, type PrecisionChoice, type QuantizeChoice, type DatasetPreviewParams, type DatasetRef, type DeviceChoice, type EvalPromptParams, type ExtractorCheckParams,
   type ExtractorSpec, type PromptContext, type RunCancelParams, type RunEstimateParams, type RunResumeParams, type RunStartParams, type TaskSpec,
 } from './protocol';
 
@@ -60,6 +60,12 @@ class Reader {
     if (typeof v !== 'string' || !allowed.includes(v as T)) throw new ParamError(this.method, field, `one of ${allowed.join(', ')}`, v);
     return v as T;
   }
+  optOneOf<T extends string>(o: Obj, field: string, allowed: readonly T[]): T | undefined {
+    return o[field] === undefined ? undefined : this.oneOf(o, field, allowed);
+  }
+  optInt(o: Obj, field: string, min: number, max: number): number | undefined {
+    return o[field] === undefined ? undefined : this.int(o, field, min, max);
+  }
   dataset(o: Obj): DatasetRef {
     const d = this.obj(o.dataset, 'dataset');
     if (d.builtin === 'demo') return { builtin: 'demo' };
@@ -91,7 +97,14 @@ class Reader {
       answerField: this.optStr(o, 'answerField'),
       extractor: this.extractor(o),
       seed: this.int(o, 'seed', 0, 2 ** 31 - 1),
+      ...this.formats(o),
     };
+  }
+  /** quantize / precision, only when given (absent = the engine's defaults) */
+  formats(o: Obj): { quantize?: QuantizeChoice; precision?: PrecisionChoice } {
+    const quantize = this.optOneOf<QuantizeChoice>(o, 'quantize', QUANTIZE_CHOICES);
+    const precision = this.optOneOf<PrecisionChoice>(o, 'precision', PRECISION_CHOICES);
+    return { ...(quantize ? { quantize } : {}), ...(precision ? { precision } : {}) };
   }
 }
 
@@ -105,6 +118,21 @@ function runShape(r: Reader, o: Obj): RunEstimateParams {
     topK: r.int(o, 'topK', 1, 100000),
     topQ: r.int(o, 'topQ', 1, 100000),
     trainSize: r.int(o, 'trainSize', 1, 1000000),
+    ...optional({ budget: r.optOneOf(o, 'budget', BUDGET_NAMES), heldOutSize: r.optInt(o, 'heldOutSize', 0, 1000000), maxNewTokens: r.optInt(o, 'maxNewTokens', 1, 100000) }),
+  };
+}
+
+/** Drops the keys whose value is undefined (absent params stay absent). */
+function optional<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function engineCheckParams(v: unknown): EngineCheckParams {
+  const r = new Reader('engine/check'), o = r.obj(v);
+  return {
+    device: r.oneOf<DeviceChoice>(o, 'device', DEVICE_CHOICES),
+    quantize: r.oneOf<QuantizeChoice>(o, 'quantize', QUANTIZE_CHOICES),
+    precision: r.oneOf<PrecisionChoice>(o, 'precision', PRECISION_CHOICES),
   };
 }
 

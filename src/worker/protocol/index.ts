@@ -16,6 +16,23 @@ export const BUILTIN_DEMO_TASK = 'demo';
 export const DEVICE_CHOICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
 export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
 
+/** Weight-only quantization and float width of a load (the engine's --quantize / --precision; the adapter checks
+ * at compile time that the lists agree). */
+export const QUANTIZE_CHOICES = ['none', 'int8', 'int4', 'auto'] as const;
+export type QuantizeChoice = (typeof QUANTIZE_CHOICES)[number];
+export const PRECISION_CHOICES = ['fp32', 'fp16', 'auto'] as const;
+export type PrecisionChoice = (typeof PRECISION_CHOICES)[number];
+
+/** The budget presets (src/greater/budgets.ts, README "Budgets"), mirrored for the panel's picker; the adapter
+ * checks at compile time that both tables hold the same numbers. */
+export const BUDGET_PRESETS = {
+  quick: { trainSize: 10, heldOutSize: 30, maxNewTokens: 96, topK: 20, steps: 20 },
+  standard: { trainSize: 25, heldOutSize: 50, maxNewTokens: 256, topK: 40, steps: 60 },
+  paper: { trainSize: 50, heldOutSize: 100, maxNewTokens: 1024, topK: 40, steps: 125 },
+} as const;
+export type BudgetName = keyof typeof BUDGET_PRESETS;
+export const BUDGET_NAMES = Object.keys(BUDGET_PRESETS) as BudgetName[];
+
 export type CancelMode = 'soft' | 'hard';
 
 export type DatasetRef = { path: string } | { builtin: typeof BUILTIN_DEMO_TASK };
@@ -77,6 +94,9 @@ export interface TaskSpec {
   answerField?: string;
   extractor: ExtractorSpec;
   seed: number;
+  /** default none / fp32 */
+  quantize?: QuantizeChoice;
+  precision?: PrecisionChoice;
 }
 
 // worker/info ------------------------------------------------------------------------------------------------
@@ -99,6 +119,11 @@ export interface RunStartParams extends TaskSpec {
   topK: number;
   topQ: number;
   trainSize: number;
+  /** a budget preset: its sizes first, the sizes given here over them (as the CLI's --budget) */
+  budget?: BudgetName;
+  /** held-out examples checked at the end, and the reasoning length cap (the optimizer's defaults without them) */
+  heldOutSize?: number;
+  maxNewTokens?: number;
   /** parent folder of run directories, usually <workspace>/.greater/runs */
   runsDir: string;
 }
@@ -172,6 +197,19 @@ export interface RunEstimateResult {
 }
 export const RunEstimate = request<RunEstimateParams, RunEstimateResult>()('run/estimate');
 
+// engine/check: would this device / quantization / precision load? Each refusal in the load's own words --------
+export interface EngineCheckParams {
+  device: DeviceChoice;
+  quantize: QuantizeChoice;
+  precision: PrecisionChoice;
+}
+export interface EngineCheckResult {
+  /** the device `auto` resolves to (absent when the device itself is refused) */
+  resolvedDevice?: Exclude<DeviceChoice, 'auto'>;
+  refusals: { device?: string; quantize?: string; precision?: string };
+}
+export const EngineCheck = request<EngineCheckParams, EngineCheckResult>()('engine/check');
+
 // extractor/check: dry run on N samples ------------------------------------------------------------------------
 export interface ExtractorCheckParams extends TaskSpec {
   prompt: string;
@@ -229,7 +267,7 @@ export interface RunEventParams {
 export const RunEventNotification = notification<RunEventParams>()('run/event');
 
 /** Every request, for handler registration checks and tests. */
-export const REQUESTS = [WorkerInfo, RunStart, RunCancel, RunResume, RunStatus, EvalPrompt, ExtractorCheck, DatasetPreview, RunEstimate] as const;
+export const REQUESTS = [WorkerInfo, RunStart, RunCancel, RunResume, RunStatus, EvalPrompt, ExtractorCheck, DatasetPreview, RunEstimate, EngineCheck] as const;
 
 // ---------------------------------------------------------------------------------------------------------
 // Error codes: one table. JSON-RPC's own codes, then ours (positive, outside the reserved range).
