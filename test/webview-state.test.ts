@@ -115,6 +115,8 @@ test('an engine choice the worker refuses shows at its field and blocks Start, f
   assert.deepEqual(formProblems(s), { precision: refusal });
   s.form.precision = 'fp32';
   assert.deepEqual(formProblems(s), {}, 'a refusal for another choice is not shown');
+  setSize(s.form, 'maxNewTokens', 961024);
+  assert.match(formProblems(s).maxNewTokens ?? '', /Reasoning tokens 961024 is more than the 100000/);
   assert.equal(startRequest(s.form).precision, 'fp32');
 });
 

@@ -112,6 +112,24 @@ async function until(fn, what, ms = 30000) {
       console.log('UI E2E PASS (optimizer not available: setup stages only)');
       return;
     }
+    // 2c. budget and engine: a preset fills the sizes, editing one makes it custom (the run below uses quick's
+    // other sizes); fp16 on the CPU is refused next to its field (the worker's one line) and Start stays disabled
+    // until fp32 is chosen again
+    await wv.locator('#budget').selectOption('quick');
+    await until(async () => (await wv.locator('#steps').inputValue()) === '20' && (await wv.locator('#max-new-tokens').inputValue()) === '96'
+      && (await wv.locator('#train-size').inputValue()) === '10', 'the quick sizes in the fields');
+    await wv.locator('#steps').fill('7');
+    await wv.locator('#steps').dispatchEvent('change');
+    await until(async () => (await wv.locator('#budget').inputValue()) === 'custom', 'the budget custom after editing a size');
+    await wv.locator('#device').selectOption('cpu');
+    await wv.locator('#precision').selectOption('fp16');
+    await until(async () => /runs on WebGPU only/.test(await wv.locator('#precision-problem').innerText({ timeout: 1000 }).catch(() => '')), 'the fp16 refusal next to the field', LOAD_WAIT);
+    assert.ok(await wv.locator('#start').isDisabled(), 'Start stays disabled while the engine choice is refused');
+    await wv.locator('#precision-problem').scrollIntoViewIfNeeded();
+    await shot(page, '02c-engine-refused.png');
+    await wv.locator('#precision').selectOption('fp32');
+    await until(async () => (await wv.locator('#precision-problem').count()) === 0 && !(await wv.locator('#start').isDisabled()), 'the refusal gone and Start enabled');
+
     if (previewError) {
       // the built-in demo is not in this build: pick the tiny random model and task the harness wrote,
       // through the real file dialog and the model field
@@ -125,26 +143,6 @@ async function until(fn, what, ms = 30000) {
       }
       await shot(page, '02b-dataset-file.png');
     }
-
-    // 2c. budget and engine: a preset fills the sizes, editing one makes it custom; fp16 on the CPU is refused next
-    // to its field (the worker's one line) and Start stays disabled until fp32 is chosen again
-    const sizeIds = ['steps', 'top-k', 'train-size', 'held-out-size', 'max-new-tokens'];
-    const sizes = [];
-    for (const id of sizeIds) sizes.push(await wv.locator('#' + id).inputValue());
-    await wv.locator('#budget').selectOption('quick');
-    await until(async () => (await wv.locator('#steps').inputValue()) === '20' && (await wv.locator('#max-new-tokens').inputValue()) === '96', 'the quick sizes in the fields');
-    for (const [i, id] of sizeIds.entries()) {
-      await wv.locator('#' + id).fill(sizes[i]);
-      await wv.locator('#' + id).dispatchEvent('change');
-    }
-    await until(async () => (await wv.locator('#budget').inputValue()) === 'custom', 'the budget back to custom after editing the sizes');
-    await wv.locator('#device').selectOption('cpu');
-    await wv.locator('#precision').selectOption('fp16');
-    await until(async () => /runs on WebGPU only/.test(await wv.locator('#precision-problem').innerText({ timeout: 1000 }).catch(() => '')), 'the fp16 refusal next to the field', LOAD_WAIT);
-    assert.ok(await wv.locator('#start').isDisabled(), 'Start stays disabled while the engine choice is refused');
-    await shot(page, '02c-engine-refused.png');
-    await wv.locator('#precision').selectOption('fp32');
-    await until(async () => (await wv.locator('#precision-problem').count()) === 0 && !(await wv.locator('#start').isDisabled()), 'the refusal gone and Start enabled');
 
     // 3. a short run on the demo model: watch two steps, then Stop (`reopen`: close the panel mid-run and open it
     // again with "Show Optimizer Panel" before stopping; it returns the reopened panel's frame)

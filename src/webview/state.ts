@@ -264,6 +264,7 @@ export function formFromRequest(settings: RunSettings, r: StartRequest): Form {
 /** What keeps Start from working, per form field, checked before Start (from what the preview knows). */
 export interface FormProblems {
   trainSize?: string;
+  maxNewTokens?: string;
   columns?: string;
   prompt?: string;
   /** the worker's refusals of the engine choices, for the form as it is now */
@@ -271,6 +272,9 @@ export interface FormProblems {
   quantize?: string;
   precision?: string;
 }
+
+/** The worker's bound on the reasoning length (src/worker/validate.ts). */
+const MAX_NEW_TOKENS = 100000;
 
 export function formProblems(s: ViewState): FormProblems {
   const out: FormProblems = {};
@@ -284,6 +288,7 @@ export function formProblems(s: ViewState): FormProblems {
       ? `This dataset has ${p.total} example; GReaTer needs at least 2 (one to train on, one held out).`
       : `Train size ${f.trainSize} is too large for this dataset of ${p.total} examples: use at most ${p.total - 1} (the rest is held out for the before/after check).`;
   }
+  if (f.maxNewTokens > MAX_NEW_TOKENS) out.maxNewTokens = `Reasoning tokens ${f.maxNewTokens} is more than the ${MAX_NEW_TOKENS} the worker accepts.`;
   const engine = s.engineCheck?.key === engineKey(f) ? s.engineCheck.result.refusals : {};
   for (const k of ['device', 'quantize', 'precision'] as const) if (engine[k]) out[k] = engine[k];
   return out;
