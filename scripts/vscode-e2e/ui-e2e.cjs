@@ -112,12 +112,14 @@ async function until(fn, what, ms = 30000) {
       console.log('UI E2E PASS (optimizer not available: setup stages only)');
       return;
     }
-    // 2c. budget and engine: a preset fills the sizes, editing one makes it custom (the run below uses quick's
-    // other sizes); fp16 on the CPU is refused next to its field (the worker's one line) and Start stays disabled
-    // until fp32 is chosen again
+    // 2c. budget and engine: a preset fills the sizes, editing one makes it custom (the run below uses paper's other
+    // sizes, about the settings' defaults: quick's make steps so fast that Stop re-renders under the click); fp16 on
+    // the CPU is refused next to its field (the worker's one line) and Start stays disabled until fp32 again
     await wv.locator('#budget').selectOption('quick');
     await until(async () => (await wv.locator('#steps').inputValue()) === '20' && (await wv.locator('#max-new-tokens').inputValue()) === '96'
       && (await wv.locator('#train-size').inputValue()) === '10', 'the quick sizes in the fields');
+    await wv.locator('#budget').selectOption('paper');
+    await until(async () => (await wv.locator('#steps').inputValue()) === '125' && (await wv.locator('#max-new-tokens').inputValue()) === '1024', 'the paper sizes in the fields');
     await wv.locator('#steps').fill('7');
     await wv.locator('#steps').dispatchEvent('change');
     await until(async () => (await wv.locator('#budget').inputValue()) === 'custom', 'the budget custom after editing a size');
