@@ -14,7 +14,7 @@ import type { ProposalDocuments } from './proposalDocs';
 
 export class RunHistory implements vscode.Disposable {
   private index: HistoryIndex;
-  private dir: string | undefined;
+  private readonly dir: string | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   /** changed since the last save (a window that recorded nothing writes nothing) */
   private dirty = false;
@@ -45,12 +45,6 @@ export class RunHistory implements vscode.Disposable {
   locationOfRun(runId: string): CodeLocation | undefined {
     const id = this.index.runs[runId]?.location;
     return id ? this.index.locations[id] : undefined;
-  }
-
-  /** Re-reads the index from disk (the runs folder may have changed, or another window wrote it). */
-  reload(): void {
-    this.dir = runsDir();
-    if (this.dir) this.index = readIndex(this.dir);
   }
 
   recordRun(runId: string, source: PromptSource): void {
