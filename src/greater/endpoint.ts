@@ -28,7 +28,7 @@ export interface ChatReply {
 }
 
 /** The environment variable the CLI and the VS Code worker read the endpoint's API key from. */
-export const EVAL_API_KEY_ENV = 'GREATER_EVAL_API_KEY';
+export const EVAL_API_KEY_ENV = 'GREATER_EVAL_API_KEY' as const;
 
 export const DEFAULT_ENDPOINT_TIMEOUT_MS = 120_000;
 

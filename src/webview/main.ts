@@ -8,6 +8,7 @@ import { renderLive } from './live';
 import { renderResult } from './result';
 import { renderSetup } from './setup';
 import { applyMessage, datasetRef, initialState, type ViewState } from './state';
+import { applyTransferMessage } from './transferState';
 import type { ViewContext } from './view';
 
 interface VsCodeApi {
@@ -48,7 +49,7 @@ function post(m: FromWebview): void {
 
 window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
   const m = ev.data;
-  update((s) => applyMessage(s, m));
+  update((s) => { applyMessage(s, m); applyTransferMessage(s, m); });
   if (m.type === 'init' && !state.preview) requestPreview();
   if (m.type === 'datasetPicked' && m.path !== undefined) requestPreview();
 });

@@ -18,6 +18,16 @@ export interface Form extends RunSettings {
   prompt: string;
 }
 
+/** "Check on deployment model": none, a second local model, or an OpenAI-compatible endpoint (transfer.ts) */
+export interface TransferForm {
+  kind: 'none' | 'model' | 'endpoint';
+  /** the section is unfolded (kept across re-renders) */
+  open: boolean;
+  model: string;
+  baseUrl: string;
+  endpointModel: string;
+}
+
 /** The run as its events describe it (the shared fold) plus the panel's own phase and failure text. */
 export interface RunView extends RunProgress {
   state: RunPhaseState;
@@ -49,6 +59,10 @@ export interface ViewState {
   report?: { runId: string; examples?: HeldOutExample[]; top?: TopPrompt[]; initialPerplexity?: number };
   /** the top prompt picked in the result view (Apply / Copy / the diff use it); none = the best */
   chosenPrompt?: string;
+  /** "Check on deployment model" (transfer.ts) */
+  transfer?: TransferForm;
+  endpointKeySet?: boolean;
+  transferError?: string;
 }
 
 export function freshRun(): RunView {
