@@ -2,10 +2,9 @@
 // greedy. POST /v1/chat/completions {model, messages, max_tokens} → {choices:[{message:{content}}]}; a last
 // message from the assistant is continued (assistant prefill, as llama.cpp server and Ollama do); GET
 // /v1/models lists the one model. Wrong key → 401, unknown model → 404, as real servers answer.
-// Try it by hand: node dist/test/helpers/chat-server.js [MODEL_DIR] [PORT]  (default: the built-in demo model)
+// To try it by hand: scripts/chat-server.mjs (no main here: `node --test dist/test/` loads every file under it).
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { builtinDemo } from '../../src/demo/builtin';
 import type { ChatMessage } from '../../src/engine';
 import { loadModel } from '../../src/greater/setup';
 import type { ModelPort } from '../../src/greater/model';
@@ -108,11 +107,4 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
       await model.dispose();
     },
   };
-}
-
-if (require.main === module) {
-  const dir = process.argv[2] || builtinDemo().modelDir;
-  void startChatServer({ modelDir: dir, modelName: process.argv[2] ? dir : 'greater-demo', port: Number(process.argv[3] ?? 8089) }).then((s) => {
-    process.stdout.write(`OpenAI-compatible server for ${dir} at ${s.url} (model name: ${process.argv[2] ? dir : 'greater-demo'}); Ctrl-C to stop\n`);
-  });
 }
