@@ -105,6 +105,17 @@ describe('transfer to an OpenAI-compatible endpoint (demo model served by our en
     assert.ok(!r.out.includes(wrong) && !folderText(dir).includes(wrong), 'the key is neither printed nor written');
   });
 
+  it('a second local model that cannot be loaded does not cost the run its result either', async () => {
+    const dir = path.join(tmp, 'bad-model');
+    const r = await cli([...RUN_FLAGS, '--steps', '1', '--out', dir, '--eval-model', path.join(tmp, 'no-such-model')]);
+    assert.equal(r.code, 0, r.out);
+    const report = readReport(dir);
+    assert.equal(report.heldOut?.initial.total, 24);
+    assert.equal(report.transfer, null);
+    assert.match(report.transferError!, /^transfer check on .*no-such-model failed: model '.*no-such-model' is neither an existing folder/);
+    assert.match(fs.readFileSync(path.join(dir, 'report.md'), 'utf8'), /## Transfer evaluation\n\nNot available: transfer check on/);
+  });
+
   it('names the URL and what was expected for 401, 404 (unknown model), bad URL, non-JSON and a timeout', async () => {
     const msgs = [{ role: 'user' as const, content: 'What is 2 + 3?' }];
     const ok = await chatComplete({ baseUrl: server.url, model: MODEL, apiKey: KEY }, msgs, 40);
