@@ -81,6 +81,18 @@ async function until(fn, what, ms = 30000) {
     assert.strictEqual(await wv.locator('#dataset-demo').isChecked(), true);
     await wv.locator('#preview, #preview-error').first().waitFor({ timeout: 120000 });
     await shot(page, '02-panel.png');
+    // 2b. "Check on deployment model" starts folded; an endpoint without a URL holds Start; back to None
+    assert.strictEqual(await wv.locator('#transfer').evaluate((d) => d.open), false);
+    await wv.locator('#transfer summary').click();
+    await wv.locator('#transfer-endpoint').check();
+    await wv.locator('#transfer-problem').waitFor();
+    assert.strictEqual(await wv.locator('#start').isDisabled(), true);
+    await wv.locator('#transfer-url').fill('http://localhost:11434/v1');
+    await wv.locator('#transfer-endpoint-model').fill('llama3.2:3b');
+    await wv.locator('#transfer-problem').waitFor({ state: 'detached' });
+    assert.match(await wv.locator('#endpoint-key-state').innerText(), /No API key stored/);
+    await shot(page, '02c-deployment-check.png');
+    await wv.locator('#transfer-none').check();
 
     const previewError = (await wv.locator('#preview-error').count()) ? await wv.locator('#preview-error').innerText() : '';
     const tiny = path.join(path.resolve(folder), 'tiny');

@@ -16,7 +16,7 @@ import { ProposalDocuments } from './proposalDocs';
 import { RunController } from './runController';
 import { RunLogDocuments } from './runLog';
 import { RunsTreeProvider } from './runsTree';
-import { TokenStore } from './secrets';
+import { EndpointKeyStore, TokenStore } from './secrets';
 import { RunStatusBar } from './statusBar';
 import { WorkerClient } from './workerClient';
 
@@ -27,6 +27,7 @@ export interface ExtensionApi {
   runsTree: RunsTreeProvider;
   history: RunHistory;
   review: ApplyReview;
+  endpointKey: EndpointKeyStore;
   panel(): OptimizerPanel | undefined;
   applyPrompt(source: PromptSource, newText: string): Promise<ApplyOutcome>;
   revertPrompt(source: PromptSource): Promise<ApplyOutcome>;
@@ -35,7 +36,8 @@ export interface ExtensionApi {
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const log = new Log();
   const tokens = new TokenStore(context.secrets, log);
-  const worker = new WorkerClient(vscode.Uri.joinPath(context.extensionUri, 'out', 'worker.js').fsPath, log, () => tokens.get());
+  const endpointKey = new EndpointKeyStore(context.secrets, log);
+  const worker = new WorkerClient(vscode.Uri.joinPath(context.extensionUri, 'out', 'worker.js').fsPath, log, () => tokens.get(), () => endpointKey.get());
   const runs = new RunController(worker, context.workspaceState, log);
   const proposals = new ProposalDocuments();
   const review = new ApplyReview((source) => revertPrompt(source, proposals));
@@ -51,9 +53,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const runLogs = new RunLogDocuments();
   const tree = new RunsTreeProvider(history, (runId) => runs.sourceFor(runId)?.label);
   const lenses = new PromptCodeLensProvider();
-  const panelDeps: PanelDeps = { extensionUri: context.extensionUri, worker, runs, proposals, log, applyPrompt: applyForReview };
+  const panelDeps: PanelDeps = { extensionUri: context.extensionUri, worker, runs, proposals, log, endpointKey, applyPrompt: applyForReview };
   const selector = SUPPORTED_LANGUAGE_IDS.map((language) => ({ language }));
-  const commandDeps: CommandDeps = { log, worker, runs, runLogs, tree, tokens, review, history, openPanel: (session) => OptimizerPanel.show(panelDeps, session) };
+  const commandDeps: CommandDeps = { log, worker, runs, runLogs, tree, tokens, endpointKey, review, history, openPanel: (session) => OptimizerPanel.show(panelDeps, session) };
 
   context.subscriptions.push(
     log, worker, runs, proposals, review, history, runLogs, tree, lenses,
@@ -63,10 +65,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     runs.onDidChange(() => tree.refresh()),
     runs.onStarted(({ runId, source }) => source && history.recordRun(runId, source)),
     history.onDidChange(() => tree.refresh()),
-    tokens.onDidChange(() => {
-      // the token is read at fork time: restart an idle worker so the next request sees the new value
-      if (!runs.current) void worker.stop();
-    }),
+    // the secrets are read at fork time: restart an idle worker so the next request sees the new value
+    ...[tokens, endpointKey].map((s) => s.onDidChange(() => { if (!runs.current) void worker.stop(); })),
+    endpointKey.onDidChange(() => OptimizerPanel.current?.postEndpointKeyState()),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       async deserializeWebviewPanel(panel, state) {
         OptimizerPanel.revive(panel, panelDeps, state);
@@ -79,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.promptLanguages, SUPPORTED_LANGUAGE_IDS);
   log.info(`activated (${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: no worker'} workspace)`);
   return {
-    worker, runs, runsTree: tree, history, review, panel: () => OptimizerPanel.current,
+    worker, runs, runsTree: tree, history, review, endpointKey, panel: () => OptimizerPanel.current,
     applyPrompt: applyForReview,
     revertPrompt: (source) => revertPrompt(source, proposals),
   };

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { DatasetPreview, EngineCheck, ExtractorCheck, RunEstimate, type DatasetRef } from '../worker/protocol';
 import { revertPrompt, type ApplyOutcome } from './applyEdit';
 import { runSettings, runsDir } from './config';
-import { PANEL_VIEW_TYPE } from './core/ids';
+import { COMMANDS, PANEL_VIEW_TYPE } from './core/ids';
 import { budgetAndFormats, type FromWebview, type PromptSource, type StartRequest, type ToWebview } from '../shared/panelMessages';
 import { readEvents, readHeldOutExamples, readTopPrompts, summarizeRun } from './core/runs';
 import { sanitizeSession } from './core/trust';
@@ -22,6 +22,8 @@ export interface PanelDeps {
   runs: RunController;
   proposals: ProposalDocuments;
   log: Log;
+  /** only whether a key is stored reaches the webview */
+  endpointKey: { get(): Promise<string | undefined> };
   /** Apply with the inline review (Accept / Discard in the editor) */
   applyPrompt(source: PromptSource, text: string): Promise<ApplyOutcome>;
 }
@@ -171,6 +173,10 @@ export class OptimizerPanel implements vscode.Disposable {
     }
   }
 
+  async postEndpointKeyState(): Promise<void> {
+    this.post({ type: 'endpointKey', stored: (await this.deps.endpointKey.get()) !== undefined });
+  }
+
   /** The held-out set example by example and the top prompts, once report.json holds them. */
   private postExamples(runId: string, runDir: string): void {
     const examples = readHeldOutExamples(runDir);
@@ -201,6 +207,11 @@ export class OptimizerPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.sendInit();
+        await this.postEndpointKeyState();
+        return;
+      case 'setEndpointKey':
+        await vscode.commands.executeCommand(COMMANDS.setEndpointKey);
+        await this.postEndpointKeyState();
         return;
       case 'pickDataset': {
         const picked = await vscode.window.showOpenDialog({

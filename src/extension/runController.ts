@@ -97,6 +97,7 @@ export class RunController implements vscode.Disposable {
       answerField: req.answerField, extractor: req.extractor, seed: req.seed, initialPrompt: req.initialPrompt,
       ...(source ? { context: source.context } : {}),
       steps: req.steps, topK: req.topK, topQ: req.topQ, trainSize: req.trainSize, runsDir: dir, ...budgetAndFormats(req),
+      ...(req.transfer ? { transfer: req.transfer } : {}),
     });
     if (source) await this.remember(SOURCES_KEY, res.runId, source);
     await this.remember(REQUESTS_KEY, res.runId, req);

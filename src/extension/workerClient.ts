@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, Trace, type MessageConnection } from 'vscode-jsonrpc/node';
-import { RunEventNotification, type RequestDef, type RunEventParams } from '../worker/protocol';
+import { EVAL_API_KEY_ENV, RunEventNotification, type RequestDef, type RunEventParams } from '../worker/protocol';
 import { onNotification, sendRequest } from '../worker/protocol/rpc';
 import { traceLevel } from './config';
 import type { Log } from './log';
@@ -50,6 +50,7 @@ export class WorkerClient implements vscode.Disposable {
     private readonly workerPath: string,
     private readonly log: Log,
     private readonly token: () => Promise<string | undefined>,
+    private readonly endpointKey?: () => Promise<string | undefined>,
   ) {}
 
   get state(): WorkerState {
@@ -92,8 +93,11 @@ export class WorkerClient implements vscode.Disposable {
     this.setState(WorkerState.Starting);
     const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
     delete env.HF_TOKEN;
+    delete env[EVAL_API_KEY_ENV];
     const token = await this.token();
     if (token) env.HF_TOKEN = token; // the only way the token leaves SecretStorage
+    const endpointKey = await this.endpointKey?.();
+    if (endpointKey) env[EVAL_API_KEY_ENV] = endpointKey; // likewise for the deployment endpoint's key
     const child = fork(this.workerPath, [], { env, execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
     this.stderrTail = [];

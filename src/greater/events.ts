@@ -32,6 +32,8 @@ export type RunEvent =
       kind: 'evaluation'; role: 'initial' | 'best'; prompt: string; correct: number; total: number; accuracy: number;
       /** readability: the optimising model's perplexity of the prompt in place (greater/readability.ts) */
       perplexity?: number;
+      /** the transfer target's model name (second model or endpoint); absent for the run's own model */
+      transfer?: string;
     }
   | {
       kind: 'done'; reason: 'completed' | 'cancelled' | 'early-stop'; bestPrompt: string;
@@ -105,6 +107,9 @@ export interface RunProgress {
   points: { step: number; score: number; accuracy: number }[];
   initialEval?: RunEventOf<'evaluation'>;
   bestEval?: RunEventOf<'evaluation'>;
+  /** the same on the transfer target (`transfer` names it) */
+  transferInitialEval?: RunEventOf<'evaluation'>;
+  transferBestEval?: RunEventOf<'evaluation'>;
   /** the run's end; a later run-started (resume) clears it */
   done?: RunEventOf<'done'>;
   error?: RunEventOf<'error'>;
@@ -136,6 +141,7 @@ export function foldRunEvents<S extends RunProgress>(s: S, e: RunEvent): S {
         points: [...s.points.filter((p) => p.step !== e.step), { step: e.step, score: e.score, accuracy: e.accuracy }].sort((a, b) => a.step - b.step),
       };
     case 'evaluation':
+      if (e.transfer !== undefined) return e.role === 'initial' ? { ...s, transferInitialEval: e } : { ...s, transferBestEval: e };
       return e.role === 'initial' ? { ...s, initialEval: e } : { ...s, bestEval: e };
     case 'done':
       return { ...s, done: e, error: undefined };

@@ -67,6 +67,11 @@ export function locateAnswer(m: ModelPort, target: readonly number[], answer: st
   throw new Error(`answer ${JSON.stringify(answer)} not found in its own target ${JSON.stringify(m.decode([...target]))}`);
 }
 
+/** The user turn's text: the configured template with the question and the prompt in place (an endpoint gets this). */
+export function userTurnContent(template: string, question: string, control: string): string {
+  return template.replace('{question}', question).replace('{control}', control);
+}
+
 function renderUserTurn(m: ModelPort, content: string): string {
   return m.chatTemplate([{ role: 'user', content }], { addGenerationPrompt: true });
 }
@@ -88,7 +93,7 @@ export function buildLayout(m: ModelPort, examples: readonly TaskExample[], opts
   const anchorText = m.decode(anchorIds);
 
   const samples = examples.map((ex): SampleLayout => {
-    const content = opts.template.replace('{question}', ex.question).replace('{control}', SENTINEL);
+    const content = userTurnContent(opts.template, ex.question, SENTINEL);
     const rendered = renderUserTurn(m, content);
     const parts = rendered.split(SENTINEL);
     if (parts.length !== 2) throw new UserError(`the model's chat template dropped or repeated the prompt position (template ${JSON.stringify(opts.template)}); use a plain template`);

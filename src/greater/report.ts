@@ -5,6 +5,8 @@ import type { TopEntry } from './state';
 /** report.json's contract. */
 export interface EvaluationReport {
   model: string;
+  /** base URL when `model` was reached through an OpenAI-compatible endpoint (no teacher forcing there) */
+  endpoint?: string;
   initial: PromptEvaluation;
   best: PromptEvaluation[];
   comparison: Comparison | null;
@@ -24,6 +26,8 @@ export interface RunReport {
   last: { prompt: string; ctrl: number[] };
   heldOut: EvaluationReport | null;
   transfer: EvaluationReport | null;
+  /** why the transfer check failed (the run's own result stands) */
+  transferError?: string;
   /** readability: the model's perplexity of the initial prompt and of each top prompt (same order as `best`) */
   readability?: { initial: number; top: number[] } | null;
   totals: { forwardPasses: number; backwardPasses: number; generatedTokens: number; seconds: number };
@@ -33,8 +37,9 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const ppl = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(1));
 
 function evalSection(title: string, r: EvaluationReport): string[] {
-  const lines = [`## ${title} (${r.model})`, '', '| prompt | correct | accuracy | teacher-forced |', '|---|---|---|---|'];
-  const row = (label: string, e: EvaluationReport['initial']) => lines.push(`| ${label}: ${e.prompt.replace(/\|/g, '\\|')} | ${e.correct}/${e.total} | ${pct(e.accuracy)} | ${pct(e.forcedAccuracy)} |`);
+  const lines = [`## ${title} (${r.model}${r.endpoint ? ` at ${r.endpoint}` : ''})`, '', '| prompt | correct | accuracy | teacher-forced |', '|---|---|---|---|'];
+  const forced = (e: EvaluationReport['initial']) => (r.endpoint ? 'n/a' : pct(e.forcedAccuracy));
+  const row = (label: string, e: EvaluationReport['initial']) => lines.push(`| ${label}: ${e.prompt.replace(/\|/g, '\\|')} | ${e.correct}/${e.total} | ${pct(e.accuracy)} | ${forced(e)} |`);
   row('initial', r.initial);
   r.best.forEach((b, i) => row(`best #${i + 1}`, b));
   if (r.comparison) {
@@ -81,5 +86,6 @@ export function renderReportMarkdown(r: RunReport): string {
   lines.push(`Last prompt: ${r.last.prompt}`, '');
   if (r.heldOut) lines.push(...evalSection('Held-out evaluation', r.heldOut));
   if (r.transfer) lines.push(...evalSection('Transfer evaluation', r.transfer));
+  if (r.transferError) lines.push('## Transfer evaluation', '', `Not available: ${r.transferError}`, '');
   return lines.join('\n');
 }

@@ -25,6 +25,8 @@ import { checkState, ctrlKey, type RunState, type TopEntry } from './state';
 import type { Task, TaskExample } from './tasks';
 import { promptPerplexity } from './readability';
 import { renderReportMarkdown, type EvaluationReport, type RunReport } from './report';
+import { checkBaseUrl, type EndpointTarget } from './endpoint';
+import { evaluateOnEndpoint } from './endpointEvaluation';
 
 export type { EvaluationReport, RunReport };
 
@@ -39,6 +41,8 @@ export interface StartOptions {
   out?: string;
   runsDir?: string;
   evalModel?: string;
+  /** transfer to an OpenAI-compatible endpoint; its apiKey stays in memory (run.json records baseUrl and model) */
+  evalEndpoint?: EndpointTarget;
   skipMemoryCheck?: boolean;
 }
 
@@ -61,11 +65,14 @@ interface Live {
   loaded: LoadedModel;
   layout: PromptLayout;
   state: RunState;
+  /** the endpoint's API key for this process only (env or SecretStorage), never persisted */
+  evalApiKey?: string;
 }
 
 export function startRun(opts: StartOptions, cancel: RunCancellation): AsyncIterable<RunEvent> {
   return streamFrom(async (emit) => {
     const cfg = opts.config;
+    if (opts.evalModel && opts.evalEndpoint) throw new UserError('choose one transfer target: --eval-model or --eval-endpoint, not both');
     const { task, train, heldOut } = prepareTask(opts.task, cfg);
     const loaded = await loadModel({ model: opts.model, device: opts.device, quantize: opts.quantize, precision: opts.precision, skipMemoryCheck: opts.skipMemoryCheck });
     const layout = prepareLayout(loaded.model, task, train, cfg);
@@ -76,6 +83,7 @@ export function startRun(opts: StartOptions, cancel: RunCancellation): AsyncIter
       model: { id: opts.model, dir: loaded.dir, ...(loaded.revision ? { revision: loaded.revision } : {}) },
       device: opts.device ?? 'cpu', ...(opts.quantize && opts.quantize !== 'none' ? { quantize: opts.quantize } : {}),
       ...(opts.precision && opts.precision !== 'fp32' ? { precision: opts.precision } : {}), ...(opts.evalModel ? { evalModel: opts.evalModel } : {}),
+      ...(opts.evalEndpoint ? { evalEndpoint: { baseUrl: checkBaseUrl(opts.evalEndpoint.baseUrl), model: checkEndpointModel(opts.evalEndpoint.model) } } : {}),
       task: {
         file: path.resolve(task.file), sha256: task.sha256, questionField: opts.task.questionField, answerField: opts.task.answerField,
         extractor: opts.task.extractor ?? { preset: task.extractor.id }, extractorId: task.extractor.id, extractorText: task.extractor.text,
@@ -84,11 +92,20 @@ export function startRun(opts: StartOptions, cancel: RunCancellation): AsyncIter
     };
     createRunDir(dir, meta);
     const state = initialState({ layout, config: cfg });
-    await withRunLock(dir, () => drive({ dir, meta, task, loaded, layout, state }, cancel, emit, opts.skipMemoryCheck));
+    await withRunLock(dir, () => drive({ dir, meta, task, loaded, layout, state, evalApiKey: opts.evalEndpoint?.apiKey }, cancel, emit, opts.skipMemoryCheck));
   });
 }
 
-export function resumeRun(dirIn: string, cancel: RunCancellation, overrides: { device?: string; quantize?: QuantizeChoice; precision?: PrecisionChoice; skipMemoryCheck?: boolean } = {}): AsyncIterable<RunEvent> {
+/** What may change on resume; the endpoint's key is never in the run folder, so it comes again from the caller. */
+export interface ResumeOverrides {
+  device?: string;
+  quantize?: QuantizeChoice;
+  precision?: PrecisionChoice;
+  skipMemoryCheck?: boolean;
+  evalApiKey?: string;
+}
+
+export function resumeRun(dirIn: string, cancel: RunCancellation, overrides: ResumeOverrides = {}): AsyncIterable<RunEvent> {
   return streamFrom(async (emit) => {
     const dir = path.resolve(dirIn);
     const meta = readRunMeta(dir);
@@ -96,7 +113,7 @@ export function resumeRun(dirIn: string, cancel: RunCancellation, overrides: { d
   });
 }
 
-async function resumeLocked(dir: string, meta: RunMeta, cancel: RunCancellation, emit: (e: RunEvent) => void, overrides: { device?: string; quantize?: QuantizeChoice; precision?: PrecisionChoice; skipMemoryCheck?: boolean }): Promise<void> {
+async function resumeLocked(dir: string, meta: RunMeta, cancel: RunCancellation, emit: (e: RunEvent) => void, overrides: ResumeOverrides): Promise<void> {
   repairRunDir(dir);
   const cfg = meta.config;
   const taskOpts: TaskOptions = { file: meta.task.file, questionField: meta.task.questionField, answerField: meta.task.answerField, extractor: meta.task.extractor };
@@ -110,7 +127,7 @@ async function resumeLocked(dir: string, meta: RunMeta, cancel: RunCancellation,
   const layout = prepareLayout(loaded.model, task, train, cfg);
   const ckFile = path.join(dir, RUN_FILES.checkpoint);
   const state = fs.existsSync(ckFile) ? checkState(readJson(ckFile, 'checkpoint'), ckFile, train.length) : initialState({ layout, config: cfg });
-  await drive({ dir, meta, task, loaded, layout, state }, cancel, emit, overrides.skipMemoryCheck);
+  await drive({ dir, meta, task, loaded, layout, state, evalApiKey: overrides.evalApiKey }, cancel, emit, overrides.skipMemoryCheck);
 }
 
 /** One driver per run folder: a second `--resume` of the same run (or the panel and the CLI at once) is refused. */
@@ -174,18 +191,24 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
   const check = () => { if (cancel.hard.aborted) throw new CancelledError('hard'); };
   let heldOut: EvaluationReport | null = null;
   let transfer: EvaluationReport | null = null;
+  let transferError: string | undefined;
   let readability: Readability | null = null;
   try {
     if (state.initial) readability = await readabilityOf(loaded.model, layout, state, check);
     if (meta.heldOut.length && state.initial) {
       const examples = examplesByIndex(task, meta.heldOut, 'held-out');
       heldOut = await evaluateSet(loaded.model, task, examples, cfg, state, { name: meta.model.id, transfer: false }, emit, check, readability);
-      if (meta.evalModel) {
-        const other = await loadModel({ model: meta.evalModel, device: meta.device, quantize: meta.quantize, precision: meta.precision, skipMemoryCheck });
+      if (meta.evalModel || meta.evalEndpoint) {
+        // the transfer check is extra: its failure is reported, the run's own result is kept
         try {
-          transfer = await evaluateSet(other.model, task, examples, cfg, state, { name: meta.evalModel, transfer: true }, emit, check);
-        } finally {
-          await other.model.dispose();
+          transfer = meta.evalEndpoint
+            ? await evaluateEndpointSet({ ...meta.evalEndpoint, apiKey: live.evalApiKey }, task, examples, cfg, state, emit, check, cancel.hard)
+            : await evaluateOtherModel(meta, task, examples, cfg, state, emit, check, skipMemoryCheck);
+        } catch (e) {
+          if (e instanceof CancelledError) throw e;
+          if (cancel.hard.aborted) throw new CancelledError('hard');
+          transferError = `transfer check on ${meta.evalEndpoint ? `${meta.evalEndpoint.model} at ${meta.evalEndpoint.baseUrl}` : meta.evalModel} failed: ${(e as Error).message}`;
+          emit({ kind: 'log', level: 'error', message: `${transferError} (the run's own result is kept)` });
         }
       }
     }
@@ -198,7 +221,7 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
   const report: RunReport = {
     schemaVersion: RUN_SCHEMA_VERSION, runId: meta.runId, finished: stopped ? 'stopped' : state.finished ?? 'completed', steps: state.step, model: meta.model.id,
     task: task.name, extractor: task.extractor.id, faithful: cfg.faithful, initial: state.initial, best: state.top,
-    last: { prompt: layout.controlText(state.ctrl), ctrl: state.ctrl }, heldOut, transfer,
+    last: { prompt: layout.controlText(state.ctrl), ctrl: state.ctrl }, heldOut, transfer, ...(transferError ? { transferError } : {}),
     readability: readability && { initial: readability.initial, top: readability.top },
     totals: state.history.reduce((t, h) => ({
       forwardPasses: t.forwardPasses + h.counts.forwardPasses, backwardPasses: t.backwardPasses + h.counts.backwardPasses,
@@ -243,6 +266,40 @@ async function readabilityOf(m: ModelPort, layout: PromptLayout, state: RunState
   return { initial: byKey.get(ctrlKey(state.initial!.ctrl))!, top: state.top.map((t) => byKey.get(ctrlKey(t.ctrl))!), byKey };
 }
 
+async function evaluateOtherModel(
+  meta: RunMeta, task: Task, examples: readonly TaskExample[], cfg: GreaterConfig, state: RunState, emit: (e: RunEvent) => void, check: () => void, skipMemoryCheck?: boolean,
+): Promise<EvaluationReport> {
+  const other = await loadModel({ model: meta.evalModel!, device: meta.device, quantize: meta.quantize, precision: meta.precision, skipMemoryCheck });
+  try {
+    return await evaluateSet(other.model, task, examples, cfg, state, { name: meta.evalModel!, transfer: true }, emit, check);
+  } finally {
+    await other.model.dispose();
+  }
+}
+
+function checkEndpointModel(model: string): string {
+  if (!model.trim()) throw new UserError('--eval-endpoint needs a model name (--eval-endpoint-model NAME, as the server lists it at /v1/models)');
+  return model.trim();
+}
+
+/** The initial and best prompts as text on an OpenAI-compatible endpoint (it tokenises them itself). */
+async function evaluateEndpointSet(
+  target: EndpointTarget, task: Task, examples: readonly TaskExample[], cfg: GreaterConfig, state: RunState,
+  emit: (e: RunEvent) => void, check: () => void, signal: AbortSignal,
+): Promise<EvaluationReport> {
+  const opts = { template: cfg.promptTemplate, joiner: cfg.reasoningJoiner, extractor: task.extractor, maxNewTokens: cfg.maxNewTokens, answerTokens: cfg.evalAnswerTokens };
+  const run = async (t: TopEntry, role: 'initial' | 'best') => {
+    emit({ kind: 'phase', step: state.step, phase: 'evaluation' });
+    const ev = await evaluateOnEndpoint(target, examples, t.prompt, opts, check, signal);
+    emit({ kind: 'evaluation', role, prompt: `[${target.model}] ${t.prompt}`, correct: ev.correct, total: ev.total, accuracy: ev.accuracy, transfer: target.model });
+    return ev;
+  };
+  const initial = await run(state.initial!, 'initial');
+  const best: PromptEvaluation[] = [];
+  for (const t of state.top.slice(0, cfg.evaluateTop)) best.push(t.prompt === state.initial!.prompt ? initial : await run(t, 'best'));
+  return { model: target.model, endpoint: target.baseUrl, initial, best, comparison: best.length ? compareEvaluations(initial, best[0]) : null };
+}
+
 /** Initial prompt and the best `evaluateTop` prompts on the held-out examples, on `m`. */
 async function evaluateSet(
   m: ModelPort, task: Task, examples: readonly TaskExample[], cfg: GreaterConfig, state: RunState,
@@ -261,7 +318,7 @@ async function evaluateSet(
     const perplexity = ppl(t);
     emit({
       kind: 'evaluation', role, prompt: which.transfer ? `[${which.name}] ${t.prompt}` : t.prompt, correct: ev.correct, total: ev.total, accuracy: ev.accuracy,
-      ...(perplexity !== undefined ? { perplexity } : {}),
+      ...(perplexity !== undefined ? { perplexity } : {}), ...(which.transfer ? { transfer: which.name } : {}),
     });
     return ev;
   };

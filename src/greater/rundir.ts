@@ -28,6 +28,8 @@ export interface RunMeta {
   /** Float width of the graphs (absent: fp32). */
   precision?: PrecisionChoice;
   evalModel?: string;
+  /** transfer target: an OpenAI-compatible endpoint (its API key is never written here) */
+  evalEndpoint?: { baseUrl: string; model: string };
   task: {
     file: string;
     sha256: string;

@@ -4,7 +4,7 @@ import type {
   DatasetPreviewResult, DatasetRef, EngineCheckParams, EngineCheckResult, ExtractorCheckResult, ExtractorSpec, PromptContext, RunEstimateResult, RunEvent, RunStartParams,
 } from '../worker/protocol';
 import type { LiteralStyle, Part } from './literalStyle';
-import type { RunSettings } from '../worker/protocol';
+import type { RunSettings, TransferTarget } from '../worker/protocol';
 
 /** The prompt literal a run will write back into: enough to Apply after a window reload. */
 export interface PromptSource {
@@ -50,6 +50,8 @@ export interface StartRequest extends RunSettings, BudgetAndFormats {
   answerField?: string;
   extractor: ExtractorSpec;
   initialPrompt: string;
+  /** check the initial and best prompts on a deployment model too (no API key here: it stays in SecretStorage) */
+  transfer?: TransferTarget;
 }
 
 /** One held-out example, initial vs best prompt (report.json), for the result view's table. */
@@ -93,7 +95,9 @@ export type ToWebview =
   /** the worker's answer to checkEngine for the engine choices with this key (engineKey) */
   | { type: 'engineCheck'; key: string; result: EngineCheckResult }
   /** what the ended run's report.json holds for the result view */
-  | { type: 'report'; runId: string; examples?: HeldOutExample[]; top?: TopPrompt[]; initialPerplexity?: number };
+  | { type: 'report'; runId: string; examples?: HeldOutExample[]; top?: TopPrompt[]; initialPerplexity?: number; transferError?: string }
+  /** whether an endpoint API key is stored (never the key) */
+  | { type: 'endpointKey'; stored: boolean };
 
 export type FromWebview =
   | { type: 'ready' }
@@ -107,9 +111,12 @@ export type FromWebview =
   | { type: 'resume' }
   | { type: 'apply'; prompt: string }
   | { type: 'revert' }
-  | { type: 'copy'; prompt: string };
+  | { type: 'copy'; prompt: string }
+  /** "Set API key…": the extension asks for the key itself */
+  | { type: 'setEndpointKey' };
 
 // The wire contract the panel renders (pure, import-free modules), re-exported so the webview imports
 // src/shared only.
 export { BUDGET_NAMES, BUDGET_PRESETS, DEVICE_CHOICES, PRECISION_CHOICES, QUANTIZE_CHOICES, emptyRunProgress, foldRunEvents } from '../worker/protocol';
+export type { TransferTarget };
 export type { BudgetName, DatasetPreviewResult, DeviceChoice, EngineCheckParams, EngineCheckResult, PrecisionChoice, QuantizeChoice, ExtractorCheckResult, RunEstimateResult, RunEvent, RunEventOf, RunProgress } from '../worker/protocol';

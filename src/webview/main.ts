@@ -8,6 +8,7 @@ import { renderLive } from './live';
 import { renderResult } from './result';
 import { renderSetup, requestEngineCheck } from './setup';
 import { applyMessage, completeForm, datasetRef, engineKey, initialState, type ViewState } from './state';
+import { applyTransferMessage } from './transferState';
 import type { ViewContext } from './view';
 
 interface VsCodeApi {
@@ -49,7 +50,7 @@ function post(m: FromWebview): void {
 
 window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
   const m = ev.data;
-  update((s) => applyMessage(s, m));
+  update((s) => { applyMessage(s, m); applyTransferMessage(s, m); });
   if (m.type === 'init' && !state.preview) requestPreview();
   if (m.type === 'init' && state.engineCheck?.key !== engineKey(state.form)) requestEngineCheck(ui);
   if (m.type === 'datasetPicked' && m.path !== undefined) requestPreview();

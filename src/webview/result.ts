@@ -6,6 +6,7 @@ import { diffWords } from '../shared/diff';
 import { h } from './dom';
 import type { HeldOutExample, TopPrompt } from '../shared/panelMessages';
 import { applyAdvice } from './state';
+import { renderTransferResult } from './transfer';
 import { button, type ViewContext } from './view';
 
 export function renderResult(ui: ViewContext): HTMLElement | null {
@@ -33,6 +34,7 @@ export function renderResult(ui: ViewContext): HTMLElement | null {
     h('h2', {}, 'Result'),
     initialAcc !== undefined || bestAcc !== undefined
       ? h('p', { id: 'accuracy' }, `Held-out accuracy: ${pct(initialAcc)} → ${pct(bestAcc)}`) : h('p', { class: 'hint' }, 'No held-out evaluation (the run was stopped before it).'),
+    renderTransferResult(ui),
     initialPpl !== undefined || bestPpl !== undefined
       ? h('p', { id: 'readability', class: 'hint' }, `Readability (the model's perplexity of the prompt; lower reads more naturally): ${ppl(initialPpl)} → ${ppl(bestPpl)}`) : null,
     top.length > 1 ? renderTopPicker(ui, top, prompt) : null,

@@ -6,6 +6,8 @@ import { h } from './dom';
 import {
   chooseBudget, currentEstimate, engineKey, engineParams, estimateKey, formProblems, freshRun, setSize, startRequest, useDemoDataset, type Form,
 } from './state';
+import { renderTransferSetup } from './transfer';
+import { transferProblem, withTransfer } from './transferState';
 import { button, field, numberInput, table, textInput, type ViewContext } from './view';
 
 function renderSource(ui: ViewContext): HTMLElement {
@@ -94,13 +96,14 @@ export function renderSetup(ui: ViewContext): HTMLElement {
     ),
     renderEngine(ui, problems),
     renderEstimate(ui, est, running),
+    renderTransferSetup(ui),
     !ui.state.trusted ? h('p', { class: 'error' }, 'This workspace is not trusted: GReaTer will not start a worker or load a model.') : null,
     ui.state.startError ? h('p', { class: 'error', id: 'start-error-inline' }, ui.state.startError) : null,
     Object.keys(problems).length ? h('p', { class: 'error', id: 'start-blocked' }, `Start needs: ${Object.values(problems).join(' ')}`) : null,
     h('div', { class: 'row' }, button('start', ui.state.busy.start ? 'Starting…' : 'Start optimisation', () => {
       ui.update((s) => { s.busy.start = true; s.startError = undefined; s.run = { ...freshRun(), state: 'starting', initialPrompt: s.form.prompt }; s.applied = false; s.applyMessage = s.applyError = undefined; });
-      ui.post({ type: 'start', request: startRequest(ui.state.form) });
-    }, { disabled: running || !!ui.state.busy.start || !ui.state.trusted || Object.keys(problems).length > 0 })),
+      ui.post({ type: 'start', request: withTransfer(ui.state, startRequest(ui.state.form)) });
+    }, { disabled: running || !!ui.state.busy.start || !ui.state.trusted || Object.keys(problems).length > 0 || !!transferProblem(ui.state) })),
   );
 }
 

@@ -27,6 +27,16 @@ export interface Form extends RunSettings {
 /** The sizes a budget preset sets (README "Budgets"). */
 export type BudgetSizes = Pick<Form, 'trainSize' | 'heldOutSize' | 'maxNewTokens' | 'topK' | 'steps'>;
 
+/** "Check on deployment model": none, a second local model, or an OpenAI-compatible endpoint (transfer.ts) */
+export interface TransferForm {
+  kind: 'none' | 'model' | 'endpoint';
+  /** the section is unfolded (kept across re-renders) */
+  open: boolean;
+  model: string;
+  baseUrl: string;
+  endpointModel: string;
+}
+
 /** The run as its events describe it (the shared fold) plus the panel's own phase and failure text. */
 export interface RunView extends RunProgress {
   state: RunPhaseState;
@@ -60,6 +70,10 @@ export interface ViewState {
   report?: { runId: string; examples?: HeldOutExample[]; top?: TopPrompt[]; initialPerplexity?: number };
   /** the top prompt picked in the result view (Apply / Copy / the diff use it); none = the best */
   chosenPrompt?: string;
+  /** "Check on deployment model" (transfer.ts) */
+  transfer?: TransferForm;
+  endpointKeySet?: boolean;
+  transferError?: string;
 }
 
 export function freshRun(): RunView {

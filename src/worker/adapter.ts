@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { checkFormats, type DeviceChoice as EngineDeviceChoice, type PrecisionChoice as EnginePrecision, type QuantizeChoice as EngineQuantize } from '../engine';
 import { BUDGETS } from '../greater/budgets';
-import { BUDGET_PRESETS, BUILTIN_DEMO_MODEL, type DeviceChoice, type PrecisionChoice, type QuantizeChoice } from './protocol';
+import { BUDGET_PRESETS, BUILTIN_DEMO_MODEL, EVAL_API_KEY_ENV, type DeviceChoice, type PrecisionChoice, type QuantizeChoice } from './protocol';
 import type {
   DatasetPreviewParams, DatasetPreviewResult, DatasetRef, EngineCheckParams, EngineCheckResult, EvalPromptParams, EvalPromptResult, ExtractorCheckParams,
   ExtractorCheckResult, ExtractorSpec as RpcExtractor, PromptContext, RunEstimateParams, RunEstimateResult, RunEvent, RunStartParams, TaskSpec,
@@ -15,11 +15,19 @@ import { templateFromContext } from '../greater/layout';
 import { describeEstimate } from '../greater/estimate';
 import { estimateRunTime, evaluateTaskPrompt, extractorDryRun } from '../greater/oneshot';
 import { resumeRun, startRun } from '../greater/run';
+import { EVAL_API_KEY_ENV as RUN_EVAL_API_KEY_ENV } from '../greater/endpoint';
 import { taskOptions, type TaskOptions } from '../greater/setup';
 import {
   ANSWER_FIELDS, QUESTION_FIELDS, choosePreset, loadDataset, presetExtractor, PRESET_NAMES, describeExtractor, readDatasetTable,
   type AnswerKind, type Dataset, type DatasetTable,
 } from '../greater/tasks';
+
+/** The endpoint's API key: only ever from the environment the extension forked this worker with. */
+function endpointKey(): string | undefined {
+  return process.env[EVAL_API_KEY_ENV] || undefined;
+}
+const keyEnvAgrees: Same<typeof EVAL_API_KEY_ENV, typeof RUN_EVAL_API_KEY_ENV> = true;
+void keyEnvAgrees;
 
 /** The wire's device list is the engine's: one concept, checked both ways at compile time. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -116,10 +124,12 @@ function serviceOver(
 ): OptimizerService {
   return {
     startRun(p: RunStartParams, cancel: RunCancellation): AsyncIterable<RunEvent> {
-      return startRun({ model: modelPath(p.model), device: p.device, ...formats(p), task: taskOptions(p), config: runConfig(p), runsDir: path.resolve(p.runsDir) }, cancel);
+      const t = p.transfer;
+      const transfer = !t ? {} : t.kind === 'model' ? { evalModel: modelPath(t.model) } : { evalEndpoint: { baseUrl: t.baseUrl, model: t.model, apiKey: endpointKey() } };
+      return startRun({ model: modelPath(p.model), device: p.device, ...formats(p), task: taskOptions(p), config: runConfig(p), runsDir: path.resolve(p.runsDir), ...transfer }, cancel);
     },
     resumeRun(runDir: string, cancel: RunCancellation): AsyncIterable<RunEvent> {
-      return resumeRun(runDir, cancel);
+      return resumeRun(runDir, cancel, { evalApiKey: endpointKey() });
     },
     async estimateRun(p: RunEstimateParams, signal: AbortSignal): Promise<RunEstimateResult> {
       const config = runConfig(p);

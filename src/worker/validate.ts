@@ -3,7 +3,7 @@
 import { isAbsolute, normalize } from 'node:path';
 import {
   BUDGET_NAMES, DEVICE_CHOICES, PRECISION_CHOICES, QUANTIZE_CHOICES, type EngineCheckParams, type PrecisionChoice, type QuantizeChoice, type DatasetPreviewParams, type DatasetRef, type DeviceChoice, type EvalPromptParams, type ExtractorCheckParams,
-  type ExtractorSpec, type PromptContext, type RunCancelParams, type RunEstimateParams, type RunResumeParams, type RunStartParams, type TaskSpec,
+  type ExtractorSpec, type PromptContext, type RunCancelParams, type RunEstimateParams, type RunResumeParams, type RunStartParams, type TaskSpec, type TransferTarget,
 } from './protocol';
 
 export class ParamError extends Error {
@@ -136,9 +136,18 @@ export function engineCheckParams(v: unknown): EngineCheckParams {
   };
 }
 
+function transferTarget(r: Reader, o: Obj): TransferTarget | undefined {
+  if (o.transfer === undefined) return undefined;
+  const t = r.obj(o.transfer, 'transfer');
+  if (t.kind === 'model') return { kind: 'model', model: r.str(t, 'model', { nonEmpty: true }) };
+  if (t.kind === 'endpoint') return { kind: 'endpoint', baseUrl: r.str(t, 'baseUrl', { nonEmpty: true }), model: r.str(t, 'model', { nonEmpty: true }) };
+  throw new ParamError(r.method, 'transfer.kind', "'model' or 'endpoint'", t.kind);
+}
+
 export function runStartParams(v: unknown): RunStartParams {
   const r = new Reader('run/start'), o = r.obj(v);
-  return { ...runShape(r, o), runsDir: r.absPath(o, 'runsDir') };
+  const transfer = transferTarget(r, o);
+  return { ...runShape(r, o), runsDir: r.absPath(o, 'runsDir'), ...(transfer ? { transfer } : {}) };
 }
 
 export function runEstimateParams(v: unknown): RunEstimateParams {

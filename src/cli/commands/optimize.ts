@@ -7,6 +7,7 @@ import { UserError, parsePrecision, parseQuantize } from '../../engine';
 import { ProgressLine } from '../../greater/progress';
 import { resumeRun, startRun, type RunCancellation } from '../../greater/run';
 import type { RunEvent } from '../../greater/events';
+import { EVAL_API_KEY_ENV, type EndpointTarget } from '../../greater/endpoint';
 import { CONFIG_FLAGS, TASK_FLAGS, applyBuiltinDemo, configFromFlags, modelAndTask } from '../task-flags';
 
 const FLAGS: FlagSpec = {
@@ -16,6 +17,8 @@ const FLAGS: FlagSpec = {
   out: { kind: 'string', help: 'run folder (default .greater/runs/<run-id>)' },
   resume: { kind: 'string', help: 'continue the run in this folder from its checkpoint' },
   'eval-model': { kind: 'string', help: 'also evaluate the initial and best prompts on this model (transfer)' },
+  'eval-endpoint': { kind: 'string', help: `transfer to an OpenAI-compatible server instead: its base URL (e.g. http://localhost:11434/v1); API key, if any, from $${EVAL_API_KEY_ENV}` },
+  'eval-endpoint-model': { kind: 'string', help: 'the model name the endpoint serves (with --eval-endpoint)' },
   'json-events': { kind: 'boolean', help: 'print every event as one JSON line on stdout instead of the progress line' },
 };
 
@@ -29,7 +32,7 @@ export async function consume(events: AsyncIterable<RunEvent>, json: boolean): P
     if (json) { process.stdout.write(JSON.stringify(e) + '\n'); continue; }
     if (e.kind === 'log') process.stderr.write(`${tty ? '\r\x1b[K' : ''}${e.level}: ${e.message}\n`);
     else if (e.kind === 'run-started') process.stderr.write(`run ${e.runId} in ${e.runDir}\n`);
-    else if (e.kind === 'evaluation') process.stderr.write(`${tty ? '\r\x1b[K' : ''}held-out ${e.role}: ${e.correct}/${e.total} (${(100 * e.accuracy).toFixed(1)}%) ${e.prompt}\n`);
+    else if (e.kind === 'evaluation') process.stderr.write(`${tty ? '\r\x1b[K' : ''}${e.transfer !== undefined ? 'transfer' : 'held-out'} ${e.role}: ${e.correct}/${e.total} (${(100 * e.accuracy).toFixed(1)}%) ${e.prompt}\n`);
     if (line.update(e) && (tty || e.kind === 'step')) process.stderr.write(tty ? `\r\x1b[K${line.text()}` : `${line.text()}\n`);
     if (e.kind === 'step' && tty) process.stderr.write(`\r\x1b[Kstep ${e.step}: ${e.score.toFixed(4)} ${e.prompt}\n${line.text()}`);
   }
@@ -51,6 +54,23 @@ export function interruptible(): RunCancellation & { dispose(): void } {
   return { soft: soft.signal, hard: hard.signal, dispose: () => process.off('SIGINT', onInt) };
 }
 
+/** The key is never a flag (argv is visible to other users and lands in shell history). */
+function endpointKey(): string | undefined {
+  return process.env[EVAL_API_KEY_ENV] || undefined;
+}
+
+function endpointFlags(flags: Record<string, unknown>): { evalEndpoint?: EndpointTarget } {
+  const url = flags['eval-endpoint'];
+  const model = flags['eval-endpoint-model'];
+  if (typeof url !== 'string') {
+    if (typeof model === 'string') throw new UserError('greater optimize: --eval-endpoint-model needs --eval-endpoint URL (the server\'s base URL, e.g. http://localhost:11434/v1)');
+    return {};
+  }
+  if (typeof model !== 'string' || !model.trim()) throw new UserError(`greater optimize: --eval-endpoint ${url} needs --eval-endpoint-model NAME (a model the server lists at /v1/models)`);
+  const apiKey = endpointKey();
+  return { evalEndpoint: { baseUrl: url, model, ...(apiKey ? { apiKey } : {}) } };
+}
+
 export const command: Command = {
   flags: FLAGS,
   summary: 'optimise a prompt with GReaTer on a local model',
@@ -65,7 +85,7 @@ export const command: Command = {
         const extra = argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]).filter((n) => !allowed.has(n));
         if (extra.length) throw new UserError(`greater optimize: --resume takes its settings from the run folder; remove --${extra.join(', --')}`);
         events = resumeRun(flags.resume, cancel, {
-          device: flags.device as string, skipMemoryCheck: flags['skip-memory-check'] === true,
+          device: flags.device as string, evalApiKey: endpointKey(), skipMemoryCheck: flags['skip-memory-check'] === true,
           ...(typeof flags.quantize === 'string' ? { quantize: parseQuantize(flags.quantize) } : {}),
           ...(typeof flags.precision === 'string' ? { precision: parsePrecision(flags.precision) } : {}),
         });
@@ -75,6 +95,7 @@ export const command: Command = {
           ...modelAndTask('optimize', flags),
           config: configFromFlags(flags), ...(typeof flags.out === 'string' ? { out: flags.out } : {}),
           ...(typeof flags['eval-model'] === 'string' ? { evalModel: flags['eval-model'] } : {}),
+          ...endpointFlags(flags),
         }, cancel);
       }
       const last = await consume(events, flags['json-events'] === true);

@@ -8,7 +8,7 @@ import type { PanelSession } from '../panel';
 import type { RunController } from '../runController';
 import type { RunLogDocuments } from '../runLog';
 import type { RunsTreeProvider } from '../runsTree';
-import type { TokenStore } from '../secrets';
+import type { EndpointKeyStore, TokenStore } from '../secrets';
 import type { WorkerClient } from '../workerClient';
 
 export interface CommandDeps {
@@ -18,6 +18,7 @@ export interface CommandDeps {
   runLogs: RunLogDocuments;
   tree: RunsTreeProvider;
   tokens: TokenStore;
+  endpointKey: EndpointKeyStore;
   review: ApplyReview;
   history: RunHistory;
   openPanel(session: PanelSession): void;

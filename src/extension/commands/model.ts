@@ -10,6 +10,7 @@ export function modelCommands(d: CommandDeps): Record<string, CommandBody> {
   return {
     [COMMANDS.showLog]: () => d.log.show(),
     [COMMANDS.setHfToken]: () => d.tokens.prompt(),
+    [COMMANDS.setEndpointKey]: () => d.endpointKey.prompt(),
     [COMMANDS.selectModel]: async () => {
       const current = runSettings().model;
       const items: (vscode.QuickPickItem & { value?: string })[] = [

@@ -10,6 +10,7 @@ export const COMMANDS = {
   showRuns: 'greater.showRuns',
   selectModel: 'greater.selectModel',
   setHfToken: 'greater.setHuggingFaceToken',
+  setEndpointKey: 'greater.setEndpointApiKey',
   openRun: 'greater.openRun',
   deleteRun: 'greater.deleteRun',
   refreshRuns: 'greater.refreshRuns',

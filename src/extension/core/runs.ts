@@ -158,8 +158,9 @@ export function readHeldOutExamples(runDir: string, max = 500): HeldOutExample[]
 }
 
 /** The run's top prompts with what report.json knows of each: training score and accuracy, perplexity, held-out accuracy. */
-export function readTopPrompts(runDir: string): { top: TopPrompt[]; initialPerplexity?: number } | undefined {
+export function readTopPrompts(runDir: string): { top: TopPrompt[]; initialPerplexity?: number; transferError?: string } | undefined {
   let r: {
+    transferError?: unknown;
     best?: { prompt: string; score: number; accuracy: number }[];
     readability?: { initial: number; top: number[] } | null;
     heldOut?: { best?: { prompt: string; accuracy: number }[] } | null;
@@ -178,5 +179,6 @@ export function readTopPrompts(runDir: string): { top: TopPrompt[]; initialPerpl
       ...(heldOut.has(b.prompt) ? { heldOutAccuracy: heldOut.get(b.prompt) } : {}),
     })),
     ...(typeof r.readability?.initial === 'number' ? { initialPerplexity: r.readability.initial } : {}),
+    ...(typeof r.transferError === 'string' ? { transferError: r.transferError } : {}),
   };
 }

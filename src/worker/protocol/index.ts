@@ -35,6 +35,14 @@ export const BUDGET_NAMES = Object.keys(BUDGET_PRESETS) as BudgetName[];
 
 export type CancelMode = 'soft' | 'hard';
 
+/**
+ * After the run, the initial and best prompts are also checked on a deployment model: a second local model (HF id
+ * or folder) or an OpenAI-compatible endpoint. An endpoint's API key never travels in params: the extension puts
+ * it in the worker's environment as EVAL_API_KEY_ENV at fork time.
+ */
+export type TransferTarget = { kind: 'model'; model: string } | { kind: 'endpoint'; baseUrl: string; model: string };
+export const EVAL_API_KEY_ENV = 'GREATER_EVAL_API_KEY';
+
 export type DatasetRef = { path: string } | { builtin: typeof BUILTIN_DEMO_TASK };
 
 /** A preset name (see `dataset/preview` → extractorPresets) or the literal extractor text. */
@@ -126,6 +134,7 @@ export interface RunStartParams extends TaskSpec {
   maxNewTokens?: number;
   /** parent folder of run directories, usually <workspace>/.greater/runs */
   runsDir: string;
+  transfer?: TransferTarget;
 }
 /** The settings of a run as the editor's settings and the panel form hold them (a slice of run/start). */
 export type RunSettings = Pick<RunStartParams, 'model' | 'device' | 'steps' | 'topK' | 'topQ' | 'trainSize' | 'seed'>;

@@ -4,6 +4,8 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../../src/extension/core/ids';
@@ -377,6 +379,58 @@ describe('GReaTer Prompt Optimizer in a real VS Code', () => {
       assert.ok(first >= lastSeen && first >= onDisk && first <= onDisk + 1, `resumed at step ${first}; saw ${lastSeen}, disk has ${onDisk}`);
       await api.runs.cancel();
       await until(() => ended.filter((e) => e.runId === runId).length >= 2, 'the end after resume', 300_000);
+    });
+
+    it('an endpoint API key set in SecretStorage reaches the endpoint only: never the webview or the run folder', async () => {
+      const key = `sk-inhost-${Math.random().toString(36).slice(2)}-marker`;
+      // records the Authorization header of each request; its replies only keep the run going (the answers are
+      // checked against a real model by test/greater-transfer-endpoint.test.ts)
+      const auth: string[] = [];
+      const server = http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          auth.push(String(req.headers.authorization));
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'Therefore 5.' }, finish_reason: 'stop' }] }));
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      try {
+        assert.equal(await api.endpointKey.set(key), true);
+        assert.equal(await api.endpointKey.get(), key, 'read back from SecretStorage');
+        await api.worker.stop(); // the key is read at fork time (a change restarts an idle worker; do not race it)
+        // everything the panel sends to its webview from here on
+        await vscode.commands.executeCommand(COMMANDS.showPanel);
+        const panel = await until(() => api.panel(), 'the panel');
+        const sent: unknown[] = [];
+        const webview = panel.panel.webview;
+        const post = webview.postMessage.bind(webview);
+        webview.postMessage = (m: unknown) => { sent.push(m); return post(m); };
+
+        const { runId, runDir } = await api.runs.start({ ...request(), steps: 1, transfer: { kind: 'endpoint', baseUrl, model: 'served-model' } }, undefined);
+        await until(() => ended.find((e) => e.runId === runId), 'the end of the run', 300_000);
+        assert.ok(auth.length > 0, 'the endpoint was asked');
+        assert.ok(auth.every((a) => a === `Bearer ${key}`), 'every request carried the stored key');
+        const report = JSON.parse(fs.readFileSync(path.join(runDir, 'report.json'), 'utf8')) as { transfer?: { model: string; endpoint?: string } };
+        assert.equal(report.transfer?.model, 'served-model');
+        assert.equal(report.transfer?.endpoint, baseUrl);
+        for (const f of fs.readdirSync(runDir)) assert.ok(!fs.readFileSync(path.join(runDir, f), 'utf8').includes(key), `${f} holds the key`);
+        const cmdline = fs.existsSync(`/proc/${api.worker.pid}/cmdline`) ? fs.readFileSync(`/proc/${api.worker.pid}/cmdline`, 'utf8') : '';
+        assert.ok(!cmdline.includes(key), 'no key in the worker\'s argv');
+
+        // the panel shows the run: its events, report and the key state go to the webview, the key does not
+        await vscode.commands.executeCommand(COMMANDS.openRun, runDir);
+        await until(() => sent.some((m) => (m as { type?: string }).type === 'report'), 'the report message', 30_000);
+        await panel.postEndpointKeyState();
+        const wire = JSON.stringify(sent);
+        assert.ok(wire.includes('served-model'), 'the transfer results reached the webview');
+        assert.ok(!wire.includes(key), 'the key never reaches the webview');
+        assert.ok(sent.some((m) => JSON.stringify(m) === JSON.stringify({ type: 'endpointKey', stored: true })));
+      } finally {
+        await api.endpointKey.set('');
+        server.close();
+      }
     });
   });
 });
