@@ -45,8 +45,9 @@ export class LanguageModel {
     readonly quantize: QuantizeMode,
     /** fp16: weights and matrix products in float16 on the GPU; norms, softmax, loss and gradients float32. */
     readonly precision: Precision,
+    expectGradients: boolean,
   ) {
-    this.sessions = new SessionSet(config, family, device, dtype, weights, weightsMode, quantize, precision);
+    this.sessions = new SessionSet(config, family, device, dtype, weights, weightsMode, quantize, precision, expectGradients);
     this.ctx = {
       config, family, dtype,
       make: dtype === 'float32' ? (n) => new Float32Array(n) : (n) => new Float64Array(n),
@@ -61,6 +62,11 @@ export class LanguageModel {
   /** Whether decoding keeps its KV cache in device memory (WebGPU) rather than on the host. */
   get kvCacheOnDevice(): boolean {
     return this.sessions.deviceKv;
+  }
+
+  /** onnxruntime sessions alive now: on CPU the forward and gradient graphs share one (runtime/session-set.ts). */
+  get liveSessions(): number {
+    return this.sessions.liveSessions;
   }
 
   get prefixStats(): { hits: number; misses: number } {
@@ -90,7 +96,7 @@ export class LanguageModel {
     // (forward + gradient); fall back to one shared host copy when two would not fit comfortably.
     const twoCopies = 2 * weights.get('model.embed_tokens.weight')!.BYTES_PER_ELEMENT * [...weights.values()].reduce((n, w) => n + w.length, 0);
     const mode = opts.weights ?? (dev.device !== 'cpu' || twoCopies < 0.5 * availableMemory() ? 'resident' : 'inputs');
-    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode, quantize, precision);
+    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode, quantize, precision, opts.gradients ?? false);
   }
 
   /** Every tensor the config implies must be present with its exact shape; extras are ignored. */

@@ -25,6 +25,12 @@ export interface LoadOptions extends ResolveOptions {
   quantize?: QuantizeChoice;
   /** fp16 on WebGPU: weights and matrix products in float16 (precision.ts). Default fp32. */
   precision?: PrecisionChoice;
+  /**
+   * Input gradients will be taken (GReaTer). On CPU the forward and gradient graphs share one session; with this
+   * hint it is made at the first call, instead of a forward-only session that the first gradient replaces
+   * (which holds both for a moment: the run's peak memory).
+   */
+  gradients?: boolean;
 }
 
 export interface GenerateOptions {

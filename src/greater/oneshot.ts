@@ -80,7 +80,7 @@ export async function extractorDryRun(opts: OneShotOptions, samples: number, sig
 export async function estimateRunTime(opts: OneShotOptions, signal?: AbortSignal): Promise<RunEstimate> {
   const cfg = { ...opts.config, initialPrompt: opts.prompt };
   const { task, train, heldOut } = prepareTask(opts.task, cfg);
-  const loaded = await loadModel({ model: opts.model, device: opts.device, quantize: opts.quantize, precision: opts.precision, skipMemoryCheck: opts.skipMemoryCheck });
+  const loaded = await loadModel({ model: opts.model, device: opts.device, quantize: opts.quantize, precision: opts.precision, skipMemoryCheck: opts.skipMemoryCheck, gradients: true });
   try {
     const layout = prepareLayout(loaded.model, task, train, cfg);
     const never = new AbortController().signal;

@@ -74,7 +74,7 @@ export function startRun(opts: StartOptions, cancel: RunCancellation): AsyncIter
     const cfg = opts.config;
     if (opts.evalModel && opts.evalEndpoint) throw new UserError('choose one transfer target: --eval-model or --eval-endpoint, not both');
     const { task, train, heldOut } = prepareTask(opts.task, cfg);
-    const loaded = await loadModel({ model: opts.model, device: opts.device, quantize: opts.quantize, precision: opts.precision, skipMemoryCheck: opts.skipMemoryCheck });
+    const loaded = await loadModel({ model: opts.model, device: opts.device, quantize: opts.quantize, precision: opts.precision, skipMemoryCheck: opts.skipMemoryCheck, gradients: true });
     const layout = prepareLayout(loaded.model, task, train, cfg);
     const runId = opts.out ? path.basename(path.resolve(opts.out)) : newRunId(task.name);
     const dir = path.resolve(opts.out ?? path.join(opts.runsDir ?? '.greater/runs', runId));
@@ -123,7 +123,7 @@ async function resumeLocked(dir: string, meta: RunMeta, cancel: RunCancellation,
   }
   const train = examplesByIndex(task, meta.train, 'training');
   const modelRef = fs.existsSync(meta.model.dir) ? meta.model.dir : meta.model.id;
-  const loaded = await loadModel({ model: modelRef, device: overrides.device ?? meta.device, quantize: overrides.quantize ?? meta.quantize, precision: overrides.precision ?? meta.precision, skipMemoryCheck: overrides.skipMemoryCheck });
+  const loaded = await loadModel({ model: modelRef, device: overrides.device ?? meta.device, quantize: overrides.quantize ?? meta.quantize, precision: overrides.precision ?? meta.precision, skipMemoryCheck: overrides.skipMemoryCheck, gradients: true });
   const layout = prepareLayout(loaded.model, task, train, cfg);
   const ckFile = path.join(dir, RUN_FILES.checkpoint);
   const state = fs.existsSync(ckFile) ? checkState(readJson(ckFile, 'checkpoint'), ckFile, train.length) : initialState({ layout, config: cfg });

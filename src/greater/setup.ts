@@ -40,6 +40,8 @@ export interface ModelOptions {
   /** Float width of the graphs (fp32 when absent). */
   precision?: PrecisionChoice;
   skipMemoryCheck?: boolean;
+  /** Gradients will be taken (a run, an estimate): see the engine's LoadOptions.gradients. */
+  gradients?: boolean;
 }
 
 export interface PreparedTask {
@@ -75,7 +77,7 @@ export async function loadModel(opts: ModelOptions): Promise<LoadedModel> {
   const device = parseDevice(opts.device ?? 'cpu');
   const resolved = await resolveModelDir(opts.model);
   if (!opts.skipMemoryCheck) checkModelFits(resolved.dir);
-  const model = await LanguageModel.load(resolved.dir, { device, quantize: opts.quantize ?? 'none', precision: opts.precision ?? 'fp32' });
+  const model = await LanguageModel.load(resolved.dir, { device, quantize: opts.quantize ?? 'none', precision: opts.precision ?? 'fp32', gradients: opts.gradients ?? false });
   if (model.deviceNote) process.stderr.write(`greater: ${model.deviceNote}\n`); // which GPU auto picked, or why none
   return { model, id: opts.model, dir: resolved.dir, ...(resolved.revision ? { revision: resolved.revision } : {}) };
 }

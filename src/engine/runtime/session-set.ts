@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { ModelConfig } from '../model/config';
 import type { FamilyDef } from '../model/family';
 import { expectedWeights } from '../model/families/index';
+import { gateGraphs } from '../graph/gated';
 import { BuiltGraph, buildForwardGraph, buildGradGraph } from '../model/graphs';
 import { QuantizedWeights, TRANSPOSED, residentLayout } from '../model/layers';
 import { QuantizeMode, quantizeLinears } from '../model/quantize';
@@ -23,6 +24,8 @@ export class SessionSet {
   private forwardSession: Promise<GraphSession> | null = null;
   private decoderSession: Promise<GraphSession> | null = null;
   private readonly gradSessions = new Map<string, Promise<GraphSession>>();
+  /** Forward and input-gradient graphs as the branches of one session (see gated()). */
+  private gatedViews: Promise<{ forward: GraphSession; gradient: GraphSession }> | null = null;
   private readonly weightTensors = new Map<string, ort.Tensor>();
   private residentDir: ResidentWeightsDir | null = null;
   private quantizedWeights: QuantizedWeights | null = null;
@@ -39,8 +42,11 @@ export class SessionSet {
     readonly quantize: QuantizeMode = 'none',
     /** fp16: weights stored and multiplied in float16 (GPU); norms, softmax, the loss and gradients stay in dtype. */
     readonly precision: 'fp32' | 'fp16' = 'fp32',
+    /** LoadOptions.gradients: make the shared forward + gradient session at once. */
+    private readonly expectGradients = false,
   ) {
     this.deviceKv = device === 'webgpu' && process.env.GREATER_HOST_KV !== '1';
+    this.gate = device === 'cpu' && weightsMode === 'resident' && process.env.GREATER_SEPARATE_SESSIONS !== '1';
     this.compute = precision === 'fp16' ? 'float16' : dtype;
     const shapes = expectedWeights(config);
     for (const [name, data] of weights) this.weightTensors.set(name, this.compute === 'float16' ? new ort.Tensor('float16', f32ToF16Bits(data as Float32Array), shapes.get(name)!) : new ort.Tensor(dtype, data, shapes.get(name)!));
@@ -56,8 +62,23 @@ export class SessionSet {
    */
   readonly deviceKv: boolean;
 
+  /**
+   * Whether the forward and input-gradient graphs run as branches of one session, so the weights are in memory
+   * once (onnxruntime gives each session its own copy of the initializers; the branches of an If share the
+   * outer graph's). On the CPU with resident weights; GREATER_SEPARATE_SESSIONS=1 keeps two sessions
+   * (benchmarks compare the two).
+   */
+  readonly gate: boolean;
+
+  /** onnxruntime sessions alive now (each holds its own copy of the weights). */
+  get liveSessions(): number {
+    return this.live;
+  }
+  private live = 0;
+
   /** The forward graph with host outputs: prefill of prefixes, teacher-forced logits, host-cache decoding. */
   forward(): Promise<GraphSession> {
+    if (!this.forwardSession && this.gate && this.expectGradients) return this.gated().then((v) => v.forward);
     if (!this.forwardSession) this.forwardSession = this.createForward(false);
     return this.forwardSession;
   }
@@ -72,16 +93,23 @@ export class SessionSet {
     return this.decoderSession;
   }
 
-  private async createForward(deviceKv: boolean): Promise<GraphSession> {
+  private forwardGraph(deviceKv: boolean): BuiltGraph {
     const quant = this.quantized();
+    return buildForwardGraph(this.config, this.family, this.dtype, this.resident()?.map, deviceKv, { quant: quant ?? undefined, compute: this.compute });
+  }
+
+  private async createForward(deviceKv: boolean): Promise<GraphSession> {
     const resident = this.resident();
-    const g = buildForwardGraph(this.config, this.family, this.dtype, resident?.map, deviceKv, { quant: quant ?? undefined, compute: this.compute });
+    const g = this.forwardGraph(deviceKv);
     const model = resident ? resident.writeModel(deviceKv ? 'decoder' : 'forward', g.model) : g.model;
     const onDevice = deviceKv ? Array.from({ length: this.config.numLayers }, (_, l) => [`present_key.${l}`, `present_value.${l}`]).flat() : [];
-    return { s: await Session.create(deviceKv ? 'decoder' : 'forward', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident, deviceOutputs: onDevice }), g };
+    const s = await Session.create(deviceKv ? 'decoder' : 'forward', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident, deviceOutputs: onDevice });
+    this.live++;
+    return { s, g };
   }
 
   grad(weights: boolean, fromIds: boolean): Promise<GraphSession> {
+    if (this.gate && !weights && !fromIds) return this.gated().then((v) => v.gradient);
     const key = `${weights}|${fromIds}`;
     let p = this.gradSessions.get(key);
     if (!p) {
@@ -90,11 +118,39 @@ export class SessionSet {
         const resident = weights ? null : this.resident();
         const g = buildGradGraph(this.config, this.family, this.dtype, { weights, fromIds, resident: resident?.map, compute: this.compute });
         const model = resident ? resident.writeModel(`gradient-${key.replace('|', '-')}`, g.model) : g.model;
-        return { s: await Session.create('gradient', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident }), g };
+        const s = await Session.create('gradient', model, this.device, { precise: this.dtype === 'float64', keepWeightLayout: !!resident });
+        this.live++;
+        return { s, g };
       })();
       this.gradSessions.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * The one session of the forward and input-gradient graphs. A forward-only session made before gradients
+   * were first needed is released once the shared one exists (after its runs in flight).
+   */
+  private gated(): Promise<{ forward: GraphSession; gradient: GraphSession }> {
+    if (!this.gatedViews) {
+      this.gatedViews = (async () => {
+        const resident = this.resident()!;
+        const fwd = this.forwardGraph(false);
+        const grad = buildGradGraph(this.config, this.family, this.dtype, { weights: false, fromIds: false, resident: resident.map, compute: this.compute });
+        const gm = gateGraphs([{ name: 'forward', model: fwd.model }, { name: 'gradient', model: grad.model }]);
+        const views = await Session.createGated('forward+gradient', resident.writeModel('forward-gradient', gm.model), gm, this.device, { precise: this.dtype === 'float64', keepWeightLayout: true, noArena: true });
+        this.live++;
+        const v = { forward: { s: views.get('forward')!, g: fwd }, gradient: { s: views.get('gradient')!, g: grad } };
+        const old = this.forwardSession;
+        this.forwardSession = Promise.resolve(v.forward);
+        if (old) {
+          await (await old).s.release();
+          this.live--;
+        }
+        return v;
+      })();
+    }
+    return this.gatedViews;
   }
 
   /** The quantized linear weights, made once from the host copy (before resident mode drops it). */
@@ -138,9 +194,13 @@ export class SessionSet {
   }
 
   async dispose(): Promise<void> {
+    const gated = this.gatedViews ? await this.gatedViews.catch(() => null) : null;
     const all = [this.forwardSession, this.decoderSession, ...this.gradSessions.values()].filter((p): p is Promise<GraphSession> => p !== null);
     for (const p of all) await (await p).s.release();
+    await gated?.gradient.s.release(); // the forward view is this.forwardSession's
+    this.gatedViews = null;
     this.forwardSession = null;
+    this.live = 0;
     this.decoderSession = null;
     this.gradSessions.clear();
     this.residentDir?.remove();
