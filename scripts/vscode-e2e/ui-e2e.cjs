@@ -161,7 +161,8 @@ async function until(fn, what, ms = 30000) {
     // 3. a short run on the demo model: watch two steps, then Stop (`reopen`: close the panel mid-run and open it
     // again with "Show Optimizer Panel" before stopping; it returns the reopened panel's frame)
     const runThenStop = async (frame, liveShot, reopen = false) => {
-      await frame.locator('#steps').fill(previewError ? '300' : '6');
+      // a run that closes and reopens the panel must still be running after it: many steps (Stop ends it)
+      await frame.locator('#steps').fill(previewError || reopen ? '300' : '6');
       await frame.locator('#steps').dispatchEvent('change');
       await frame.locator('#start').click();
       await frame.locator('#step-count', { hasText: /step ([2-9]|\d\d+)\// }).waitFor({ timeout: RUN_TIMEOUT });
