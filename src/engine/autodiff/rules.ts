@@ -49,17 +49,6 @@ function reductionAxes(n: Node): number[] {
   return axes.length ? normAxes(axes, x.shape.length) : [...x.shape.keys()];
 }
 
-/**
- * dA of A·W for a frozen weight W [K,N] (an initializer), as (W·dYᵀ)ᵀ over the rows of dY flattened: W stays the
- * left operand, read as stored. dY·Wᵀ would make onnxruntime keep a second, transposed and prepacked copy of
- * every weight for the backward products (with the forward's, 2× the weights in memory).
- */
-function frozenProductGrad(g: Graph, a: Value, w: Value, dy: Value): Value {
-  const rows = g.transpose(g.reshape(dy, [-1, w.shape[1] as number]), [1, 0]); // [N, M]
-  const da = g.transpose(g.matmul(w, rows), [1, 0]); // [M, K]
-  return g.reshapeTo(da, g.shapeOf(a), a.shape);
-}
-
 export const RULES: Record<string, Rule> = {
   Identity: (_g, _n, dy) => [dy],
   Add: (_g, _n, dy) => [dy, dy],
@@ -122,7 +111,7 @@ export const RULES: Record<string, Rule> = {
     const a = inp(n, 0);
     const b = inp(n, 1);
     // dA = dY Bᵀ, dB = Aᵀ dY; batch broadcasting is undone by the walker.
-    return [b.constant && b.shape.length === 2 && a.shape.length >= 2 ? frozenProductGrad(g, a, b, dy) : g.matmul(dy, g.transposeLast2(b)), g.matmul(g.transposeLast2(a), dy)];
+    return [g.matmul(dy, g.transposeLast2(b)), g.matmul(g.transposeLast2(a), dy)];
   },
   Reshape: (g, n, dy) => [g.reshapeTo(dy, g.shapeOf(inp(n, 0)), inp(n, 0).shape), null],
   Unsqueeze: (g, n, dy) => [g.reshapeTo(dy, g.shapeOf(inp(n, 0)), inp(n, 0).shape), null],
