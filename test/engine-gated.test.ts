@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gateGraphs } from '../src/engine/graph/gated';
+import { gradActivationBytes, gradMicroBatches } from '../src/engine/gradients/gradients';
 import { Graph } from '../src/engine/graph/ops';
 import { toModelProto } from '../src/engine/graph/serialize';
 import { LanguageModel } from '../src/engine/language-model';
@@ -87,3 +88,34 @@ for (const family of ['llama', 'gemma2'] as TinyFamily[]) {
     }
   });
 }
+
+test('input gradients split into micro-batches by activation memory equal one batch, item for item, in order', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-microbatch-'));
+  writeTinyModel(dir, 'qwen2', { seed: 7 });
+  const m = await LanguageModel.load(dir, { dtype: 'float64' });
+  try {
+    // lengths differ so that padding differs between the one batch and the groups
+    const items = [8, 3, 6, 8, 5].map((n, k) => ({
+      ids: IDS.slice(0, n).map((id) => (id + 13 * k) % m.config.vocabSize),
+      targets: [{ position: n - 2, id: 40 + k, temperature: 0.5 }],
+      gradPositions: [0, n - 1],
+    }));
+    const perToken = gradActivationBytes(m.config, 8, 8);
+    const budget = 2 * 8 * perToken; // two padded 8-token rows
+    const groups = gradMicroBatches(m.config, items.map((it) => it.ids.length), 8, budget);
+    assert.ok(groups.length >= 3, `the budget splits the batch (groups ${JSON.stringify(groups)})`);
+    assert.deepEqual(groups.flat(), [0, 1, 2, 3, 4], 'every item once, in order');
+    const whole = await m.inputGradient(items, { activationBudget: Infinity });
+    const split = await m.inputGradient(items, { activationBudget: budget });
+    assert.equal(split.length, items.length);
+    split.forEach((r, k) => {
+      assert.ok(Math.abs(r.loss - whole[k].loss) < 1e-12, `item ${k}: loss ${r.loss} vs ${whole[k].loss}`);
+      r.grad.forEach((row, j) => row.forEach((v, h) => assert.ok(Math.abs(v - whole[k].grad[j][h]) < 1e-12, `item ${k} grad[${j}][${h}]`)));
+    });
+    // items differ, so a mix-up of the order would show
+    assert.notDeepEqual(Array.from(whole[0].grad[0]), Array.from(whole[1].grad[0]));
+  } finally {
+    await m.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

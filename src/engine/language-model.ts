@@ -204,10 +204,12 @@ export class LanguageModel {
   /**
    * Loss = Σ_targets w·CE(logits[position] / temperature, id) per item, and its gradient with respect to
    * the input embedding rows x_p (before any model-specific scaling) at the requested positions.
-   * Items are batched with right padding; items do not interact, so each gets its own gradient.
+   * Items are batched with right padding; items do not interact, so each gets its own gradient. Items run in
+   * consecutive groups whose activations fit `activationBudget` bytes (default: a quarter of the free memory,
+   * within 256 MiB–2 GiB); the results do not depend on the grouping.
    */
-  inputGradient(items: readonly GradItem[]): Promise<GradResult[]> {
-    return inputGradient(this.ctx, items);
+  inputGradient(items: readonly GradItem[], opts: { activationBudget?: number } = {}): Promise<GradResult[]> {
+    return inputGradient(this.ctx, items, opts.activationBudget);
   }
 
   /**

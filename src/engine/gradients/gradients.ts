@@ -2,18 +2,71 @@
 // (GReaTer's candidate scores) and, for training, with respect to every weight.
 import { EngineContext, fromNumbers } from '../engine-context';
 import { UserError } from '../errors';
+import type { ModelConfig } from '../model/config';
 import { positionFeeds } from '../model/position-feeds';
 import { FloatArray } from '../model/rope';
 import { HostTensor } from '../runtime/session';
 import { GradItem, GradResult } from '../types';
+import { availableMemory } from '../weights/memory';
+
+/**
+ * Bytes one padded token of a gradient batch holds until the backward pass has gone past it: per layer, the
+ * activations kept for the backward (about seven hidden-wide and three FFN-wide rows) and its rows of attention
+ * scores and probabilities over the S-token sequence. Fitted to the peak resident set of single-sample gradients at
+ * the Qwen2.5-0.5B shape: 2.4 and 3.7 MB per token at S = 300 and 600 (this gives 2.8 and 3.6).
+ */
+export function gradActivationBytes(config: ModelConfig, S: number, bytesPerElement: number): number {
+  const { hiddenSize: H, intermediateSize: F, numLayers: L, numHeads: nh } = config;
+  return L * (7 * H + 3 * F + 2 * nh * S) * bytesPerElement;
+}
+
+/**
+ * What one gradient batch may hold in activations: a quarter of the free memory, within [256 MiB, 2 GiB]. The
+ * CPU arena keeps the largest batch's memory for the session's life, so this is also what stays reserved.
+ */
+export function gradActivationBudget(available = availableMemory()): number {
+  return Math.min(2 * 2 ** 30, Math.max(256 * 2 ** 20, available / 4));
+}
+
+/**
+ * Consecutive runs of items whose padded batch stays within `budget` bytes of activations (at least one item
+ * each). A 0.5B model over 9 samples of 500 tokens would otherwise hold about 10 GB at once.
+ */
+export function gradMicroBatches(config: ModelConfig, lengths: readonly number[], bytesPerElement: number, budget: number): number[][] {
+  const groups: number[][] = [];
+  let cur: number[] = [], S = 0;
+  lengths.forEach((len, i) => {
+    const S2 = Math.max(S, len);
+    if (cur.length && (cur.length + 1) * S2 * gradActivationBytes(config, S2, bytesPerElement) > budget) {
+      groups.push(cur);
+      cur = [];
+      S = len;
+    } else S = S2;
+    cur.push(i);
+  });
+  if (cur.length) groups.push(cur);
+  return groups;
+}
 
 /**
  * Loss = Σ_targets w·CE(logits[position] / temperature, id) per item, and its gradient with respect to
  * the input embedding rows x_p (before any model-specific scaling) at the requested positions.
  * Items are batched with right padding; items do not interact, so each gets its own gradient.
  */
-export async function inputGradient(ctx: EngineContext, items: readonly GradItem[]): Promise<GradResult[]> {
+export async function inputGradient(ctx: EngineContext, items: readonly GradItem[], budget = gradActivationBudget()): Promise<GradResult[]> {
   if (!items.length) return [];
+  const bytes = ctx.dtype === 'float64' ? 8 : 4;
+  const groups = gradMicroBatches(ctx.config, items.map((it) => it.ids.length), bytes, budget);
+  if (groups.length === 1) return inputGradientBatch(ctx, items);
+  const out: GradResult[] = new Array(items.length);
+  for (const idx of groups) {
+    const res = await inputGradientBatch(ctx, idx.map((i) => items[i]));
+    idx.forEach((i, k) => (out[i] = res[k]));
+  }
+  return out;
+}
+
+async function inputGradientBatch(ctx: EngineContext, items: readonly GradItem[]): Promise<GradResult[]> {
   const { s, g } = await ctx.sessions.grad(false, false);
   const H = ctx.config.hiddenSize;
   const batch = packTargets(ctx, items);

@@ -138,7 +138,7 @@ export class SessionSet {
         const fwd = this.forwardGraph(false);
         const grad = buildGradGraph(this.config, this.family, this.dtype, { weights: false, fromIds: false, resident: resident.map, compute: this.compute });
         const gm = gateGraphs([{ name: 'forward', model: fwd.model }, { name: 'gradient', model: grad.model }]);
-        const views = await Session.createGated('forward+gradient', resident.writeModel('forward-gradient', gm.model), gm, this.device, { precise: this.dtype === 'float64', keepWeightLayout: true, noArena: true });
+        const views = await Session.createGated('forward+gradient', resident.writeModel('forward-gradient', gm.model), gm, this.device, { precise: this.dtype === 'float64', keepWeightLayout: true });
         this.live++;
         const v = { forward: { s: views.get('forward')!, g: fwd }, gradient: { s: views.get('gradient')!, g: grad } };
         const old = this.forwardSession;

@@ -153,7 +153,6 @@ export interface SessionOptions {
   precise?: boolean;
   keepWeightLayout?: boolean;
   deviceOutputs?: readonly string[];
-  noArena?: boolean;
 }
 
 /** One onnxruntime session, possibly shared by several views (a gated model's branches). */
@@ -210,9 +209,6 @@ export class Session {
     return {
       executionProviders: [...DEVICES[device]],
       graphOptimizationLevel: opts.precise ? 'basic' : 'all',
-      // onnxruntime's CPU arena grows by doubling and never gives memory back: about 0.9 GB more at the
-      // gradient of a 0.5B model (measured, no speed difference). Plain allocations for the big sessions.
-      ...(opts.noArena ? { enableCpuMemArena: false } : {}),
 
       // Resident matrices are stored [in, out] already (layers.ts, productWeight); folding the gradient graph's
       // Transpose(W) for dX = dY·W would add a second, transposed copy of every weight to the session.
