@@ -14,7 +14,9 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { builtinDemo } from '../src/demo/builtin';
 import { UserError } from '../src/engine';
-import { chatComplete, checkBaseUrl } from '../src/greater/endpoint';
+import { chatComplete, checkBaseUrl, CONTINUE_FIELDS } from '../src/greater/endpoint';
+import { evaluateOnEndpoint } from '../src/greater/endpointEvaluation';
+import { loadTask } from '../src/greater/tasks';
 import type { RunReport } from '../src/greater/report';
 import { startChatServer, type ChatServer } from './helpers/chat-server';
 
@@ -152,5 +154,47 @@ describe('transfer to an OpenAI-compatible endpoint (demo model served by our en
     assert.notEqual(r.code, 0);
     assert.match(r.out, /--eval-endpoint http:\S+ needs --eval-endpoint-model NAME/);
     assert.ok(!fs.existsSync(path.join(tmp, 'half')));
+  });
+});
+
+describe('servers that continue an assistant message only when asked (vLLM), or that refuse unknown fields', () => {
+  const demo = builtinDemo();
+  const servers: Partial<Record<'prefill' | 'vllm' | 'strict', ChatServer>> = {};
+  before(async () => {
+    for (const dialect of ['prefill', 'vllm', 'strict'] as const) servers[dialect] = await startChatServer({ modelDir: demo.modelDir, modelName: MODEL, dialect });
+  });
+  after(async () => { for (const s of Object.values(servers)) await s?.close(); });
+  const task = loadTask(demo.heldOutFile);
+  const opts = { template: demo.promptTemplate, joiner: demo.reasoningJoiner, extractor: task.extractor, maxNewTokens: 96, answerTokens: 8 };
+  const examples = task.examples.slice(0, 6);
+  const evaluate = (s: ChatServer) => evaluateOnEndpoint({ baseUrl: s.url, model: MODEL }, examples, demo.goodPrompt, opts, () => {});
+
+  it('vLLM continues the answer when asked with continue_final_message: the same results as llama.cpp-style prefill', async () => {
+    const want = await evaluate(servers.prefill!);
+    const got = await evaluate(servers.vllm!);
+    assert.deepEqual(got.examples.map((e) => [e.completion, e.answer, e.correct]), want.examples.map((e) => [e.completion, e.answer, e.correct]));
+    assert.ok(want.correct > 0, 'the good prompt answers some questions');
+    const answers = servers.vllm!.requests.filter((r) => r.method === 'POST').map((r) => JSON.parse(r.body) as Record<string, unknown>).filter((b) => (b.messages as { role: string }[]).at(-1)?.role === 'assistant');
+    assert.equal(answers.length, examples.length);
+    assert.ok(answers.every((b) => b.continue_final_message === true && b.add_generation_prompt === false));
+    // without the fields the same server starts a new turn, and the answers are not the continued ones
+    const lead = want.examples[0].reasoning + opts.joiner + opts.extractor.text;
+    const res = await fetch(`${servers.vllm!.url}/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODEL, max_tokens: 8, temperature: 0, messages: [{ role: 'user', content: examples[0].question }, { role: 'assistant', content: lead }] }),
+    });
+    const plain = ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0].message.content;
+    const asked = await chatComplete({ baseUrl: servers.vllm!.url, model: MODEL }, [{ role: 'user', content: examples[0].question }, { role: 'assistant', content: lead }], 8);
+    assert.notEqual(plain, asked.content, 'a new turn differs from the continuation');
+  });
+
+  it('a server that refuses unknown fields (HTTP 400) is asked again without them, once, and then never sent them', async () => {
+    const s = servers.strict!;
+    const r = await evaluate(s);
+    assert.equal(r.total, examples.length);
+    const posts = s.requests.filter((q) => q.method === 'POST').map((q) => JSON.parse(q.body) as Record<string, unknown>);
+    const withFields = posts.filter((b) => Object.keys(CONTINUE_FIELDS).some((k) => k in b));
+    assert.equal(withFields.length, 1, 'one refused request');
+    assert.equal(posts.length, 2 * examples.length + 1);
   });
 });

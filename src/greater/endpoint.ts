@@ -1,7 +1,10 @@
 // An OpenAI-compatible chat-completions endpoint (Ollama, LM Studio, llama.cpp server, vLLM) as a transfer
 // target: POST <baseUrl>/chat/completions with {model, messages, max_tokens, temperature: 0} and read
-// choices[0].message.content. Every failure is one UserError line naming the URL and what was expected. The API
-// key is sent only in the Authorization header and is cut out of any text that could leave this module.
+// choices[0].message.content. A final assistant message is to be continued (assistant prefill): llama.cpp server
+// and Ollama do that by themselves, vLLM only when asked with continue_final_message (sent, and dropped for good
+// for a server that refuses unknown fields with HTTP 400). Every failure is one UserError line naming the URL and
+// what was expected. The API key is sent only in the Authorization header and is cut out of any text that could
+// leave this module.
 import { UserError } from '../engine';
 
 /** Where to send prompts; `apiKey` never goes to run.json, events, reports or logs. */
@@ -54,9 +57,28 @@ export function completionsUrl(baseUrl: string): string {
   return base.endsWith('/chat/completions') ? base : `${base}/chat/completions`;
 }
 
+/** vLLM's request fields that make it continue a final assistant message instead of starting a new turn. */
+export const CONTINUE_FIELDS = { continue_final_message: true, add_generation_prompt: false } as const;
+
+/** Completion URLs whose server answered HTTP 400 to CONTINUE_FIELDS (strict servers reject unknown fields). */
+const refusesContinueFields = new Set<string>();
+
 /** One chat completion, greedy (temperature 0). `signal` aborts it (a stopped run). */
 export async function chatComplete(target: EndpointTarget, messages: readonly ChatTurn[], maxTokens: number, signal?: AbortSignal): Promise<ChatReply> {
   const url = completionsUrl(target.baseUrl);
+  const prefill = messages[messages.length - 1]?.role === 'assistant' && !refusesContinueFields.has(url);
+  const body = { model: target.model, messages, max_tokens: maxTokens, temperature: 0, stream: false };
+  if (!prefill) return complete(target, url, body, signal);
+  try {
+    return await complete(target, url, { ...body, ...CONTINUE_FIELDS }, signal);
+  } catch (e) {
+    if (!(e instanceof UserError) || !/HTTP 400\b/.test(e.message) || !Object.keys(CONTINUE_FIELDS).some((k) => e.message.includes(k))) throw e;
+    refusesContinueFields.add(url);
+    return complete(target, url, body, signal);
+  }
+}
+
+async function complete(target: EndpointTarget, url: string, request: Record<string, unknown>, signal?: AbortSignal): Promise<ChatReply> {
   const hide = (s: string) => (target.apiKey ? s.split(target.apiKey).join('***') : s);
   const fail = (what: string): never => { throw new UserError(hide(`endpoint ${url}: ${what}`)); };
   const timeoutMs = target.timeoutMs ?? DEFAULT_ENDPOINT_TIMEOUT_MS;
@@ -66,7 +88,7 @@ export async function chatComplete(target: EndpointTarget, messages: readonly Ch
     res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...(target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}) },
-      body: JSON.stringify({ model: target.model, messages, max_tokens: maxTokens, temperature: 0, stream: false }),
+      body: JSON.stringify(request),
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
   } catch (e) {

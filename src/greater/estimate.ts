@@ -95,9 +95,12 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
     return Array.from({ length: v.truncated ? budget : v.reasoning.length }, (_, i) => r[i % r.length]);
   });
   const proposal = await timed(() => proposalRows(m, sub, ctrl, ctrl.length - 1, batch, none));
-  const gradient = await timed(() => controlGradient(m, sub, ctrl, reasonings, gradOpts, none));
+  // The engine runs gradients in memory-bounded micro-batches, so their cost grows with the samples: two are
+  // timed and scaled (a whole batch at a 0.5B model is half a minute of the probe).
+  const g = Math.min(2, batch);
+  const gradient = await timed(() => controlGradient(m, { ...sub, samples: sub.samples.slice(0, g) }, ctrl, reasonings.slice(0, g), gradOpts, none));
   return {
-    batch, evalBatchSeconds, decodeStepSeconds, reasoningSteps, proposalSeconds: proposal.seconds, gradientSeconds: gradient.seconds, probeSeconds: now() - t0,
+    batch, evalBatchSeconds, decodeStepSeconds, reasoningSteps, proposalSeconds: proposal.seconds, gradientSeconds: gradient.seconds * (batch / g), probeSeconds: now() - t0,
   };
 }
 

@@ -1,6 +1,8 @@
 // A small OpenAI-compatible chat-completions server on 127.0.0.1 with a real model behind it: our engine,
 // greedy. POST /v1/chat/completions {model, messages, max_tokens} → {choices:[{message:{content}}]}; a last
-// message from the assistant is continued (assistant prefill, as llama.cpp server and Ollama do); GET
+// message from the assistant is continued as each kind of server does it (`dialect`): 'prefill' always (llama.cpp
+// server, Ollama), 'vllm' only with continue_final_message and add_generation_prompt: false (else a new turn
+// follows it), 'strict' never, and unknown request fields are refused with HTTP 400 (the OpenAI API). GET
 // /v1/models lists the one model. Wrong key → 401, unknown model → 404, as real servers answer.
 // To try it by hand: scripts/chat-server.mjs (no main here: `node --test dist/test/` loads every file under it).
 import * as http from 'node:http';
@@ -16,7 +18,11 @@ export interface ChatServerOptions {
   /** when set, requests need `Authorization: Bearer <apiKey>` */
   apiKey?: string;
   port?: number;
+  /** how a final assistant message is treated (default 'prefill') */
+  dialect?: 'prefill' | 'vllm' | 'strict';
 }
+
+const OPENAI_FIELDS = new Set(['model', 'messages', 'max_tokens', 'temperature', 'stream']);
 
 export interface ChatServer {
   /** base URL, ending in /v1 */
@@ -26,10 +32,10 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-/** The prompt's token ids as the model's chat template renders the messages; a final assistant message is left open. */
-export function chatPromptIds(m: ModelPort, messages: readonly ChatMessage[]): number[] {
+/** The prompt's token ids as the model's chat template renders the messages; with `prefill` a final assistant message is left open. */
+export function chatPromptIds(m: ModelPort, messages: readonly ChatMessage[], continueFinal = true): number[] {
   const last = messages[messages.length - 1];
-  const prefill = last?.role === 'assistant';
+  const prefill = continueFinal && last?.role === 'assistant';
   const text = prefill
     ? m.chatTemplate(messages.slice(0, -1), { addGenerationPrompt: true }) + last.content
     : m.chatTemplate([...messages], { addGenerationPrompt: true });
@@ -67,13 +73,24 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
         error(res, 404, `no route ${req.method} ${url.pathname}`, 'not_found');
         return;
       }
-      let p: { model?: unknown; messages?: unknown; max_tokens?: unknown };
+      let p: { model?: unknown; messages?: unknown; max_tokens?: unknown; continue_final_message?: unknown; add_generation_prompt?: unknown };
       try {
         p = JSON.parse(body) as typeof p;
       } catch {
         error(res, 400, 'the body is not JSON', 'invalid_json');
         return;
       }
+      const dialect = opts.dialect ?? 'prefill';
+      const unknown = Object.keys(p).filter((k) => !OPENAI_FIELDS.has(k));
+      if (dialect === 'strict' && unknown.length) {
+        error(res, 400, `Unrecognized request argument supplied: ${unknown.join(', ')}`, 'invalid_request_error');
+        return;
+      }
+      if (dialect === 'vllm' && p.continue_final_message === true && p.add_generation_prompt !== false) {
+        error(res, 400, 'continue_final_message and add_generation_prompt cannot both be true', 'invalid_request_error');
+        return;
+      }
+      const continueFinal = dialect === 'prefill' || (dialect === 'vllm' && p.continue_final_message === true);
       if (p.model !== opts.modelName) {
         error(res, 404, `The model \`${String(p.model)}\` does not exist.`, 'model_not_found');
         return;
@@ -84,7 +101,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatServ
         return;
       }
       queue = queue.then(async () => {
-        const ids = chatPromptIds(model, messages);
+        const ids = chatPromptIds(model, messages, continueFinal);
         const room = model.config.maxPositions - ids.length;
         const want = typeof p.max_tokens === 'number' ? p.max_tokens : room;
         const [g] = room > 0 ? await model.generate([ids], { maxNewTokens: Math.max(0, Math.min(want, room)) }) : [{ ids: [], finish: 'length' as const }];
