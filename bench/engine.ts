@@ -3,12 +3,15 @@
 //  • decoding 256 new tokens with the KV cache vs recomputing the whole prefix every token: tokens/s and ratio;
 //  • the same decoding with each step's B × vocab logits copied to the host (what every step did before the
 //    greedy token was picked in the graph; still the path when a caller asks for logits), at batch 1 and 8;
-//  • peak RSS. Both weight placements (graph inputs, resident initializers) side by side.
+//  • peak RSS. Both weight placements (graph inputs, resident initializers) side by side, and a WebGPU column
+//    (resident weights, KV cache on the device) where an adapter exists: a software one (lavapipe) is timed once
+//    per measure, since it is a correctness device. BENCH_WEBGPU=0 leaves the column out.
 // Prints one table; goals: gradient ratio ≤ 2.5, KV-cache speed-up ≥ 5×.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LanguageModel, argmax } from '../src/engine/index';
+import { LanguageModel, argmax, resolveDevice } from '../src/engine/index';
+import { softwareOnlyReason } from '../src/engine/runtime/session';
 import { writeTinyModel } from '../test/helpers/tiny-models';
 import { median, timeMs } from './timing';
 
@@ -20,7 +23,20 @@ const SEQ = 256;
 const NEW = Number(process.env.BENCH_NEW_TOKENS ?? 256);
 const REPS = 5;
 
-const time = (fn: () => Promise<unknown>, reps = REPS) => timeMs(fn, reps);
+const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.json';
+
+/** Why there is no WebGPU column, or null; a software adapter is used where no GPU device exists. */
+async function webgpuMissing(): Promise<{ reason: string | null; software: boolean }> {
+  if (process.env.BENCH_WEBGPU === '0') return { reason: 'BENCH_WEBGPU=0', software: false };
+  const software = softwareOnlyReason() !== null;
+  if (software && !process.env.VK_ICD_FILENAMES && fs.existsSync(LAVAPIPE_ICD)) process.env.VK_ICD_FILENAMES = LAVAPIPE_ICD;
+  try {
+    await resolveDevice('webgpu');
+    return { reason: null, software };
+  } catch (e) {
+    return { reason: (e as Error).message, software };
+  }
+}
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-bench-'));
@@ -30,11 +46,17 @@ async function main(): Promise<void> {
     const ids = Array.from({ length: SEQ }, (_, i) => (i * 7919 + 13) % SMOLLM_135M.vocab_size);
     const targets = [SEQ - 5, SEQ - 4, SEQ - 3, SEQ - 2].map((p) => ({ position: p, id: ids[p + 1], temperature: 0.2 }));
     const prompt = ids.slice(0, 16);
-    const measured: Record<string, { fwd: number; fwdAll: number; grad: number; cacheMs: number; hostMs: number; b8Ms: number; b8HostMs: number; gen: number[] }> = {};
+    const measured: Partial<Record<'inputs' | 'resident' | 'webgpu', { fwd: number; fwdAll: number; grad: number; cacheMs: number; hostMs: number; b8Ms: number; b8HostMs: number; gen: number[] }>> = {};
     let fullMs = 0;
     let recomputed: number[] = [];
-    for (const mode of ['inputs', 'resident'] as const) {
-      const m = await LanguageModel.load(dir, { withoutTokenizer: true, weights: mode });
+    const gpu = await webgpuMissing();
+    if (gpu.reason) process.stdout.write(`no webgpu column: ${gpu.reason}\n`);
+    const modes = gpu.reason ? (['inputs', 'resident'] as const) : (['inputs', 'resident', 'webgpu'] as const);
+    for (const mode of modes) {
+      const onGpu = mode === 'webgpu';
+      const reps = onGpu && gpu.software ? 1 : REPS;
+      const time = (fn: () => Promise<unknown>, n = reps) => timeMs(fn, Math.min(n, reps));
+      const m = await LanguageModel.load(dir, { withoutTokenizer: true, weights: onGpu ? 'resident' : mode, ...(onGpu ? { device: 'webgpu' as const } : {}) });
       const fwd = await time(() => m.logitsAt([ids], [[SEQ - 1]]));
       const fwdAll = await time(() => m.logits([ids]), 3);
       const grad = await time(() => m.inputGradient([{ ids, targets, gradPositions: [100] }]));
@@ -48,7 +70,7 @@ async function main(): Promise<void> {
       const prompts8 = Array.from({ length: 8 }, (_, b) => ids.slice(b, b + 16));
       const b1s: number[] = [], b1h: number[] = [], b8s: number[] = [], b8h: number[] = [];
       let gen = { ids: [] as number[] };
-      for (let k = 0; k < 3; k++) {
+      for (let k = 0; k < Math.min(3, reps); k++) {
         const a = await decodeRun(false, [prompt], NEW);
         const h = await decodeRun(true, [prompt], NEW);
         if (h.out[0].ids.some((t, j) => t !== a.out[0].ids[j])) throw new Error('in-graph and host argmax decoded different tokens');
@@ -72,26 +94,31 @@ async function main(): Promise<void> {
       }
       await m.dispose();
     }
-    const i = measured.inputs, r = measured.resident;
+    const i = measured.inputs!, r = measured.resident!, w = measured.webgpu;
     const same = recomputed.every((t, k) => t === i.gen[k]) && r.gen.every((t, k) => t === i.gen[k]);
     const rssMb = process.resourceUsage().maxRSS / 1024;
     const tps = (ms: number) => `${((NEW / ms) * 1000).toFixed(1)} tok/s`;
     const tps8 = (ms: number) => `${((8 * 64 / ms) * 1000).toFixed(1)} tok/s`;
-    const rows: [string, string, string][] = [
-      ['forward, 256 tokens (logits at last row)', `${i.fwd.toFixed(0)} ms`, `${r.fwd.toFixed(0)} ms`],
-      ['forward, 256 tokens (logits at all rows)', `${i.fwdAll.toFixed(0)} ms`, `${r.fwdAll.toFixed(0)} ms`],
-      ['forward + input gradient, 256 tokens', `${i.grad.toFixed(0)} ms`, `${r.grad.toFixed(0)} ms`],
-      ['ratio (fwd+grad) / fwd (goal ≤ 2.5)', (i.grad / i.fwd).toFixed(2), (r.grad / r.fwd).toFixed(2)],
-      [`decode ${NEW} tokens with KV cache (argmax in the graph)`, tps(i.cacheMs), tps(r.cacheMs)],
-      [`decode ${NEW} tokens, logits to the host each step`, tps(i.hostMs), tps(r.hostMs)],
-      ['decode batch 8 × 64 tokens, argmax in the graph', tps8(i.b8Ms), tps8(r.b8Ms)],
-      ['decode batch 8 × 64 tokens, logits to the host each step', tps8(i.b8HostMs), tps8(r.b8HostMs)],
-      [`decode ${NEW} tokens by full recomputation`, tps(fullMs), ''],
-      ['KV-cache speed-up (goal ≥ 5×)', `${(fullMs / i.cacheMs).toFixed(1)}×`, `${(fullMs / r.cacheMs).toFixed(1)}×`],
-      ['cached, recomputed and resident tokens identical', same ? 'yes' : 'NO', ''],
-      ['peak RSS of the whole run', `${rssMb.toFixed(0)} MB`, ''],
+    const row = (label: string, f: (x: typeof i) => string, cpuOnly?: [string, string]): string[] =>
+      [label, ...(cpuOnly ?? [f(i), f(r)]), ...(w ? [cpuOnly ? '' : f(w)] : [])];
+    const equalToCpu = w ? w.gen.filter((t, k) => t === r.gen[k]).length : 0;
+    const rows: string[][] = [
+      row('forward, 256 tokens (logits at last row)', (x) => `${x.fwd.toFixed(0)} ms`),
+      row('forward, 256 tokens (logits at all rows)', (x) => `${x.fwdAll.toFixed(0)} ms`),
+      row('forward + input gradient, 256 tokens', (x) => `${x.grad.toFixed(0)} ms`),
+      row('ratio (fwd+grad) / fwd (goal ≤ 2.5)', (x) => (x.grad / x.fwd).toFixed(2)),
+      row(`decode ${NEW} tokens with KV cache (argmax in the graph)`, (x) => tps(x.cacheMs)),
+      row(`decode ${NEW} tokens, logits to the host each step`, (x) => tps(x.hostMs)),
+      row('decode batch 8 × 64 tokens, argmax in the graph', (x) => tps8(x.b8Ms)),
+      row('decode batch 8 × 64 tokens, logits to the host each step', (x) => tps8(x.b8HostMs)),
+      row(`decode ${NEW} tokens by full recomputation`, () => '', [tps(fullMs), '']),
+      row('KV-cache speed-up (goal ≥ 5×)', (x) => `${(fullMs / x.cacheMs).toFixed(1)}×`),
+      row('cached, recomputed and resident tokens identical', () => '', [same ? 'yes' : 'NO', '']),
+      ...(w ? [[`webgpu greedy tokens equal to the CPU's`, '', '', `${equalToCpu}/${NEW}`]] : []),
+      row('peak RSS of the whole run', () => '', [`${rssMb.toFixed(0)} MB`, '']),
     ];
-    process.stdout.write(`\n| measure | weights as inputs | resident weights |\n|---|---|---|\n${rows.map((c) => `| ${c.join(' | ')} |`).join('\n')}\n`);
+    const head = ['measure', 'weights as inputs', 'resident weights', ...(w ? [`webgpu${gpu.software ? ' (software adapter, 1 run each)' : ''}`] : [])];
+    process.stdout.write(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${rows.map((c) => `| ${c.join(' | ')} |`).join('\n')}\n`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
