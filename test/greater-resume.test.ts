@@ -137,6 +137,21 @@ test('Ctrl-C in the middle of a step interrupts it at a sub-step boundary, still
   assert.deepEqual(outcome(dir), reference);
 });
 
+test('a GPU lost mid-run (GREATER_FAULT=device-lost:N): one line naming the --resume command; it finishes identically on the CPU', () => {
+  assert.ok(reference, 'reference run missing');
+  const dir = path.join(root, 'device-lost');
+  const r = spawnSync(process.execPath, [bin, 'optimize', '--model', modelDir, '--out', dir, ...ARGS], { encoding: 'utf8', env: { ...process.env, GREATER_FAULT: 'device-lost:120' } });
+  assert.notEqual(r.status, 0, 'the run failed');
+  const steps = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.kind === 'step');
+  assert.ok(steps.length >= 1 && steps.length < 5, `the fault hit mid-run (after ${steps.length} steps)`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /the GPU device was lost while running the \S+ graph/);
+  assert.ok(lines[0].includes(`'greater optimize --resume ${dir} --device cpu' continues`), lines[0]);
+  runToEnd(['--resume', dir, '--device', 'cpu', '--json-events']);
+  assert.deepEqual(outcome(dir), reference);
+});
+
 test('--resume refuses settings that belong to the run folder', () => {
   const r = spawnSync(process.execPath, [bin, 'optimize', '--resume', path.join(root, 'a'), '--steps', '9'], { encoding: 'utf8' });
   assert.equal(r.status, 1);

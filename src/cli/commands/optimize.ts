@@ -27,17 +27,28 @@ export async function consume(events: AsyncIterable<RunEvent>, json: boolean): P
   const line = new ProgressLine();
   const tty = process.stderr.isTTY === true;
   let last: RunEvent | undefined;
-  for await (const e of events) {
+  let runDir: string | undefined;
+  try {
+    for await (const e of events) await show(e);
+  } catch (e) {
+    // whatever stopped the run mid-way, its folder holds the last checkpoint: say how to go on
+    const msg = String((e as Error).message ?? e);
+    if (!runDir || msg.includes('--resume')) throw e;
+    throw new UserError(`${msg}; the run so far is kept: 'greater optimize --resume ${runDir}${/GPU|--device cpu/.test(msg) ? ' --device cpu' : ''}' continues`);
+  }
+  if (tty && !json) process.stderr.write('\n');
+  return last;
+
+  async function show(e: RunEvent): Promise<void> {
     last = e;
-    if (json) { process.stdout.write(JSON.stringify(e) + '\n'); continue; }
+    if (e.kind === 'run-started') runDir = e.runDir;
+    if (json) { process.stdout.write(JSON.stringify(e) + '\n'); return; }
     if (e.kind === 'log') process.stderr.write(`${tty ? '\r\x1b[K' : ''}${e.level}: ${e.message}\n`);
     else if (e.kind === 'run-started') process.stderr.write(`run ${e.runId} in ${e.runDir}\n`);
     else if (e.kind === 'evaluation') process.stderr.write(`${tty ? '\r\x1b[K' : ''}${e.transfer !== undefined ? 'transfer' : 'held-out'} ${e.role}: ${e.correct}/${e.total} (${(100 * e.accuracy).toFixed(1)}%) ${e.prompt}\n`);
     if (line.update(e) && (tty || e.kind === 'step')) process.stderr.write(tty ? `\r\x1b[K${line.text()}` : `${line.text()}\n`);
     if (e.kind === 'step' && tty) process.stderr.write(`\r\x1b[Kstep ${e.step}: ${e.score.toFixed(4)} ${e.prompt}\n${line.text()}`);
   }
-  if (tty && !json) process.stderr.write('\n');
-  return last;
 }
 
 /** Ctrl-C: first → soft (drop the step in flight, keep the best, evaluate it), second → hard. */

@@ -195,6 +195,27 @@ function unusedFeed(name: string, elemType: number, dims: readonly (number | nul
   return new ort.Tensor(ORT_TYPE[dtype], ZEROS[dtype](shape.reduce((a, b) => a * b, 1)), shape);
 }
 
+let runs = 0;
+
+/** GREATER_FAULT=device-lost:N makes the N-th run of this process fail as a lost GPU does (the recovery tests). */
+function faultPoint(): void {
+  runs++;
+  const m = /^device-lost:(\d+)$/.exec(process.env.GREATER_FAULT ?? '');
+  if (m && Number(m[1]) === runs) throw new Error('WebGPU device lost (GREATER_FAULT)');
+}
+
+/** One line for a failed run: out of memory and a lost GPU say what to do; anything else names the graph. */
+export function runFailure(message: string, graph: string): Error {
+  const first = message.split('\n')[0];
+  if (/bad_alloc|out of memory|Failed to allocate/i.test(message)) {
+    return new UserError(`out of memory while running the ${graph} graph; try a smaller batch, shorter inputs or a smaller model`);
+  }
+  if (/device (?:was |is )?lost|DeviceLost|VK_ERROR_DEVICE_LOST/i.test(message)) {
+    return new UserError(`the GPU device was lost while running the ${graph} graph (${first.slice(0, 120)}); --device cpu runs without it`);
+  }
+  return new Error(`${graph}: ${first}`);
+}
+
 export class Session {
   private constructor(
     private readonly shared: SharedSession,
@@ -262,13 +283,10 @@ export class Session {
     Object.assign(ortFeeds, this.fixedFeeds);
     let res: ort.InferenceSession.OnnxValueMapType;
     try {
+      faultPoint();
       res = await this.shared.run(ortFeeds, fetch ?? this.ownOutputs);
     } catch (e) {
-      const msg = String((e as Error).message ?? e);
-      if (/bad_alloc|out of memory|Failed to allocate/i.test(msg)) {
-        throw new UserError(`out of memory while running the ${this.name} graph; try a smaller batch, shorter inputs or a smaller model`);
-      }
-      throw new Error(`${this.name}: ${msg.split('\n')[0]}`);
+      throw runFailure(String((e as Error).message ?? e), this.name);
     }
     const out: Record<string, HostTensor> = {};
     const device: Record<string, ort.Tensor> = {};
