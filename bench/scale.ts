@@ -98,8 +98,14 @@ function torch(dir: string, args: string[]): TorchResult | string {
   if (!fs.existsSync(PEER)) return `no torch peer at ${PEER}`;
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return 'Debian python3-torch is not installed (apt-get install -y python3-torch)';
-  const out = execFileSync('/usr/bin/python3', [PEER, dir, '--threads', '2', ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  return JSON.parse(out.trim().split('\n').pop()!) as TorchResult;
+  const timeoutMin = Number(process.env.BENCH_TORCH_MINUTES ?? 20);
+  try {
+    const out = execFileSync('/usr/bin/python3', [PEER, dir, '--threads', '2', ...args], { encoding: 'utf8', maxBuffer: 1 << 24, timeout: timeoutMin * 60_000 });
+    return JSON.parse(out.trim().split('\n').pop()!) as TorchResult;
+  } catch (e) {
+    if ((e as { signal?: string }).signal === 'SIGTERM') return `the torch peer ran past ${timeoutMin} min (BENCH_TORCH_MINUTES)`;
+    throw e;
+  }
 }
 
 /** Read bandwidth in GB/s (2 threads, 1 GiB) from bench/membw.c, or why it could not be measured. */
@@ -132,6 +138,7 @@ async function main(): Promise<void> {
     const child = spawnSync(process.execPath, [__filename, '--child', dir], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
     if (child.status !== 0) throw new Error(`our engine's run failed (exit ${child.status})`);
     const o = JSON.parse(child.stdout.trim().split('\n').pop()!) as OursResult;
+    process.stdout.write(`ours: ${JSON.stringify(o)}\n`); // kept even if the torch peer below never ends
     const skipTorch = argv.includes('--skip-torch');
     const tShort = skipTorch ? 'skipped (--skip-torch)' : torch(dir, ['--tasks', 'fwd,grad,dec', '--batches', '1,8', '--prompt', '16', '--new', '128', '--reps', '2', '--gradlen', String(SEQ)]);
     const tLong = skipTorch || typeof tShort === 'string' ? tShort : torch(dir, ['--tasks', 'dec', '--batches', '8,16,50', '--prompt', '150', '--new', '64', '--reps', '1']);
