@@ -14,6 +14,18 @@ export function renderPromptTokens(tokens: string[], position: number | undefine
   }));
 }
 
+let stop: HTMLButtonElement | undefined;
+
+/**
+ * The one Stop button, moved into each new rendering rather than made anew: a fast run re-renders every frame, and
+ * a press must land on the element it started on (a replaced button loses the click).
+ */
+function stopButton(ui: ViewContext, label: string): HTMLButtonElement {
+  stop ??= button('stop', label, () => ui.post({ type: 'stop' }), { secondary: true });
+  if (stop.textContent !== label) stop.textContent = label;
+  return stop;
+}
+
 export function renderLive(ui: ViewContext): HTMLElement | null {
   const r = ui.state.run;
   if (r.state === 'idle' && !r.last && !r.done) return null;
@@ -32,7 +44,7 @@ export function renderLive(ui: ViewContext): HTMLElement | null {
       h('span', { id: 'phase', class: `status status-${r.state}` }, status),
       h('span', { id: 'step-count', class: 'hint' }, r.last ? `step ${r.last.step}/${r.last.totalSteps} · best ${r.last.bestScore.toFixed(4)}` : ''),
       eta !== undefined && live ? h('span', { id: 'eta', class: 'hint' }, `ETA ${formatDuration(eta)}`) : null,
-      live ? button('stop', r.state === 'cancelling' ? 'Stop now' : 'Stop', () => ui.post({ type: 'stop' }), { secondary: true }) : null,
+      live ? stopButton(ui, r.state === 'cancelling' ? 'Stop now' : 'Stop') : null,
     ),
     r.message ? h('p', { id: 'run-message', class: r.state === 'failed' ? 'error' : 'hint' }, r.message) : null,
     lineChart(r.points),

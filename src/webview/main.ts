@@ -29,15 +29,18 @@ function loadState(): ViewState | undefined {
 let state: ViewState = loadState() ?? initialState();
 
 let scheduled = false;
+let lastRender = 0;
+/** A run's events can come faster than anyone reads: the page is rebuilt at most this often. */
+const MIN_RENDER_MS = 100;
 function update(mutate: (s: ViewState) => void, rerender = true): void {
   mutate(state);
   vscode.setState(state);
   if (rerender && !scheduled) {
     scheduled = true;
-    requestAnimationFrame(() => {
+    setTimeout(() => requestAnimationFrame(() => {
       scheduled = false;
       render();
-    });
+    }), Math.max(0, lastRender + MIN_RENDER_MS - performance.now()));
   }
 }
 
@@ -69,6 +72,7 @@ function requestPreview(): void {
 let shownStartError: string | undefined;
 
 function render(): void {
+  lastRender = performance.now();
   const app = document.getElementById('app')!;
   // keep the focused field's caret while re-rendering
   const focused = document.activeElement as HTMLInputElement | null;
