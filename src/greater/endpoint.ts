@@ -66,9 +66,9 @@ const refusesContinueFields = new Set<string>();
 /** One chat completion, greedy (temperature 0). `signal` aborts it (a stopped run). */
 export async function chatComplete(target: EndpointTarget, messages: readonly ChatTurn[], maxTokens: number, signal?: AbortSignal): Promise<ChatReply> {
   const url = completionsUrl(target.baseUrl);
-  const prefill = messages[messages.length - 1]?.role === 'assistant' && !refusesContinueFields.has(url);
+  const askToContinue = messages[messages.length - 1]?.role === 'assistant' && !refusesContinueFields.has(url);
   const body = { model: target.model, messages, max_tokens: maxTokens, temperature: 0, stream: false };
-  if (!prefill) return complete(target, url, body, signal);
+  if (!askToContinue) return complete(target, url, body, signal);
   try {
     return await complete(target, url, { ...body, ...CONTINUE_FIELDS }, signal);
   } catch (e) {

@@ -195,17 +195,16 @@ function unusedFeed(name: string, elemType: number, dims: readonly (number | nul
   return new ort.Tensor(ORT_TYPE[dtype], ZEROS[dtype](shape.reduce((a, b) => a * b, 1)), shape);
 }
 
+/** GREATER_FAULT=device-lost:N makes the N-th run of this process fail as a lost GPU does (the recovery tests). */
+const DEVICE_LOST_AT = Number(/^device-lost:(\d+)$/.exec(process.env.GREATER_FAULT ?? '')?.[1] ?? 0);
 let runs = 0;
 
-/** GREATER_FAULT=device-lost:N makes the N-th run of this process fail as a lost GPU does (the recovery tests). */
 function faultPoint(): void {
-  runs++;
-  const m = /^device-lost:(\d+)$/.exec(process.env.GREATER_FAULT ?? '');
-  if (m && Number(m[1]) === runs) throw new Error('WebGPU device lost (GREATER_FAULT)');
+  if (++runs === DEVICE_LOST_AT) throw new Error('WebGPU device lost (GREATER_FAULT)');
 }
 
 /** One line for a failed run: out of memory and a lost GPU say what to do; anything else names the graph. */
-export function runFailure(message: string, graph: string): Error {
+function runFailure(message: string, graph: string): Error {
   const first = message.split('\n')[0];
   if (/bad_alloc|out of memory|Failed to allocate/i.test(message)) {
     return new UserError(`out of memory while running the ${graph} graph; try a smaller batch, shorter inputs or a smaller model`);
