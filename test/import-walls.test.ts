@@ -16,7 +16,10 @@ const CONTRACTS: Record<string, readonly string[]> = {
   'engine/errors.ts': [],
   'greater/events.ts': [],
   'worker/protocol/index.ts': ['greater/events.ts'],
+  // how an engine process is started: shared by the CLI's launcher and the extension's worker launcher
+  'worker/protocol/launch-env.ts': [],
 };
+const LAUNCH_ENV = 'worker/protocol/launch-env.ts';
 const ENGINE_ENTRY = 'engine/index.ts';
 
 /** Per layer (first folder under src/): a predicate over the imported file's path relative to src/. */
@@ -25,7 +28,7 @@ const ALLOWED: Record<string, (to: string) => boolean> = {
   greater: (to) => to.startsWith('greater/') || to === ENGINE_ENTRY,
   demo: (to) => to.startsWith('demo/') || to.startsWith('greater/') || to === ENGINE_ENTRY,
   worker: (to) => to.startsWith('worker/') || to.startsWith('greater/') || to.startsWith('demo/') || to === ENGINE_ENTRY,
-  cli: (to) => to.startsWith('cli/') || to.startsWith('greater/') || to.startsWith('demo/') || to === ENGINE_ENTRY,
+  cli: (to) => to.startsWith('cli/') || to.startsWith('greater/') || to.startsWith('demo/') || to === ENGINE_ENTRY || to === LAUNCH_ENV,
   shared: (to) => to.startsWith('shared/') || to === 'worker/protocol/index.ts',
   extension: (to) => to.startsWith('extension/') || to.startsWith('shared/') || to.startsWith('worker/protocol/'),
   webview: (to) => to.startsWith('webview/') || to.startsWith('shared/'),

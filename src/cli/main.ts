@@ -1,8 +1,10 @@
 // Entry point of the `greater` command: dispatches to one module per sub-command and turns
 // UserErrors into a one-line message with a non-zero exit code (never a stack trace).
 import { isUserError } from '../engine';
+import { HUGE_PAGES_ENV, runsOnGlibc, withHugePages } from '../worker/protocol/launch-env';
 import { helpText } from './args';
 import type { Command } from './command';
+import { RELAUNCHED_ENV, followLauncher, relaunch } from './relaunch';
 
 export type { Command };
 
@@ -22,6 +24,23 @@ const commands: Record<string, () => Promise<Command>> = {
 function usage(): string {
   return ['usage: greater <command> [flags]', '', 'commands:', ...Object.keys(commands).map((c) => `  ${c}`),
     '', "Run 'greater <command> --help' for a command's flags."].join('\n');
+}
+
+/**
+ * The launcher's entry (bin/greater.js is `script`): a command that may load a model runs in a child process
+ * started with huge pages where glibc can give them (worker/protocol/launch-env.ts; ${HUGE_PAGES_ENV}=0 opts out).
+ */
+export async function launch(argv: string[], script: string): Promise<number> {
+  const [name] = argv;
+  const heavy = name !== undefined && name in commands && name !== 'version' && !argv.includes('--help') && !argv.includes('-h');
+  // a debugger's port cannot be opened twice
+  const debugging = process.execArgv.some((a) => a.startsWith('--inspect') || a.startsWith('--debug'));
+  if (heavy && !debugging && process.env[RELAUNCHED_ENV] !== '1') {
+    const env = withHugePages(process.env, process.platform, runsOnGlibc());
+    if (env) return relaunch(script, argv, env);
+  }
+  followLauncher();
+  return main(argv);
 }
 
 export async function main(argv: string[]): Promise<number> {

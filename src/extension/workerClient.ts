@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, Trace, type MessageConnection } from 'vscode-jsonrpc/node';
 import { EVAL_API_KEY_ENV, RunEventNotification, type RequestDef, type RunEventParams } from '../worker/protocol';
+import { runsOnGlibc, withHugePages } from '../worker/protocol/launch-env';
 import { onNotification, sendRequest } from '../worker/protocol/rpc';
 import { traceLevel } from './config';
 import type { Log } from './log';
@@ -91,7 +92,8 @@ export class WorkerClient implements vscode.Disposable {
         'not restarting it now. See the "GReaTer" output for its log, then try again in a few minutes.');
     }
     this.setState(WorkerState.Starting);
-    const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    const base = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    const env: NodeJS.ProcessEnv = withHugePages(base, process.platform, runsOnGlibc()) ?? base;
     delete env.HF_TOKEN;
     delete env[EVAL_API_KEY_ENV];
     const token = await this.token();

@@ -42,7 +42,7 @@ function linkInPlace(file: string, holder: LockHolder): boolean {
 
 /** Takes the lock (true) or returns its live holder. A lock whose process is gone is taken over. */
 export function acquireLockFile(file: string, info: Record<string, unknown> = {}): true | LockHolder {
-  const me: LockHolder = { ...info, pid: process.pid };
+  const me: LockHolder = { ...info, pid: process.pid, parentPid: process.ppid };
   for (let attempt = 0; attempt < 3; attempt++) {
     if (linkInPlace(file, me)) {
       // Two processes taking over the same stale lock: the later removal may have hit the earlier's new lock.
@@ -50,7 +50,10 @@ export function acquireLockFile(file: string, info: Record<string, unknown> = {}
       continue;
     }
     const holder = readLockFile(file);
-    if (holder && holder.pid !== process.pid && isAlive(holder.pid)) return holder;
+    if (holder && holder.pid !== process.pid && isAlive(holder.pid)) {
+      if (!orphanGone(holder)) return holder;
+      continue;
+    }
     // Stale: move it aside first, so only one taker removes it.
     const stale = `${file}.${process.pid}.stale`;
     try {
@@ -70,8 +73,24 @@ export function acquireLockFile(file: string, info: Record<string, unknown> = {}
   throw new Error(`could not take the lock ${file}`);
 }
 
+const ORPHAN_WAIT_MS = 10_000;
+
+/**
+ * A live holder whose parent is gone is on its way out: the CLI's relaunched child and the VS Code worker end when
+ * their launcher does, though not in the same instant (a kill -9 of `greater`, then an immediate --resume). Waits
+ * for such a holder to exit (true) rather than calling the run busy; false for a holder with a live parent.
+ */
+function orphanGone(holder: LockHolder): boolean {
+  const parent = holder.parentPid;
+  if (typeof parent !== 'number' || parent <= 1 || isAlive(parent)) return false;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const until = Date.now() + ORPHAN_WAIT_MS;
+  while (isAlive(holder.pid) && Date.now() < until) Atomics.wait(nap, 0, 0, 25);
+  return !isAlive(holder.pid);
+}
+
 export function updateLockFile(file: string, info: Record<string, unknown>): void {
-  fs.writeFileSync(`${file}.${process.pid}.new`, JSON.stringify({ ...info, pid: process.pid }));
+  fs.writeFileSync(`${file}.${process.pid}.new`, JSON.stringify({ ...info, pid: process.pid, parentPid: process.ppid }));
   fs.renameSync(`${file}.${process.pid}.new`, file);
 }
 
