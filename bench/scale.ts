@@ -6,7 +6,9 @@
 //  • greedy decoding tok/s at batch 1 (16-token prompt) and batch 8 (16-token prompt, 128 new), and at batch
 //    8 / 16 / 50 after a 150-token prompt (64 new), with the CPU cores busy during batch-1 decoding;
 //  • a step's cost with room for 1024 new tokens against room for 64, at the same filled length;
-//  • peak RSS of our engine (its own child process), against the weights' size.
+//  • peak RSS of our engine (its own child process), against the weights' size;
+//  • each of ours twice where glibc gives huge pages: as the CLI and the extension start the engine (huge pages) and
+//    with 4 KiB pages (GREATER_HUGE_PAGES=0), side by side.
 // The bound: bytes of weights one decode step reads / read bandwidth measured by bench/membw.c (gcc, 2 threads).
 // Usage: node dist/bench/scale.js [--shape 0.5b|small] [--skip-torch]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -15,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LanguageModel } from '../src/engine/index';
 import { writeTinyModel } from '../test/helpers/tiny-models';
+import { HUGE_PAGES_ENV, runsOnGlibc, withHugePages } from '../src/worker/protocol/launch-env';
 import { median, timeMs } from './timing';
 
 const SHAPES: Record<string, Record<string, unknown>> = {
@@ -135,10 +138,18 @@ async function main(): Promise<void> {
     writeTinyModel(dir, 'qwen2', { seed: 5, tied: true, config: SHAPES[shape] });
     const bw = bandwidth();
     process.stdout.write(`read bandwidth: ${typeof bw === 'number' ? `${bw.toFixed(1)} GB/s` : `not measured: ${bw}`}\n`);
-    const child = spawnSync(process.execPath, [__filename, '--child', dir], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
-    if (child.status !== 0) throw new Error(`our engine's run failed (exit ${child.status})`);
-    const o = JSON.parse(child.stdout.trim().split('\n').pop()!) as OursResult;
-    process.stdout.write(`ours: ${JSON.stringify(o)}\n`); // kept even if the torch peer below never ends
+    // Our engine as the CLI and the extension start it (huge pages where glibc gives them), and, for comparison,
+    // with 4 KiB pages (GREATER_HUGE_PAGES=0).
+    const run = (env: NodeJS.ProcessEnv): OursResult => {
+      const child = spawnSync(process.execPath, [__filename, '--child', dir], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'], env });
+      if (child.status !== 0) throw new Error(`our engine's run failed (exit ${child.status})`);
+      return JSON.parse(child.stdout.trim().split('\n').pop()!) as OursResult;
+    };
+    const huge = withHugePages(process.env, process.platform, runsOnGlibc());
+    const small = huge ? run({ ...process.env, [HUGE_PAGES_ENV]: '0' }) : undefined;
+    if (small) process.stdout.write(`ours, 4 KiB pages: ${JSON.stringify(small)}\n`);
+    const o = run(huge ?? process.env);
+    process.stdout.write(`ours${huge ? ', huge pages' : ''}: ${JSON.stringify(o)}\n`); // kept even if the torch peer below never ends
     const skipTorch = argv.includes('--skip-torch');
     const tShort = skipTorch ? 'skipped (--skip-torch)' : torch(dir, ['--tasks', 'fwd,grad,dec', '--batches', '1,8', '--prompt', '16', '--new', '128', '--reps', '2', '--gradlen', String(SEQ)]);
     const tLong = skipTorch || typeof tShort === 'string' ? tShort : torch(dir, ['--tasks', 'dec', '--batches', '8,16,50', '--prompt', '150', '--new', '64', '--reps', '1']);
@@ -148,25 +159,27 @@ async function main(): Promise<void> {
     const weightsGB = o.weightsMb * 2 ** 20 / 1e9;
     // A decode step reads every weight once, except the embedding table (a gather) unless the head is tied to it.
     const bound = typeof bw === 'number' ? bw / weightsGB : undefined;
-    const rows: [string, string, string, string][] = [];
+    // Rows: measure, ours (as launched), ours with 4 KiB pages, torch, ratio of ours to torch or to the goal.
+    const rows: [string, string, string, string, string][] = [];
     const f = (x: number | undefined, d = 1) => (x === undefined ? '–' : x.toFixed(d));
     const ratio = (a: number | undefined, b: number | undefined, lowerIsBetter = false) => (a === undefined || b === undefined ? '–' : `${(lowerIsBetter ? b / a : a / b).toFixed(2)}×`);
-    rows.push(['warm-up: load → first forward / first gradient (s)', `${f(o.warmFwdMs / 1000)} / ${f(o.warmGradMs / 1000)}`, '–', 'goal ≤ 3 s']);
+    const both = (cell: (x: OursResult) => string): [string, string] => [cell(o), small ? cell(small) : '–'];
+    rows.push(['warm-up: load → first forward / first gradient (s)', ...both((x) => `${f(x.warmFwdMs / 1000)} / ${f(x.warmGradMs / 1000)}`), '–', 'goal ≤ 3 s']);
     const tf = typeof tShort === 'string' ? undefined : tShort.fwdMs, tg = typeof tShort === 'string' ? undefined : tShort.grad?.['1']?.ms;
-    rows.push([`forward, ${SEQ} tokens (ms)`, f(o.fwdMs, 0), f(tf, 0), `${ratio(o.fwdMs, tf, true)} torch's speed`]);
-    rows.push([`forward + input gradient, ${SEQ} tokens (ms)`, f(o.gradMs, 0), f(tg, 0), `${ratio(o.gradMs, tg, true)} torch's speed`]);
+    rows.push([`forward, ${SEQ} tokens (ms)`, ...both((x) => f(x.fwdMs, 0)), f(tf, 0), `${ratio(o.fwdMs, tf, true)} torch's speed`]);
+    rows.push([`forward + input gradient, ${SEQ} tokens (ms)`, ...both((x) => f(x.gradMs, 0)), f(tg, 0), `${ratio(o.gradMs, tg, true)} torch's speed`]);
     for (const [label, tps] of Object.entries(o.decode)) {
       const B = Number(/^b(\d+)/.exec(label)![1]);
       const t = label.includes('150') ? tDec(tLong, B) : tDec(tShort, B);
       const note = B === 1 && bound ? `${ratio(tps, t)} torch; ${(tps / bound).toFixed(2)}× the bound (${bound.toFixed(1)} tok/s)` : ratio(tps, t) + ' torch';
-      rows.push([`decode ${label} (tok/s)`, f(tps), f(t), note]);
+      rows.push([`decode ${label} (tok/s)`, ...both((x) => f(x.decode[label])), f(t), note]);
     }
-    rows.push(['cores busy in batch-1 decoding (of 2)', f(o.b1Cores * 2, 2), '–', '']);
-    rows.push(['b8 · 150 + 64 steps, room for 1024 vs 64 (ms)', `${f(o.roomMs.r1024, 0)} vs ${f(o.roomMs.r64, 0)}`, '–', `${(o.roomMs.r1024 / o.roomMs.r64).toFixed(2)}× (goal ≤ 1.10)`]);
-    rows.push(['peak RSS (MB) / weights (MB)', `${f(o.peakRssMb, 0)} / ${f(o.weightsMb, 0)}`, typeof tShort === 'string' ? '–' : f(tShort.peakRssMB, 0), `${(o.peakRssMb / o.weightsMb).toFixed(2)}× the weights (goal ≤ 1.3)`]);
-    const w = [Math.max(...rows.map((r) => r[0].length)), 14, 10];
-    process.stdout.write(`\n| measure (${shape} shape, CPU, 2 threads) | ours | torch | ratio |\n|---|---|---|---|\n`);
-    for (const r of rows) process.stdout.write(`| ${r[0].padEnd(w[0])} | ${r[1].padEnd(w[1])} | ${r[2].padEnd(w[2])} | ${r[3]} |\n`);
+    rows.push(['cores busy in batch-1 decoding (of 2)', ...both((x) => f(x.b1Cores * 2, 2)), '–', '']);
+    rows.push(['b8 · 150 + 64 steps, room for 1024 vs 64 (ms)', ...both((x) => `${f(x.roomMs.r1024, 0)} vs ${f(x.roomMs.r64, 0)}`), '–', `${(o.roomMs.r1024 / o.roomMs.r64).toFixed(2)}× (goal ≤ 1.10)`]);
+    rows.push(['peak RSS (MB) / weights (MB)', ...both((x) => `${f(x.peakRssMb, 0)} / ${f(x.weightsMb, 0)}`), typeof tShort === 'string' ? '–' : f(tShort.peakRssMB, 0), `${(o.peakRssMb / o.weightsMb).toFixed(2)}× the weights (goal ≤ 1.3)`]);
+    const w = Math.max(...rows.map((r) => r[0].length));
+    process.stdout.write(`\n| measure (${shape} shape, CPU, 2 threads) | ours | ours, 4 KiB pages | torch | ratio |\n|---|---|---|---|---|\n`);
+    for (const r of rows) process.stdout.write(`| ${r[0].padEnd(w)} | ${r.slice(1).join(' | ')} |\n`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { LanguageModel } from '../src/engine/language-model';
+import { sweepOrphans } from '../src/engine/runtime/resident-weights';
 import { TinyFamily, writeTinyModel } from './helpers/tiny-models';
 
 const IDS = [5, 77, 140, 3, 200, 61, 9, 33];
@@ -39,3 +41,27 @@ for (const family of ['llama', 'qwen2', 'gemma2'] as TinyFamily[]) {
     }
   });
 }
+
+test('the weights folder of a process that died without exiting is removed by the next writer, and only such a folder', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-sweep-'));
+  try {
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const make = (name: string, ageMs: number) => {
+      const d = path.join(root, name);
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'weights.bin'), 'x');
+      const t = (Date.now() - ageMs) / 1000;
+      fs.utimesSync(path.join(d, 'weights.bin'), t, t);
+      fs.utimesSync(d, t, t);
+    };
+    make(`greater-weights-${deadPid}-old`, 5 * 60_000);
+    make(`greater-weights-${deadPid}-fresh`, 0);
+    make(`greater-weights-${process.pid}-mine`, 5 * 60_000);
+    make(`greater-weights-${process.ppid}-parent`, 5 * 60_000);
+    make('greater-weights-unnamed', 5 * 60_000);
+    assert.deepEqual(sweepOrphans(root), [`greater-weights-${deadPid}-old`]);
+    assert.deepEqual(fs.readdirSync(root).sort(), [`greater-weights-${deadPid}-fresh`, `greater-weights-${process.pid}-mine`, `greater-weights-${process.ppid}-parent`, 'greater-weights-unnamed'].sort());
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -1,7 +1,9 @@
 // Writes a model's weights once into one external-data file (each tensor 4096-byte aligned, as
 // onnxruntime prefers) beside the session graphs that reference it, so sessions load the weights once
 // instead of receiving them as inputs on every run. Matrices can be stored transposed (see
-// model/layers.ts, productWeight). The folder is private to this process and removed on dispose or exit.
+// model/layers.ts, productWeight). The folder is private to this process and removed on dispose or exit; its name
+// carries the pid, so the folder of a process that died without exiting (kill -9, a crash, out of memory: a model's
+// size each time) is removed by the next process that writes one.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,6 +12,50 @@ import { ResidentWeights } from '../model/layers';
 
 const ALIGN = 4096;
 const FILE = 'weights.bin';
+const PREFIX = 'greater-weights-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** When the folder or a file in it last changed (a session opens the files within seconds of their writing). */
+function lastChange(dir: string): number {
+  let t = fs.statSync(dir).mtimeMs;
+  for (const f of fs.readdirSync(dir)) t = Math.max(t, fs.statSync(path.join(dir, f)).mtimeMs);
+  return t;
+}
+
+/**
+ * Removes the weights folders of processes that are gone; returns their names. Only folders left alone for
+ * `quietMs`: a pid means nothing to a process in another pid namespace sharing this temp folder, but by then
+ * any session reading the files has them open, and an open file outlives its name.
+ */
+export function sweepOrphans(root: string = os.tmpdir(), quietMs = 60_000): string[] {
+  const swept: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return swept;
+  }
+  for (const name of names) {
+    const m = new RegExp(`^${PREFIX}(\\d+)-`).exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    try {
+      if (Date.now() - lastChange(path.join(root, name)) < quietMs) continue;
+      fs.rmSync(path.join(root, name), { recursive: true, force: true });
+      swept.push(name);
+    } catch {
+      // another process's, or already going: not ours to insist on
+    }
+  }
+  return swept;
+}
 
 export interface StoredWeight {
   data: FloatArray | Uint16Array;
@@ -46,7 +92,8 @@ export class ResidentWeightsDir {
 
   /** Float16 weights come as their bit patterns (Uint16Array). */
   static write(weights: ReadonlyMap<string, StoredWeight>): ResidentWeightsDir {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-weights-'));
+    sweepOrphans();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}${process.pid}-`));
     const map = new Map<string, { location: string; offset: number; length: number }>();
     const fd = fs.openSync(path.join(dir, FILE), 'w');
     try {
