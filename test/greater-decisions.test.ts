@@ -8,7 +8,7 @@ import { LanguageModel } from '../src/engine/language-model';
 import { UserError } from '../src/engine';
 import { DEFAULT_CONFIG, makeConfig, type GreaterConfig } from '../src/greater/config';
 import { buildLayout, locateAnswer, encodeFragment, type PromptLayout } from '../src/greater/layout';
-import { initialState, runSteps, type OptimizerContext } from '../src/greater/optimizer';
+import { candidatesBatchFits, initialState, runSteps, type OptimizerContext } from '../src/greater/optimizer';
 import { scoreControl } from '../src/greater/scorer';
 import { buildVocabulary } from '../src/greater/vocab';
 import { isConverged } from '../src/greater/schedule';
@@ -235,4 +235,33 @@ test('§13.19 every sample carries the identical control ids, by construction', 
   const { layout } = context({});
   const ctrl = layout.encodeControl('think step by step.');
   for (const s of layout.samples) assert.deepEqual(layout.promptIds(s, ctrl).slice(s.before.length, s.before.length + ctrl.length), ctrl);
+});
+
+test('17.6 candidates scored together (candidates × samples rows) end exactly as scored one by one, in fewer batches', async () => {
+  const calls = { n: 0 };
+  const generate = m.generate.bind(m);
+  m.generate = (prompts, opts) => { calls.n++; return generate(prompts, opts); };
+  try {
+    const apart = await run({ batchCandidates: false });
+    const apartCalls = calls.n;
+    calls.n = 0;
+    const together = await run({ batchCandidates: true });
+    const strip = (s: RunState) => ({ ctrl: s.ctrl, pos: s.pos, top: s.top, history: s.history.map((h) => ({ ...h, seconds: 0 })) });
+    assert.deepEqual(strip(together.state), strip(apart.state));
+    assert.ok(calls.n < apartCalls, `batched selection made ${calls.n} generate calls, one by one ${apartCalls}`);
+  } finally {
+    m.generate = generate;
+  }
+});
+
+test('candidates are scored together only where their KV cache fits in a quarter of free memory', () => {
+  const { layout } = context({});
+  const ctrl = layout.encodeControl('think step by step.');
+  const longest = Math.max(...layout.samples.map((s) => layout.promptIds(s, ctrl).length));
+  const perToken = 2 * m.config.numLayers * m.config.numKvHeads * m.config.headDim * 4;
+  const need = 3 * 3 * (longest + 100) * perToken; // 3 candidates × batch 3, 100 new tokens
+  assert.equal(candidatesBatchFits(m, layout, ctrl, 3, 3, 100, 4 * need), true);
+  assert.equal(candidatesBatchFits(m, layout, ctrl, 3, 3, 100, 4 * need - 1), false);
+  const scripted = { ...m, config: { vocabSize: 10, hiddenSize: 4, maxPositions: 64 } } as unknown as Parameters<typeof candidatesBatchFits>[0];
+  assert.equal(candidatesBatchFits(scripted, layout, ctrl, 3, 3, 100, 0), true, 'a model without a KV shape is not refused');
 });

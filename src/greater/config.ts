@@ -52,8 +52,9 @@ export interface GreaterConfig {
   /** The selected candidate's reasoning is the next step's current reasoning (§11 item 1; greedy decoding
    *  makes regeneration identical, so this only saves work). false = regenerate every step, the reference's cost. */
   reuseReasoning: boolean;
-  /** Score a step's candidates together, candidates × samples rows per generation batch (no effect on results).
-   *  Off by default: a Qwen2.5-0.5B-shaped quick run with it on was killed for memory on a 24 GB machine (17 GB). */
+  /** Score a step's candidates together, candidates × samples rows per generation batch (no effect on results),
+   *  where their KV cache fits in a quarter of free memory (optimizer.ts, candidatesBatchFits). The 17 GB that once
+   *  killed a 0.5B-shaped quick run with it on was the unbounded input gradient (now micro-batched). */
   batchCandidates: boolean;
   /** Successive halving in selection: prune candidates that provably cannot win (no effect on results). */
   halving: boolean;
@@ -113,7 +114,7 @@ export const DEFAULT_CONFIG: Readonly<GreaterConfig> = Object.freeze({
   gradientOverReasoning: true,
   candidateRanking: 'gradient',
   reuseReasoning: true,
-  batchCandidates: false,
+  batchCandidates: true,
   halving: false,
   stopAfterUnchangedSweeps: 2,
   plateauStop: true,

@@ -81,8 +81,10 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
   let b = await gen(Math.min(16, budget));
   const slope = (x: typeof a, y: typeof a) => (y.steps > x.steps ? Math.max(0, (y.seconds - x.seconds) / (y.steps - x.steps)) : y.seconds / Math.max(1, y.steps));
   let decodeStepSeconds = slope(a, b);
-  if (b.truncated && b.steps < budget) {
-    const boxed = Math.min(budget, Math.max(b.steps + 1, Math.floor(boxSeconds / Math.max(decodeStepSeconds, 1e-6))));
+  // A longer run only where the box allows at least twice the steps: one of 17 after 16 (a 0.5B model on a CPU)
+  // would add a whole generation to the probe to learn nothing new about the slope.
+  const boxed = Math.min(budget, Math.floor(boxSeconds / Math.max(decodeStepSeconds, 1e-6)));
+  if (b.truncated && b.steps < budget && boxed >= 2 * b.steps) {
     b = await gen(boxed);
     decodeStepSeconds = slope(a, b);
   }

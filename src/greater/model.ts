@@ -19,7 +19,11 @@ export interface TokenizerPort {
 }
 
 export interface ModelPort {
-  readonly config: { readonly vocabSize: number; readonly hiddenSize: number; readonly maxPositions: number };
+  readonly config: {
+    readonly vocabSize: number; readonly hiddenSize: number; readonly maxPositions: number;
+    /** The KV cache's shape (a scripted test model may leave it out): sizes a generation batch's memory. */
+    readonly numLayers?: number; readonly numKvHeads?: number; readonly headDim?: number;
+  };
   readonly tokenizer: TokenizerPort;
   readonly stopIds: number[];
   readonly counters: PassCounts;

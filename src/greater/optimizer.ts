@@ -19,6 +19,7 @@ import { advance, isConverged, isPlateau, periodExitAllowed, stepsSinceBest } fr
 import { ctrlKey, STATE_SCHEMA_VERSION, type RunState, type TopEntry } from './state';
 import { addTop } from './top';
 import { etaSeconds } from './eta';
+import { availableMemory } from '../engine';
 
 export class CancelledError extends Error {
   constructor(readonly mode: 'soft' | 'hard') {
@@ -140,7 +141,7 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
     let evaluated = 0;
     const keyOf = (cand: readonly number[]) => (cfg.fluencyOnCandidate ? ctrlKey(cand) : `${ctrlKey(cand)}|${ctrlKey(ctrl)}`);
     const fluencyOf = (cand: readonly number[]) => (cfg.fluencyOnCandidate ? cand : ctrl);
-    if (cfg.batchCandidates && !cfg.halving && chosen.length > 1) {
+    if (cfg.batchCandidates && !cfg.halving && chosen.length > 1 && candidatesBatchFits(m, layout, ctrl, chosen.length, cfg.batchSize, opts.maxNewTokens)) {
       // Without pruning every chosen candidate is scored in full, so score them together: one generation batch of
       // candidates × samples per chunk (17.6). Same scores; an early "." exit may leave some of them unused.
       const todo = chosen.map((id) => Object.assign(ctrl.slice(), { [pos]: id })).filter((c) => !cache.has(keyOf(c)));
@@ -254,4 +255,17 @@ function roundTrips(layout: PromptLayout, ctrl: readonly number[], pos: number, 
   c[pos] = id;
   const back = layout.encodeControl(layout.controlText(c));
   return back.length === c.length && back.every((t, i) => t === c[i]);
+}
+
+/**
+ * Whether a batch of all candidates × samples leaves room: its KV cache (rows × (prompt + reasoning) tokens) within
+ * a quarter of free memory. One candidate's batch is what a step needs anyway; this many at once must not be what
+ * runs the machine out of memory (a 4B model's 27 rows × 1,600 tokens is 12 GB of cache).
+ */
+export function candidatesBatchFits(m: ModelPort, layout: PromptLayout, ctrl: readonly number[], candidates: number, batchSize: number, maxNewTokens: number, free: number = availableMemory()): boolean {
+  const { numLayers, numKvHeads, headDim } = m.config;
+  if (!numLayers || !numKvHeads || !headDim) return true;
+  const longest = Math.max(...layout.samples.map((s) => layout.promptIds(s, ctrl).length));
+  const rows = candidates * Math.min(batchSize, layout.samples.length);
+  return rows * (longest + maxNewTokens) * 2 * numLayers * numKvHeads * headDim * 4 <= free / 4;
 }
