@@ -36,10 +36,11 @@ if (process.env[RELAUNCHED_ENV] !== '1') {
   relaunch(__filename, process.argv.slice(2), { ...process.env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' }).then((c) => { process.exitCode = c; });
 } else {
   followLauncher();
+  // the handler before the line the test waits for: a SIGINT must never meet the default action
+  if (what === 'int') { let n = 0; process.on('SIGINT', () => { n++; setTimeout(() => { console.log('ints ' + n); process.exit(0); }, 300); }); setInterval(() => {}, 1000); }
   console.log(JSON.stringify({ pid: process.pid, ppid: process.ppid, tunables: process.env.GLIBC_TUNABLES }));
   if (what === 'exit') process.exitCode = 3;
   if (what === 'kill') process.kill(process.pid, 'SIGKILL');
-  if (what === 'int') { let n = 0; process.on('SIGINT', () => { n++; setTimeout(() => { console.log('ints ' + n); process.exit(0); }, 300); }); setInterval(() => {}, 1000); }
   if (what === 'wait') setInterval(() => {}, 1000);
 }
 `);

@@ -153,7 +153,7 @@ test('a run streams its events in order, answers with the ids of run-started, an
     const res = await sendRequest(w.client, RunStart, startParams(runsDir));
     assert.deepEqual(res, { runId: 'run-1', runDir: path.join(runsDir, 'run-1') });
     const lock = JSON.parse(fs.readFileSync(path.join(runsDir, ACTIVE_LOCK_FILE), 'utf8'));
-    assert.deepEqual(lock, { pid: process.pid, runId: 'run-1', runDir: res.runDir });
+    assert.deepEqual(lock, { pid: process.pid, parentPid: process.ppid, runId: 'run-1', runDir: res.runDir });
     open();
     await w.server.activeRun;
     await until(() => w.events.at(-1)?.event.kind === 'done', 'done');

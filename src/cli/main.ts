@@ -32,7 +32,7 @@ function usage(): string {
  */
 export async function launch(argv: string[], script: string): Promise<number> {
   const [name] = argv;
-  const heavy = name !== undefined && name in commands && name !== 'version' && !argv.includes('--help') && !argv.includes('-h');
+  const heavy = name !== undefined && Object.hasOwn(commands, name) && name !== 'version' && !argv.includes('--help') && !argv.includes('-h');
   // a debugger's port cannot be opened twice
   const debugging = process.execArgv.some((a) => a.startsWith('--inspect') || a.startsWith('--debug'));
   if (heavy && !debugging && process.env[RELAUNCHED_ENV] !== '1') {

@@ -66,6 +66,8 @@ export const RUN_FILES = {
 export const ACTIVE_LOCK_FILE = '.active.lock';
 export interface ActiveLock {
   pid: number;
+  /** The holder's parent when it took the lock: a holder whose parent is gone is on its way out (greater/lock.ts). */
+  parentPid?: number;
   runId?: string;
   runDir?: string;
 }

@@ -14,6 +14,7 @@ const ALIGN = 4096;
 const FILE = 'weights.bin';
 const PREFIX = 'greater-weights-';
 
+/** As greater/lock.ts's isAlive (the engine imports nothing from the layers above it). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -43,8 +44,9 @@ export function sweepOrphans(root: string = os.tmpdir(), quietMs = 60_000): stri
   } catch {
     return swept;
   }
+  const owned = new RegExp(`^${PREFIX}(\\d+)-`);
   for (const name of names) {
-    const m = new RegExp(`^${PREFIX}(\\d+)-`).exec(name);
+    const m = owned.exec(name);
     if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
     try {
       if (Date.now() - lastChange(path.join(root, name)) < quietMs) continue;
