@@ -14,6 +14,7 @@ import { LanguageModel, argmax, resolveDevice } from '../src/engine/index';
 import { softwareOnlyReason } from '../src/engine/runtime/session';
 import { writeTinyModel } from '../test/helpers/tiny-models';
 import { median, timeMs } from './timing';
+import { runAsLaunched } from './launched';
 
 const SMOLLM_135M = {
   hidden_size: 576, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, head_dim: 64,
@@ -124,7 +125,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(String((e as Error).stack ?? e) + '\n');
-  process.exitCode = 1;
-});
+runAsLaunched(main);

@@ -13,6 +13,7 @@ import { initialState, runSteps, type OptimizerContext } from '../src/greater/op
 import { buildVocabulary } from '../src/greater/vocab';
 import type { TaskExample } from '../src/greater/tasks';
 import { writeTinyModel } from '../test/helpers/tiny-models';
+import { runAsLaunched } from './launched';
 
 const EXTRACTOR = 'The next word is';
 /** Steps run per mode; the table shows the last one (step 1 costs the same everywhere: nothing to reuse yet). */
@@ -74,4 +75,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+runAsLaunched(main);

@@ -11,6 +11,7 @@ import { builtinDemo } from '../src/demo/builtin';
 import { makeConfig, type GreaterConfig } from '../src/greater/config';
 import { startRun } from '../src/greater/run';
 import { GOOD_WORDS } from '../src/demo/instructions';
+import { runAsLaunched } from './launched';
 
 const SEEDS = [0, 1, 2];
 const STEPS = Number(process.env.BENCH_STEPS ?? 3);
@@ -81,7 +82,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(String((e as Error).stack ?? e) + '\n');
-  process.exitCode = 1;
-});
+runAsLaunched(main);

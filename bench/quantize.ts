@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { LanguageModel, QuantizeMode, convertLlama2c } from '../src/engine/index';
 import { TinyFamily, writeTinyModel } from '../test/helpers/tiny-models';
 import { median } from './timing';
+import { runAsLaunched } from './launched';
 
 const MODES: QuantizeMode[] = ['none', 'int8', 'int4'];
 const FAMILIES: TinyFamily[] = ['llama', 'qwen2', 'gemma2', 'qwen3', 'gemma3_text', 'phi3', 'smollm3', 'granite', 'mistral', 'ministral'];
@@ -138,7 +139,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(String((e as Error).stack ?? e) + '\n');
-  process.exitCode = 1;
-});
+runAsLaunched(main);
