@@ -75,7 +75,7 @@ test('the relaunched child gets the environment; its exit code and its signal ar
   }
 });
 
-test('a SIGINT sent to the launcher reaches the child exactly once; SIGKILL of the launcher ends the child', async () => {
+test('a SIGINT sent to the launcher reaches the child exactly once; Ctrl-Z stops both; SIGKILL of the launcher ends the child', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-relaunch-'));
   try {
     const script = fixture(dir);
@@ -87,6 +87,23 @@ test('a SIGINT sent to the launcher reaches the child exactly once; SIGKILL of t
     const code = await new Promise<number | null>((r) => int.on('exit', r));
     assert.equal(code, 0);
     assert.match(out, /ints 1\b/);
+
+    // Ctrl-Z and fg: the child stops and continues with its launcher
+    const stopped = spawn(process.execPath, [script, 'int'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = (await firstLine(stopped)).pid;
+    const state = (pid: number) => /^\d+ \(.*\) (\S)/.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))![1];
+    const reach = async (pid: number, want: (s: string) => boolean) => {
+      const end = Date.now() + 5000;
+      while (!want(state(pid)) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      return state(pid);
+    };
+    stopped.kill('SIGTSTP');
+    assert.equal(await reach(child, (s) => s === 'T'), 'T', 'the child was not stopped');
+    assert.equal(await reach(stopped.pid!, (s) => s === 'T'), 'T', 'the launcher was not stopped');
+    stopped.kill('SIGCONT');
+    assert.notEqual(await reach(child, (s) => s !== 'T'), 'T', 'the child was not continued');
+    stopped.kill('SIGINT');
+    assert.equal(await new Promise<number | null>((r) => stopped.on('exit', r)), 0);
 
     const wait = spawn(process.execPath, [script, 'wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const { pid } = await firstLine(wait);

@@ -1,13 +1,13 @@
 // Runs the command in a child process started with a different environment (huge pages, see
 // worker/protocol/launch-env.ts), as if it were this process: the same arguments and standard streams, its exit
-// code or signal mirrored, every signal this process gets passed on exactly once, and the child gone as soon as
+// code or signal mirrored, every signal this process gets passed on exactly once (Ctrl-Z stops both), and the child gone as soon as
 // this process is (kill -9 included), so a killed `greater` never leaves a run going on behind it.
 import { spawn } from 'node:child_process';
 
 /** Marks the child, which must not relaunch again. */
 export const RELAUNCHED_ENV = 'GREATER_RELAUNCHED';
 
-const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGWINCH', 'SIGCONT'];
 
 /** Resolves with the child's exit code; a child ended by a signal ends this process with the same signal. */
 export function relaunch(script: string, argv: readonly string[], env: Record<string, string | undefined>): Promise<number> {
@@ -18,7 +18,12 @@ export function relaunch(script: string, argv: readonly string[], env: Record<st
       env: { ...env, [RELAUNCHED_ENV]: '1' }, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true,
     });
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
-    const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
+    // Job control (Ctrl-Z, then fg): the child, outside the terminal's process group, is stopped with us.
+    const suspend = () => {
+      child.kill('SIGSTOP');
+      process.kill(process.pid, 'SIGSTOP');
+    };
+    const handlers = [...FORWARDED.map((sig) => [sig, forward(sig)] as const), ['SIGTSTP', suspend] as const];
     for (const [sig, h] of handlers) process.on(sig, h);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
