@@ -1,10 +1,10 @@
 // Entry point of the `greater` command: dispatches to one module per sub-command and turns
 // UserErrors into a one-line message with a non-zero exit code (never a stack trace).
 import { isUserError } from '../engine';
-import { HUGE_PAGES_ENV, runsOnGlibc, withHugePages } from '../worker/protocol/launch-env';
+import { HUGE_PAGES_ENV } from '../worker/protocol/launch-env';
 import { helpText } from './args';
 import type { Command } from './command';
-import { RELAUNCHED_ENV, followLauncher, relaunch } from './relaunch';
+import { relaunchWithHugePages } from './relaunch';
 
 export type { Command };
 
@@ -35,12 +35,7 @@ export async function launch(argv: string[], script: string): Promise<number> {
   const heavy = name !== undefined && Object.hasOwn(commands, name) && name !== 'version' && !argv.includes('--help') && !argv.includes('-h');
   // a debugger's port cannot be opened twice
   const debugging = process.execArgv.some((a) => a.startsWith('--inspect') || a.startsWith('--debug'));
-  if (heavy && !debugging && process.env[RELAUNCHED_ENV] !== '1') {
-    const env = withHugePages(process.env, process.platform, runsOnGlibc());
-    if (env) return relaunch(script, argv, env);
-  }
-  followLauncher();
-  return main(argv);
+  return (heavy && !debugging ? relaunchWithHugePages(script, argv) : null) ?? main(argv);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,6 +3,7 @@
 // code or signal mirrored, every signal this process gets passed on exactly once (Ctrl-Z stops both), and the child gone as soon as
 // this process is (kill -9 included), so a killed `greater` never leaves a run going on behind it.
 import { spawn } from 'node:child_process';
+import { runsOnGlibc, withHugePages } from '../worker/protocol/launch-env';
 
 /** Marks the child, which must not relaunch again. */
 export const RELAUNCHED_ENV = 'GREATER_RELAUNCHED';
@@ -42,4 +43,16 @@ export function followLauncher(): void {
   if (!process.send || process.env[RELAUNCHED_ENV] !== '1') return;
   process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
   process.channel?.unref();
+}
+
+/**
+ * The one launch decision of the CLI and the benchmarks: relaunch `script` with `argv` where huge pages are to be
+ * had (its exit code, once it ends), or null to run here, in which case this process follows its own launcher if
+ * it is a relaunched child.
+ */
+export function relaunchWithHugePages(script: string, argv: readonly string[]): Promise<number> | null {
+  const env = process.env[RELAUNCHED_ENV] === '1' ? null : withHugePages(process.env, process.platform, runsOnGlibc());
+  if (env) return relaunch(script, argv, env);
+  followLauncher();
+  return null;
 }

@@ -1,8 +1,9 @@
 // The environment an engine process (the CLI's or the extension's worker) is started with. On Linux with glibc,
 // malloc is told to back its large blocks with transparent huge pages (glibc.malloc.hugetlb=1, read by glibc at
 // process start only, hence here, at launch): a model's weights are gigabytes of fresh memory, and with 4 KiB pages
-// loading and session creation spend most of their time in page faults (Qwen2.5-0.5B shape, README "Warm-up":
-// load 7.3 → 1.7 s, first forward 50 → 15–18 s). Import-free: both launchers, on either side of the walls, use it.
+// loading and session creation spend most of their time in page faults (Qwen2.5-0.5B shape, README "CPU at a real
+// model's scale", "Huge pages": load 7.3 → 1.7 s, warm-up 38 → 7 s). Import-free: both launchers, on either side of
+// the walls, use it.
 
 export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1';
 /** Set to 0 to start engine processes with the system's page policy unchanged. */
