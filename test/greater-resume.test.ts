@@ -35,9 +35,9 @@ function runToEnd(args: string[]): { events: Record<string, unknown>[]; stderr: 
 }
 
 /** Starts a run and sends `signal` when `when` first matches an event line; resolves once it has exited. */
-function runAndKill(args: string[], when: (e: Record<string, unknown>) => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ killed: boolean; events: Record<string, unknown>[]; code: number | null }> {
+function runAndKill(args: string[], when: (e: Record<string, unknown>) => boolean, signal: NodeJS.Signals = 'SIGKILL', env: NodeJS.ProcessEnv = process.env): Promise<{ killed: boolean; events: Record<string, unknown>[]; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'optimize', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'optimize', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let buf = '';
     let killed = false;
     const events: Record<string, unknown>[] = [];
@@ -122,8 +122,10 @@ test('Ctrl-C (SIGINT) stops after the step, still reports held-out before → af
 test('Ctrl-C in the middle of a step interrupts it at a sub-step boundary, still with held-out before → after; --resume redoes that step identically', async () => {
   assert.ok(reference, 'reference run missing');
   const dir = path.join(root, 'interrupted-mid-step');
+  // On the tiny model a whole selection takes milliseconds, less than the signal's way through the launcher: each
+  // model run is slowed so that the step is still in flight when Ctrl-C arrives.
   const { killed, events, code } = await runAndKill(['--model', modelDir, '--out', dir, ...ARGS],
-    (e) => e.kind === 'phase' && e.step === 3 && e.phase === 'selection', 'SIGINT');
+    (e) => e.kind === 'phase' && e.step === 3 && e.phase === 'selection', 'SIGINT', { ...process.env, GREATER_FAULT: 'slow-run:20' });
   assert.ok(killed);
   assert.equal(code, 130);
   const steps = events.filter((e) => e.kind === 'step').map((e) => e.step);

@@ -195,12 +195,16 @@ function unusedFeed(name: string, elemType: number, dims: readonly (number | nul
   return new ort.Tensor(ORT_TYPE[dtype], ZEROS[dtype](shape.reduce((a, b) => a * b, 1)), shape);
 }
 
-/** GREATER_FAULT=device-lost:N makes the N-th run of this process fail as a lost GPU does (the recovery tests). */
+/** GREATER_FAULT=device-lost:N makes the N-th run of this process fail as a lost GPU does (the recovery tests);
+ *  GREATER_FAULT=slow-run:MS delays every run by MS ms, so a signal sent mid-step lands inside that step on a tiny
+ *  model too (the interrupt tests). */
 const DEVICE_LOST_AT = Number(/^device-lost:(\d+)$/.exec(process.env.GREATER_FAULT ?? '')?.[1] ?? 0);
+const SLOW_RUN_MS = Number(/^slow-run:(\d+)$/.exec(process.env.GREATER_FAULT ?? '')?.[1] ?? 0);
 let runs = 0;
 
-function faultPoint(): void {
+async function faultPoint(): Promise<void> {
   if (++runs === DEVICE_LOST_AT) throw new Error('WebGPU device lost (GREATER_FAULT)');
+  if (SLOW_RUN_MS) await new Promise((r) => setTimeout(r, SLOW_RUN_MS));
 }
 
 /** One line for a failed run: out of memory and a lost GPU say what to do; anything else names the graph. */
@@ -282,7 +286,7 @@ export class Session {
     Object.assign(ortFeeds, this.fixedFeeds);
     let res: ort.InferenceSession.OnnxValueMapType;
     try {
-      faultPoint();
+      if (DEVICE_LOST_AT || SLOW_RUN_MS) await faultPoint();
       res = await this.shared.run(ortFeeds, fetch ?? this.ownOutputs);
     } catch (e) {
       throw runFailure(String((e as Error).message ?? e), this.name);
