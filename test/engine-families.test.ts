@@ -187,6 +187,27 @@ for (const v of variants) {
       }
     });
 
+    test('suffixScoredFrom scores only the suffix tokens from there on (the rest read −1 / NaN) with the same values', async () => {
+      const prompts = [IDS.slice(0, 3), IDS, IDS.slice(2, 8)];
+      const suffixes = [[7, 8, 9, 10], [100, 5], [42, 3, 4]];
+      const all = await m64.generate(prompts, { maxNewTokens: 5, stopIds: [], suffixes });
+      const before = m64.counters.forwardPasses;
+      const some = await m64.generate(prompts, { maxNewTokens: 5, stopIds: [], suffixes, suffixScoredFrom: [2, 0, 3] });
+      [2, 0, 3].forEach((from, b) => {
+        assert.deepEqual(some[b].ids, all[b].ids);
+        suffixes[b].forEach((_, j) => {
+          if (j < from) {
+            assert.equal(some[b].suffix!.argmax[j], -1, `row ${b} token ${j} unscored`);
+            assert.ok(Number.isNaN(some[b].suffix!.logProbs[j]));
+          } else {
+            assert.equal(some[b].suffix!.argmax[j], all[b].suffix!.argmax[j], `row ${b} token ${j}`);
+            assert.ok(Math.abs(some[b].suffix!.logProbs[j] - all[b].suffix!.logProbs[j]) < 1e-9, `row ${b} token ${j}`);
+          }
+        });
+      });
+      assert.ok(m64.counters.forwardPasses > before, 'the scored suffixes went through the model');
+    });
+
     test('prompt scores read from the prefill equal teacher-forced log-probs, and leave generation unchanged', async () => {
       const prompts = [IDS.slice(0, 4), IDS.slice(1, 10)];
       const promptScores = [[{ position: 0, id: IDS[1] }, { position: 2, id: 17 }], [{ position: 5, id: IDS[7] }, { position: 8, id: 3 }, { position: 1, id: 250 }]];

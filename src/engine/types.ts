@@ -50,6 +50,12 @@ export interface GenerateOptions {
    */
   suffixes?: readonly (readonly number[])[];
   /**
+   * Per prompt, the first suffix token whose score is wanted (default 0): the tokens before it (an extractor's
+   * words) are fed through the cache but not scored, which spares the vocabulary-wide product on their rows.
+   * Their entries read argmax −1 and log-probability NaN.
+   */
+  suffixScoredFrom?: readonly number[];
+  /**
    * Per prompt, log-probabilities to read from the prefill pass at no extra cost: target `id` at logit row
    * `position` of that prompt (row p predicts the token after p), e.g. a prompt's own tokens for fluency.
    */

@@ -56,7 +56,7 @@ export async function evaluatePrompt(
     check();
     const samples = idx.map((i) => layout.samples[i]);
     const prompts = samples.map((s) => layout.promptIds(s, ctrl));
-    const gens = await m.generate(prompts, { maxNewTokens: opts.maxNewTokens, suffixes: samples.map((s) => s.target), prefixLengths: samples.map((s) => s.before.length) });
+    const gens = await m.generate(prompts, { maxNewTokens: opts.maxNewTokens, suffixes: samples.map((s) => s.target), suffixScoredFrom: samples.map((s) => s.answerStart), prefixLengths: samples.map((s) => s.before.length) });
     check();
     const forced = prompts.map((p, k) => [...p, ...gens[k].ids, ...extractorIds]);
     const room = m.config.maxPositions - Math.max(...forced.map((f) => f.length));

@@ -25,6 +25,8 @@ export interface ScoreOptions {
   maxNewTokens: number;
   selectionWeight: number;
   stopIds?: readonly number[];
+  /** Passed on to each generation call (the estimate's probe times decode steps with it). */
+  onStep?: (step: number) => void;
 }
 
 /** Fixed chunks of sample indices: a sample is always generated with the same batch companions, so
@@ -73,8 +75,8 @@ export async function generateAndScoreMany(
     const promptScores = rows.map(({ s, ctrl, fluencyTargets }) => ctrl.map((_, j) => ({ position: s.before.length + j - 1, id: fluencyTargets[j] })).filter((t) => t.position >= 0));
     const gens = await m.generate(rows.map(({ s, ctrl }) => layout.promptIds(s, ctrl)), {
       // Each sample's template + question is the same for every candidate: its keys/values are computed once (§11 item 3).
-      maxNewTokens: opts.maxNewTokens, suffixes: rows.map(({ s }) => s.target), promptScores, prefixLengths: rows.map(({ s }) => s.before.length),
-      ...(opts.stopIds ? { stopIds: opts.stopIds } : {}),
+      maxNewTokens: opts.maxNewTokens, suffixes: rows.map(({ s }) => s.target), suffixScoredFrom: rows.map(({ s }) => s.answerStart), promptScores, prefixLengths: rows.map(({ s }) => s.before.length),
+      ...(opts.stopIds ? { stopIds: opts.stopIds } : {}), ...(opts.onStep ? { onStep: opts.onStep } : {}),
     });
     gens.forEach((g, r) => {
       const { s } = rows[r];

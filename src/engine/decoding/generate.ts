@@ -146,7 +146,7 @@ async function decode(ctx: EngineContext, opts: GenerateOptions, prompts: readon
     for (let b = 0; b < B; b++) if (tokPos[b] >= 0) fed[b]++;
   }
   if (maxNew === 0) keepLast();
-  if (suffixes && maxSuffix > 0) await scoreSuffixes(ctx, cache, results, suffixes, fed, nextPos, lastScore);
+  if (suffixes && maxSuffix > 0) await scoreSuffixes(ctx, cache, results, suffixes, opts.suffixScoredFrom, fed, nextPos, lastScore);
   return results;
 }
 
@@ -156,9 +156,16 @@ interface FirstSuffixScore {
   logProb: number;
 }
 
-/** Feeds [unfed generated token?] + suffix per row through the cache; scores each suffix token in the graph. */
-async function scoreSuffixes(ctx: EngineContext, cache: DecodeCache, results: Generation[], suffixes: readonly (readonly number[])[], fed: number[], nextPos: number[], lastScore: FirstSuffixScore[]): Promise<void> {
+/**
+ * Feeds [unfed generated token?] + suffix per row through the cache; scores each wanted suffix token in the graph
+ * (a row of the vocabulary-wide product each, so unwanted ones get none).
+ */
+async function scoreSuffixes(
+  ctx: EngineContext, cache: DecodeCache, results: Generation[], suffixes: readonly (readonly number[])[], scoredFrom: readonly number[] | undefined,
+  fed: number[], nextPos: number[], lastScore: FirstSuffixScore[],
+): Promise<void> {
   const B = results.length;
+  if (scoredFrom && scoredFrom.length !== B) throw new Error(`generate: ${scoredFrom.length} suffixScoredFrom entries for ${B} prompts`);
   const feeds = results.map((r, b) => [...r.ids.slice(fed[b]), ...suffixes[b]]);
   const pending = results.map((r, b) => r.ids.length - fed[b]); // 0, or 1 when the length limit stopped the row
   const S = Math.max(...feeds.map((f) => f.length));
@@ -166,25 +173,28 @@ async function scoreSuffixes(ctx: EngineContext, cache: DecodeCache, results: Ge
   const pos = new Int32Array(B * S).fill(-1);
   const rows: number[] = [];
   const scoreIds: number[] = [];
-  feeds.forEach((f, b) => {
+  /** Per row and suffix token: its index among the scored rows, or −1. */
+  const scoreRow = feeds.map((f, b) => {
     const start = nextPos[b] - pending[b];
     f.forEach((t, j) => { ids[b * S + j] = BigInt(t); pos[b * S + j] = start + j; });
-    for (let j = 0; j + 1 < f.length; j++) {
-      rows.push(b * S + j); // predicts feed token j+1
-      scoreIds.push(f[j + 1]);
-    }
+    return suffixes[b].map((_, j) => {
+      const k = pending[b] + j; // index of this suffix token within the feed; row k − 1 predicts it
+      if (k === 0 || j < (scoredFrom?.[b] ?? 0)) return -1;
+      rows.push(b * S + k - 1);
+      scoreIds.push(f[k]);
+      return rows.length - 1;
+    });
   });
-  const res = await forwardStep(ctx, ids, pos, B, S, cache, rows.length ? { rows, scoreIds } : { rows: [0] });
-  let r = 0;
-  feeds.forEach((f, b) => {
+  // Nothing to score past the decode steps' own (a one-token suffix): the cache is not read again, so no pass.
+  const res = rows.length ? await forwardStep(ctx, ids, pos, B, S, cache, { rows, scoreIds }) : null;
+  feeds.forEach((_, b) => {
     const score: SuffixScore = { argmax: [], logProbs: [] };
     suffixes[b].forEach((_, j) => {
-      const k = pending[b] + j; // index of this suffix token within the feed
-      const src = k === 0 ? lastScore[b] : { argmax: res.nextIds[r + k - 1], logProb: res.scores[r + k - 1] };
+      const r = scoreRow[b][j];
+      const src = j < (scoredFrom?.[b] ?? 0) ? { argmax: -1, logProb: NaN } : pending[b] + j === 0 ? lastScore[b] : { argmax: res!.nextIds[r], logProb: res!.scores[r] };
       score.argmax.push(src.argmax);
       score.logProbs.push(src.logProb);
     });
     results[b].suffix = score;
-    r += Math.max(0, f.length - 1);
   });
 }
