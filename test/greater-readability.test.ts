@@ -8,6 +8,7 @@ import { LanguageModel } from '../src/engine/language-model';
 import { makeConfig } from '../src/greater/config';
 import { buildLayout } from '../src/greater/layout';
 import { promptPerplexity } from '../src/greater/readability';
+import { scoreControl } from '../src/greater/scorer';
 import type { TaskExample } from '../src/greater/tasks';
 
 const DEMO = path.resolve(__dirname, '..', '..', 'models', 'greater-demo');
@@ -46,4 +47,12 @@ test('the words of a natural prompt read better in order than shuffled or glued 
   const natural = await ppl('a careful check.');
   assert.ok(natural < await ppl('check. careful a'), 'shuffled');
   assert.ok(natural < await ppl('a carefulcheck.'), 'glued');
+});
+
+test('the selection score\'s fluency over all samples is the same figure (a run reads readability from it)', async () => {
+  const l = layout();
+  const ctrl = l.encodeControl('a careful check.');
+  const sc = await scoreControl(m, l, ctrl, ctrl, { batchSize: 2, maxNewTokens: 4, selectionWeight: 1 }, () => {});
+  const all = await promptPerplexity(m, l, ctrl, l.samples.length);
+  assert.ok(Math.abs(Math.exp(sc.fluency) / all - 1) < 1e-4, `${Math.exp(sc.fluency)} vs ${all}`);
 });

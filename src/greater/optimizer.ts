@@ -51,9 +51,14 @@ export function initialState(ctx: Pick<OptimizerContext, 'layout' | 'config'>): 
   };
 }
 
-function entry(ctx: OptimizerContext, ctrl: readonly number[], s: ControlScore, step: number): TopEntry {
+/** `ownFluency`: the score's fluency is of the prompt's own tokens (always for the reasoning pass; for candidates
+ *  unless faithful mode scores the pre-edit tokens), so it gives the prompt's perplexity for free. */
+function entry(ctx: OptimizerContext, ctrl: readonly number[], s: ControlScore, step: number, ownFluency: boolean): TopEntry {
   const wrong = s.mistakes.reduce((a, b) => a + b, 0);
-  return { ctrl: [...ctrl], prompt: ctx.layout.controlText(ctrl), score: s.score, accuracy: 1 - wrong / s.mistakes.length, step };
+  return {
+    ctrl: [...ctrl], prompt: ctx.layout.controlText(ctrl), score: s.score, accuracy: 1 - wrong / s.mistakes.length, step,
+    ...(ownFluency && s.fluency > 0 ? { perplexity: Math.exp(s.fluency) } : {}),
+  };
 }
 
 /** Runs steps state.step+1 … config.steps, emitting events; returns with state.finished set unless cancelled. */
@@ -95,7 +100,7 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
       state.reasonings = sc.reasonings;
       state.current = withoutReasonings(sc);
       cache.set(ctrlKey(ctrl), state.current);
-      const e = entry(ctx, ctrl, state.current, step - 1);
+      const e = entry(ctx, ctrl, state.current, step - 1, true);
       if (!state.initial) state.initial = e;
       state.top = addTop(state.top, e, cfg.topPrompts);
     }
@@ -207,7 +212,7 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
       state.reasonings = reasoningsOf.get(key) ?? null; // a cache hit has no reasoning: regenerated next step
       state.current = score;
     }
-    const e = entry(ctx, newCtrl, score, step);
+    const e = entry(ctx, newCtrl, score, step, cfg.fluencyOnCandidate);
     state.top = addTop(state.top, e, cfg.topPrompts);
 
     // 5. Schedule, stopping rules, checkpoint.

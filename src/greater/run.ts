@@ -261,7 +261,7 @@ async function readabilityOf(m: ModelPort, layout: PromptLayout, state: RunState
   for (const t of [state.initial!, ...state.top]) {
     check();
     const k = ctrlKey(t.ctrl);
-    if (!byKey.has(k)) byKey.set(k, await promptPerplexity(m, layout, t.ctrl));
+    if (!byKey.has(k)) byKey.set(k, t.perplexity ?? await promptPerplexity(m, layout, t.ctrl));
   }
   return { initial: byKey.get(ctrlKey(state.initial!.ctrl))!, top: state.top.map((t) => byKey.get(ctrlKey(t.ctrl))!), byKey };
 }

@@ -13,6 +13,9 @@ export interface TopEntry {
   score: number;
   accuracy: number;
   step: number;
+  /** The model's perplexity of the prompt's own tokens over all training samples (exp of the selection fluency),
+   *  where the score measured it; otherwise readability computes it after the run. */
+  perplexity?: number;
 }
 
 export interface StepRecord {
