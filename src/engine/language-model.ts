@@ -16,10 +16,11 @@ import { logSoftmaxInPlace } from './decoding/log-probs';
 import { PrefixCache } from './decoding/prefix-cache';
 import { inputGradient, weightGradient } from './gradients/gradients';
 import { Device, resolveDevice } from './runtime/session';
-import { SessionSet } from './runtime/session-set';
+import { CachedWeights, SessionSet } from './runtime/session-set';
+import { WeightsCache, cacheKey, cacheMinBytes, weightsCacheRoot } from './runtime/weights-cache';
 import { ChatMessage, Tokenizer } from './tokenizer';
 import { EngineCounters, GenerateOptions, Generation, GradItem, GradResult, LoadOptions } from './types';
-import { loadWeightsDir } from './weights/safetensors';
+import { indexWeightsDir, loadWeightsDir } from './weights/safetensors';
 import { availableMemory } from './weights/memory';
 
 export { argmax } from './decoding/log-probs';
@@ -46,8 +47,9 @@ export class LanguageModel {
     /** fp16: weights and matrix products in float16 on the GPU; norms, softmax, loss and gradients float32. */
     readonly precision: Precision,
     expectGradients: boolean,
+    cached: CachedWeights | null,
   ) {
-    this.sessions = new SessionSet(config, family, device, dtype, weights, weightsMode, quantize, precision, expectGradients);
+    this.sessions = new SessionSet(config, family, device, dtype, weights, weightsMode, quantize, precision, expectGradients, cached);
     this.ctx = {
       config, family, dtype,
       make: dtype === 'float32' ? (n) => new Float32Array(n) : (n) => new Float64Array(n),
@@ -91,28 +93,52 @@ export class LanguageModel {
     // Before the weights are read: a format the device cannot run fails at once.
     const quantize = resolveQuantize(opts.quantize ?? 'none', dev.device, dtype, linearParameterCount(expectedWeights(config), config.tieWordEmbeddings));
     const precision = await resolvePrecision(opts.precision ?? 'fp32', dev.device, dtype, quantize);
-    const weights = LanguageModel.validateWeights(resolved.dir, config, family, dtype);
+    const { files, sources } = LanguageModel.indexWeights(resolved.dir, config, family);
     // Resident is faster (prepacked kernels on CPU; one upload on a GPU) but keeps a copy per session
     // (forward + gradient); fall back to one shared host copy when two would not fit comfortably.
-    const twoCopies = 2 * weights.get('model.embed_tokens.weight')!.BYTES_PER_ELEMENT * [...weights.values()].reduce((n, w) => n + w.length, 0);
+    const elements = [...expectedWeights(config).values()].reduce((n, shape) => n + shape.reduce((a, b) => a * b, 1), 0);
+    const twoCopies = 2 * (dtype === 'float32' ? 4 : 8) * elements;
     const mode = opts.weights ?? (dev.device !== 'cpu' || twoCopies < 0.5 * availableMemory() ? 'resident' : 'inputs');
-    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode, quantize, precision, opts.gradients ?? false);
+    const cached = mode === 'resident' ? LanguageModel.cachedWeights(files, config, precision === 'fp16' ? 'float16' : dtype, elements) : null;
+    // On a cache hit the sessions read their weights from the cache: the host needs only the embedding table
+    // (and, to quantize them, the linear layers).
+    const wanted = cached?.hit && quantize === 'none' ? ['model.embed_tokens.weight'] : [...sources.keys()];
+    const loaded = loadWeightsDir(resolved.dir, new Set(wanted.map((n) => sources.get(n)!)));
+    const weights = new Map(wanted.map((n) => {
+      const t = loaded.get(sources.get(n)!)!;
+      return [n, dtype === 'float32' ? t.data : Float64Array.from(t.data)] as [string, FloatArray];
+    }));
+    return new LanguageModel(resolved.dir, config, family, weights, tok, dev.device, dtype, dev.note, mode, quantize, precision, opts.gradients ?? false, cached);
   }
 
-  /** Every tensor the config implies must be present with its exact shape; extras are ignored. */
-  private static validateWeights(dir: string, config: ModelConfig, family: FamilyDef, dtype: 'float32' | 'float64'): Map<string, FloatArray> {
-    const loaded = loadWeightsDir(dir);
-    const out = new Map<string, FloatArray>();
+  /**
+   * Every tensor the config implies must be present with its exact shape (read from the headers); extras are
+   * ignored. Returns the weight files and, per tensor, the name it has in the checkpoint.
+   */
+  private static indexWeights(dir: string, config: ModelConfig, family: FamilyDef): { files: string[]; sources: Map<string, string> } {
+    const { files, tensors } = indexWeightsDir(dir);
+    const sources = new Map<string, string>();
     for (const [name, shape] of expectedWeights(config)) {
       // A family may store a tensor under another name (Gemma 3's multimodal checkpoints).
-      const t = [name, ...(family.checkpointNames?.(name) ?? [])].map((n) => loaded.get(n)).find((x) => x !== undefined);
-      if (!t) throw new UserError(`${dir}: weight "${name}" is missing (expected shape [${shape}] for this config.json)`);
+      const source = [name, ...(family.checkpointNames?.(name) ?? [])].find((n) => tensors.has(n));
+      if (!source) throw new UserError(`${dir}: weight "${name}" is missing (expected shape [${shape}] for this config.json)`);
+      const t = tensors.get(source)!;
       if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
         throw new UserError(`${dir}: weight "${name}" has shape [${t.shape}] but config.json implies [${shape}]`);
       }
-      out.set(name, dtype === 'float32' ? t.data : Float64Array.from(t.data));
+      sources.set(name, source);
     }
-    return out;
+    return { files, sources };
+  }
+
+  /** The weights cache's entry for this checkpoint in the `compute` format (runtime/weights-cache.ts), or null when off or too small. */
+  private static cachedWeights(files: readonly string[], config: ModelConfig, compute: string, elements: number): CachedWeights | null {
+    const root = weightsCacheRoot();
+    const bytes = elements * (compute === 'float16' ? 2 : compute === 'float64' ? 8 : 4);
+    if (!root || bytes < cacheMinBytes()) return null;
+    const cache = new WeightsCache(root);
+    const key = cacheKey({ files, compute, tied: config.tieWordEmbeddings, names: [...expectedWeights(config).keys()] });
+    return { cache, key, hit: cache.open(key) };
   }
 
   // ---- tokenization ----------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 // Writes a model's weights once into one external-data file (each tensor 4096-byte aligned, as
 // onnxruntime prefers) beside the session graphs that reference it, so sessions load the weights once
 // instead of receiving them as inputs on every run. Matrices can be stored transposed (see
-// model/layers.ts, productWeight). The folder is private to this process and removed on dispose or exit; its name
-// carries the pid, so the folder of a process that died without exiting (kill -9, a crash, out of memory: a model's
-// size each time) is removed by the next process that writes one.
+// model/layers.ts, productWeight).
+// Two homes: a folder private to this process, removed on dispose or exit (its name carries the pid, so the folder
+// of a process that died without exiting — kill -9, a crash, out of memory: a model's size each time — is removed by
+// the next process that writes one); or an entry of the weights cache (runtime/weights-cache.ts), kept between runs
+// so the next run of the same model neither reads all its weights nor writes them again. Graphs are written next to
+// the weights (external data resolves relative to the graph), named with the pid in a cache entry.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,7 +18,7 @@ const FILE = 'weights.bin';
 const PREFIX = 'greater-weights-';
 
 /** As greater/lock.ts's isAlive (the engine imports nothing from the layers above it). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -82,43 +85,102 @@ export function transposed<T extends Elements>(a: T, rows: number, cols: number)
   return out;
 }
 
+/** Writes `weights` into `file`, each tensor aligned; returns where each one went. */
+function writeWeightsFile(file: string, weights: ReadonlyMap<string, StoredWeight>): Map<string, { location: string; offset: number; length: number }> {
+  const map = new Map<string, { location: string; offset: number; length: number }>();
+  const fd = fs.openSync(file, 'w');
+  try {
+    let offset = 0;
+    for (const [name, w] of weights) {
+      offset = Math.ceil(offset / ALIGN) * ALIGN;
+      const data = w.transpose ? transposed(w.data, w.transpose[0], w.transpose[1]) : w.data;
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      let done = 0;
+      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, Math.min(0x40000000, bytes.length - done), offset + done);
+      map.set(name, { location: path.basename(file), offset, length: bytes.length });
+      offset += bytes.length;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return map;
+}
+
+const MANIFEST = 'manifest.json';
+const MANIFEST_VERSION = 1;
+
 export class ResidentWeightsDir {
   readonly map: ResidentWeights;
   private removed = false;
   private readonly onExit = () => this.remove();
+  private readonly graphs: string[] = [];
 
-  private constructor(readonly dir: string, map: ResidentWeights) {
+  /** `shared`: a cache entry other processes may use; only this process's graphs go on remove. */
+  private constructor(readonly dir: string, map: ResidentWeights, readonly shared: boolean) {
     this.map = map;
     process.once('exit', this.onExit);
   }
 
-  /** Float16 weights come as their bit patterns (Uint16Array). */
+  /** A private folder for this process. Float16 weights come as their bit patterns (Uint16Array). */
   static write(weights: ReadonlyMap<string, StoredWeight>): ResidentWeightsDir {
     sweepOrphans();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}${process.pid}-`));
-    const map = new Map<string, { location: string; offset: number; length: number }>();
-    const fd = fs.openSync(path.join(dir, FILE), 'w');
+    return new ResidentWeightsDir(dir, writeWeightsFile(path.join(dir, FILE), weights), false);
+  }
+
+  /** The complete cache entry in `dir`, or null (absent, or damaged: then it is removed for a rewrite). */
+  static openEntry(dir: string): ResidentWeightsDir | null {
+    let manifest: { version?: unknown; bytes?: unknown; weights?: Record<string, { offset: number; length: number }> };
     try {
-      let offset = 0;
-      for (const [name, w] of weights) {
-        offset = Math.ceil(offset / ALIGN) * ALIGN;
-        const data = w.transpose ? transposed(w.data, w.transpose[0], w.transpose[1]) : w.data;
-        const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-        let done = 0;
-        while (done < bytes.length) done += fs.writeSync(fd, bytes, done, Math.min(0x40000000, bytes.length - done), offset + done);
-        map.set(name, { location: FILE, offset, length: bytes.length });
-        offset += bytes.length;
+      manifest = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST), 'utf8'));
+    } catch {
+      if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
+      return null;
+    }
+    let size = -1;
+    try { size = fs.statSync(path.join(dir, FILE)).size; } catch { /* missing: damaged */ }
+    if (manifest.version !== MANIFEST_VERSION || manifest.bytes !== size || typeof manifest.weights !== 'object' || manifest.weights === null) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      return null;
+    }
+    const now = new Date();
+    fs.utimesSync(dir, now, now); // last use, for eviction
+    sweepGraphs(dir);
+    const map = new Map(Object.entries(manifest.weights).map(([name, w]) => [name, { location: FILE, offset: w.offset, length: w.length }]));
+    return new ResidentWeightsDir(dir, map, true);
+  }
+
+  /**
+   * Writes a cache entry at `dir` (beside it first, then renamed into place, so a reader never sees half an
+   * entry); when another process finished the same entry first, theirs is used.
+   */
+  static writeEntry(dir: string, weights: ReadonlyMap<string, StoredWeight>): ResidentWeightsDir {
+    const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
+    fs.mkdirSync(partial, { recursive: true });
+    try {
+      const map = writeWeightsFile(path.join(partial, FILE), weights);
+      const bytes = fs.statSync(path.join(partial, FILE)).size;
+      const listed = Object.fromEntries([...map].map(([name, w]) => [name, { offset: w.offset, length: w.length }]));
+      fs.writeFileSync(path.join(partial, MANIFEST), JSON.stringify({ version: MANIFEST_VERSION, bytes, weights: listed }));
+      try {
+        fs.renameSync(partial, dir);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw e;
       }
     } finally {
-      fs.closeSync(fd);
+      fs.rmSync(partial, { recursive: true, force: true });
     }
-    return new ResidentWeightsDir(dir, map);
+    const entry = ResidentWeightsDir.openEntry(dir);
+    if (!entry) throw new Error(`internal: the weights cache entry ${dir} was not readable right after it was written`);
+    return entry;
   }
 
   /** Writes a graph next to the weights and returns its path (external data resolves relative to it). */
   writeModel(name: string, model: Uint8Array): string {
-    const p = path.join(this.dir, `${name}.onnx`);
+    const p = path.join(this.dir, this.shared ? `${process.pid}-${name}.onnx` : `${name}.onnx`);
     fs.writeFileSync(p, model);
+    this.graphs.push(p);
     return p;
   }
 
@@ -126,6 +188,32 @@ export class ResidentWeightsDir {
     if (this.removed) return;
     this.removed = true;
     process.removeListener('exit', this.onExit);
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (!this.shared) fs.rmSync(this.dir, { recursive: true, force: true });
+    else for (const g of this.graphs) fs.rmSync(g, { force: true });
+  }
+}
+
+/** Graphs in a cache entry left by processes that are gone (their weights stay: that is the cache). */
+function sweepGraphs(dir: string, quietMs = 60_000): void {
+  for (const name of fs.readdirSync(dir)) {
+    const m = /^(\d+)-.*\.onnx$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    try {
+      if (Date.now() - fs.statSync(path.join(dir, name)).mtimeMs >= quietMs) fs.rmSync(path.join(dir, name), { force: true });
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Whether a live process has graphs in the cache entry `dir` (it may be reading the weights). */
+export function entryInUse(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).some((name) => {
+      const m = /^(\d+)-.*\.onnx$/.exec(name);
+      return !!m && alive(Number(m[1]));
+    });
+  } catch {
+    return false;
   }
 }

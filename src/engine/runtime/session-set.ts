@@ -13,11 +13,19 @@ import { FloatArray } from '../model/rope';
 import { DType } from '../graph/graph';
 import { f32ToF16Bits } from '../weights/half';
 import { ResidentWeightsDir, StoredWeight } from './resident-weights';
+import type { WeightsCache } from './weights-cache';
 import { Device, Session } from './session';
 
 export interface GraphSession {
   s: Session;
   g: BuiltGraph;
+}
+
+/** Resident weights from the weights cache: `hit` when the entry exists (the host then holds only the embedding). */
+export interface CachedWeights {
+  cache: WeightsCache;
+  key: string;
+  hit: ResidentWeightsDir | null;
 }
 
 export class SessionSet {
@@ -44,6 +52,8 @@ export class SessionSet {
     readonly precision: 'fp32' | 'fp16' = 'fp32',
     /** LoadOptions.gradients: make the shared forward + gradient session at once. */
     private readonly expectGradients = false,
+    /** Resident mode: where the weights file comes from or goes (otherwise a folder private to this process). */
+    private readonly cached: CachedWeights | null = null,
   ) {
     this.deviceKv = device === 'webgpu' && process.env.GREATER_HOST_KV !== '1';
     this.gate = device === 'cpu' && weightsMode === 'resident' && process.env.GREATER_SEPARATE_SESSIONS !== '1';
@@ -167,15 +177,19 @@ export class SessionSet {
     if (this.weightsMode !== 'resident') return null;
     if (!this.residentDir) {
       this.quantized();
-      const shapes = expectedWeights(this.config);
-      const stored = new Map<string, StoredWeight>();
-      for (const [name, w] of this.weights) {
-        const data = this.compute === 'float16' ? f32ToF16Bits(w as Float32Array) : w;
-        const { original, transposed } = residentLayout(name, this.config.tieWordEmbeddings);
-        if (original) stored.set(name, { data });
-        if (transposed) stored.set(TRANSPOSED(name), { data, transpose: shapes.get(name) as [number, number] });
-      }
-      this.residentDir = ResidentWeightsDir.write(stored);
+      const stored = () => {
+        const shapes = expectedWeights(this.config);
+        const out = new Map<string, StoredWeight>();
+        for (const [name, w] of this.weights) {
+          const data = this.compute === 'float16' ? f32ToF16Bits(w as Float32Array) : w;
+          const { original, transposed } = residentLayout(name, this.config.tieWordEmbeddings);
+          if (original) out.set(name, { data });
+          if (transposed) out.set(TRANSPOSED(name), { data, transpose: shapes.get(name) as [number, number] });
+        }
+        return out;
+      };
+      // A cache that cannot take the entry (no space, read-only) leaves the run to a private folder.
+      this.residentDir = this.cached?.hit ?? (this.cached && this.cached.cache.write(this.cached.key, stored)) ?? ResidentWeightsDir.write(stored());
       // Sessions own the weights now; the host keeps only the embedding table (candidate scoring, embeddings).
       for (const name of [...this.weights.keys()]) {
         if (name === 'model.embed_tokens.weight') continue;

@@ -132,12 +132,13 @@ export function readSafetensorsHeader(file: string): { name: string; dtype: Disk
   return entries.map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape.slice() }));
 }
 
-/** Reads one .safetensors file; F16 and BF16 tensors are widened to Float32. */
-export function readSafetensorsFile(file: string): Map<string, LoadedTensor> {
+/** Reads one .safetensors file (only the tensors in `names`, if given); F16 and BF16 tensors are widened to Float32. */
+export function readSafetensorsFile(file: string, names?: ReadonlySet<string>): Map<string, LoadedTensor> {
   const { fd, entries, dataStart } = openChecked(file);
   try {
     const out = new Map<string, LoadedTensor>();
     for (const e of entries) {
+      if (names && !names.has(e.name)) continue;
       const n = numel(e.shape);
       const data = new Float32Array(n);
       if (e.dtype === 'F32') {
@@ -236,15 +237,32 @@ export function listWeightFiles(dir: string): { files: string[]; index?: { file:
   throw new UserError(`${dir}: no weights found: looked for ${SINGLE_FILE} and ${INDEX_FILE} in this folder${hint}`);
 }
 
-/** Loads a Hugging Face model folder's weights: model.safetensors, or the index plus its shards. */
-export function loadWeightsDir(dir: string): Map<string, LoadedTensor> {
+export interface IndexedTensor { file: string; dtype: DiskDType; shape: number[] }
+
+/** Every tensor of a model folder with its file, dtype and shape, from the headers alone (sizes and the index checked). */
+export function indexWeightsDir(dir: string): { files: string[]; tensors: Map<string, IndexedTensor> } {
   const { files, index } = listWeightFiles(dir);
-  const out = new Map<string, LoadedTensor>();
-  for (const f of files) for (const [name, t] of readSafetensorsFile(f)) out.set(name, t);
+  const tensors = new Map<string, IndexedTensor>();
+  for (const file of files) {
+    const { fd, entries } = openChecked(file);
+    fs.closeSync(fd);
+    for (const e of entries) tensors.set(e.name, { file, dtype: e.dtype, shape: e.shape.slice() });
+  }
   if (index) {
     for (const [name, sh] of Object.entries(index.weightMap)) {
-      if (!out.has(name)) throw new UserError(`${index.file}: tensor '${name}' is mapped to ${String(sh)} but that shard does not contain it`);
+      if (!tensors.has(name)) throw new UserError(`${index.file}: tensor '${name}' is mapped to ${String(sh)} but that shard does not contain it`);
     }
+  }
+  return { files, tensors };
+}
+
+/** Loads a Hugging Face model folder's weights (only `names`, if given): model.safetensors, or the index plus its shards. */
+export function loadWeightsDir(dir: string, names?: ReadonlySet<string>): Map<string, LoadedTensor> {
+  const { files, tensors } = indexWeightsDir(dir);
+  const out = new Map<string, LoadedTensor>();
+  for (const f of files) {
+    if (names && ![...names].some((n) => tensors.get(n)?.file === f)) continue;
+    for (const [name, t] of readSafetensorsFile(f, names)) out.set(name, t);
   }
   return out;
 }
