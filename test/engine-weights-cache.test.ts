@@ -86,7 +86,7 @@ test('a cached model computes the same as an uncached one; the second load reads
   await inputs.dispose();
 });
 
-test('eviction keeps the most recently used entries and any entry a live process has graphs in', () => {
+test('eviction keeps the most recently used entries and any entry a live process has graphs in; an entry whose model is gone goes', () => {
   const wroot = path.join(root, 'evict');
   const cache = new WeightsCache(wroot);
   const make = (key: string, ageS: number, graphPid?: number) => {
@@ -104,8 +104,12 @@ test('eviction keeps the most recently used entries and any entry a live process
   make(k('d'), 40);
   make(k('e'), 50);
   fs.mkdirSync(path.join(wroot, `${k('f')}.partial-999999999-1`)); // a writer that died
+  make(k('9'), 1); // the most recent, but its model folder was deleted
+  fs.writeFileSync(path.join(wroot, k('9'), 'manifest.json'), JSON.stringify({ sources: [path.join(root, 'gone', 'model.safetensors')] }));
+  const t = (Date.now() - 1000) / 1000;
+  fs.utimesSync(path.join(wroot, k('9')), t, t);
   const removed = cache.sweep(k('0'));
-  assert.deepEqual(removed.sort(), [`${k('f')}.partial-999999999-1`, k('d'), k('e')].sort());
+  assert.deepEqual(removed.sort(), [`${k('f')}.partial-999999999-1`, k('9'), k('d'), k('e')].sort());
   assert.deepEqual(fs.readdirSync(wroot).sort(), [k('a'), k('b'), k('c')]);
 });
 

@@ -154,14 +154,14 @@ export class ResidentWeightsDir {
    * Writes a cache entry at `dir` (beside it first, then renamed into place, so a reader never sees half an
    * entry); when another process finished the same entry first, theirs is used.
    */
-  static writeEntry(dir: string, weights: ReadonlyMap<string, StoredWeight>): ResidentWeightsDir {
+  static writeEntry(dir: string, weights: ReadonlyMap<string, StoredWeight>, sources: readonly string[]): ResidentWeightsDir {
     const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
     fs.mkdirSync(partial, { recursive: true });
     try {
       const map = writeWeightsFile(path.join(partial, FILE), weights);
       const bytes = fs.statSync(path.join(partial, FILE)).size;
       const listed = Object.fromEntries([...map].map(([name, w]) => [name, { offset: w.offset, length: w.length }]));
-      fs.writeFileSync(path.join(partial, MANIFEST), JSON.stringify({ version: MANIFEST_VERSION, bytes, weights: listed }));
+      fs.writeFileSync(path.join(partial, MANIFEST), JSON.stringify({ version: MANIFEST_VERSION, bytes, sources, weights: listed }));
       try {
         fs.renameSync(partial, dir);
       } catch (e) {
@@ -203,6 +203,16 @@ function sweepGraphs(dir: string, quietMs = 60_000): void {
     } catch {
       // already gone
     }
+  }
+}
+
+/** The checkpoint files a cache entry was made from (none listed: unknown). */
+export function entrySources(dir: string): string[] {
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST), 'utf8')) as { sources?: unknown };
+    return Array.isArray(m.sources) ? m.sources.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
   }
 }
 

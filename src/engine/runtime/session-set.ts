@@ -25,6 +25,8 @@ export interface GraphSession {
 export interface CachedWeights {
   cache: WeightsCache;
   key: string;
+  /** The checkpoint files (an entry whose files are gone is evicted). */
+  sources: readonly string[];
   hit: ResidentWeightsDir | null;
 }
 
@@ -189,7 +191,7 @@ export class SessionSet {
         return out;
       };
       // A cache that cannot take the entry (no space, read-only) leaves the run to a private folder.
-      this.residentDir = this.cached?.hit ?? (this.cached && this.cached.cache.write(this.cached.key, stored)) ?? ResidentWeightsDir.write(stored());
+      this.residentDir = this.cached?.hit ?? (this.cached && this.cached.cache.write(this.cached.key, this.cached.sources, stored)) ?? ResidentWeightsDir.write(stored());
       // Sessions own the weights now; the host keeps only the embedding table (candidate scoring, embeddings).
       for (const name of [...this.weights.keys()]) {
         if (name === 'model.embed_tokens.weight') continue;

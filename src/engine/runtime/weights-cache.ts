@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ResidentWeightsDir, alive, entryInUse } from './resident-weights';
+import { ResidentWeightsDir, alive, entryInUse, entrySources } from './resident-weights';
 
 /** Bumped whenever what an entry holds for the same key changes (layout of the file, transposed copies). */
 const LAYOUT_VERSION = 1;
@@ -66,9 +66,10 @@ export class WeightsCache {
     return path.join(this.root, key);
   }
 
-  /** The entry for `key` if it is complete. */
+  /** The entry for `key` if it is complete (old entries are swept first). */
   open(key: string): ResidentWeightsDir | null {
     try {
+      this.sweep(key);
       return fs.existsSync(this.entryDir(key)) ? ResidentWeightsDir.openEntry(this.entryDir(key)) : null;
     } catch {
       return null; // an unreadable cache is a miss, never a failure
@@ -76,19 +77,20 @@ export class WeightsCache {
   }
 
   /** Writes the entry for `key`, then evicts old ones; null when the cache cannot take it (no space, read-only). */
-  write(key: string, produce: () => Parameters<typeof ResidentWeightsDir.writeEntry>[1]): ResidentWeightsDir | null {
+  write(key: string, sources: readonly string[], produce: () => Parameters<typeof ResidentWeightsDir.writeEntry>[1]): ResidentWeightsDir | null {
     try {
       fs.mkdirSync(this.root, { recursive: true });
       this.sweep(key);
-      return ResidentWeightsDir.writeEntry(this.entryDir(key), produce());
+      return ResidentWeightsDir.writeEntry(this.entryDir(key), produce(), sources.map((f) => fs.realpathSync(f)));
     } catch {
       return null;
     }
   }
 
   /**
-   * Removes half-written entries of processes that are gone and, least recently used first, the entries beyond
-   * KEEP that no live process is using; returns the names removed.
+   * Removes half-written entries of processes that are gone, entries whose checkpoint is gone (a deleted model
+   * folder) and, least recently used first, the entries beyond KEEP; never one a live process is using. Returns the
+   * names removed.
    */
   sweep(keep: string): string[] {
     const removed: string[] = [];
@@ -106,10 +108,16 @@ export class WeightsCache {
       const m = /\.partial-(\d+)-\d+$/.exec(name);
       if (m && !alive(Number(m[1]))) remove(name);
     }
-    const entries = names.filter((n) => /^[0-9a-f]{24}$/.test(n) && n !== keep)
+    const orphaned = (n: string) => entrySources(path.join(this.root, n)).some((f) => !fs.existsSync(f));
+    const entries = names.filter((n) => /^[0-9a-f]{24}$/.test(n) && n !== keep && !entryInUse(path.join(this.root, n)))
       .map((n) => ({ n, used: fs.statSync(path.join(this.root, n)).mtimeMs }))
       .sort((a, b) => b.used - a.used);
-    for (const { n } of entries.slice(KEEP)) if (!entryInUse(path.join(this.root, n))) remove(n);
+    const kept = entries.filter(({ n }) => {
+      if (!orphaned(n)) return true;
+      remove(n);
+      return false;
+    });
+    for (const { n } of kept.slice(KEEP)) remove(n);
     return removed;
   }
 }
