@@ -7,6 +7,8 @@
 //    8 / 16 / 50 after a 150-token prompt (64 new), with the CPU cores busy during batch-1 decoding;
 //  • a step's cost with room for 1024 new tokens against room for 64, at the same filled length;
 //  • peak RSS of our engine (its own child process), against the weights' size;
+//  • warm-up and peak RSS to the first gradient with the weights cache (runtime/weights-cache.ts, in a folder of this
+//    run): the first run writes the entry, the next ones read only the embedding table (the other rows run without it);
 //  • each of ours twice where glibc gives huge pages: as the CLI and the extension start the engine (huge pages) and
 //    with 4 KiB pages (GREATER_HUGE_PAGES=0), side by side.
 // The bound: bytes of weights one decode step reads / read bandwidth measured by bench/membw.c (gcc, 2 threads).
@@ -41,6 +43,21 @@ export interface OursResult {
 }
 
 const ids = (n: number, V: number, salt = 0) => Array.from({ length: n }, (_, i) => ((i + salt * 31) * 7919 + 13) % V);
+
+/** Load → first forward → first gradient only, and the peak RSS so far (the weights cache's rows). */
+async function warmOnly(dir: string): Promise<{ warmFwdMs: number; warmGradMs: number; peakRssMb: number }> {
+  const V = Number(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).vocab_size);
+  const seq = ids(SEQ, V);
+  const t0 = performance.now();
+  const m = await LanguageModel.load(dir, { withoutTokenizer: true });
+  await m.logitsAt([seq], [[SEQ - 1]]);
+  const warmFwdMs = performance.now() - t0;
+  const t1 = performance.now();
+  await m.inputGradient([{ ids: seq, targets: [{ position: SEQ - 2, id: seq[SEQ - 1] }], gradPositions: [100] }]);
+  const warmGradMs = performance.now() - t1;
+  await m.dispose();
+  return { warmFwdMs, warmGradMs, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
 
 /** Our engine, run in its own process so its peak RSS is its own. */
 async function ours(dir: string): Promise<OursResult> {
@@ -130,6 +147,10 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(await ours(argv[1])) + '\n');
     return;
   }
+  if (argv[0] === '--warm-child') {
+    process.stdout.write(JSON.stringify(await warmOnly(argv[1])) + '\n');
+    return;
+  }
   const shape = argv.includes('--shape') ? argv[argv.indexOf('--shape') + 1] : '0.5b';
   if (!SHAPES[shape]) throw new Error(`--shape: unknown '${shape}'; known: ${Object.keys(SHAPES).join(', ')}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greater-scale-'));
@@ -140,16 +161,23 @@ async function main(): Promise<void> {
     process.stdout.write(`read bandwidth: ${typeof bw === 'number' ? `${bw.toFixed(1)} GB/s` : `not measured: ${bw}`}\n`);
     // Our engine as the CLI and the extension start it (huge pages where glibc gives them), and, for comparison,
     // with 4 KiB pages (GREATER_HUGE_PAGES=0).
-    const run = (env: NodeJS.ProcessEnv): OursResult => {
-      const child = spawnSync(process.execPath, [__filename, '--child', dir], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'], env });
-      if (child.status !== 0) throw new Error(`our engine's run failed (exit ${child.status})`);
-      return JSON.parse(child.stdout.trim().split('\n').pop()!) as OursResult;
+    const child = <T>(mode: string, env: NodeJS.ProcessEnv): T => {
+      const c = spawnSync(process.execPath, [__filename, mode, dir], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'], env });
+      if (c.status !== 0) throw new Error(`our engine's run failed (exit ${c.status})`);
+      return JSON.parse(c.stdout.trim().split('\n').pop()!) as T;
     };
-    const huge = withHugePages(process.env, process.platform, runsOnGlibc());
-    const small = huge ? run({ ...process.env, [HUGE_PAGES_ENV]: '0' }) : undefined;
+    const noCache = { ...process.env, GREATER_WEIGHTS_CACHE: '0' };
+    const run = (env: NodeJS.ProcessEnv): OursResult => child<OursResult>('--child', env);
+    const huge = withHugePages(noCache, process.platform, runsOnGlibc());
+    const small = huge ? run({ ...noCache, [HUGE_PAGES_ENV]: '0' }) : undefined;
     if (small) process.stdout.write(`ours, 4 KiB pages: ${JSON.stringify(small)}\n`);
-    const o = run(huge ?? process.env);
+    const o = run(huge ?? noCache);
     process.stdout.write(`ours${huge ? ', huge pages' : ''}: ${JSON.stringify(o)}\n`); // kept even if the torch peer below never ends
+    const cacheEnv: NodeJS.ProcessEnv = { ...(huge ?? noCache), GREATER_CACHE_DIR: path.join(dir, 'cache') };
+    delete cacheEnv.GREATER_WEIGHTS_CACHE;
+    type Warm = Awaited<ReturnType<typeof warmOnly>>;
+    const [coldRun, cachedRun] = [child<Warm>('--warm-child', cacheEnv), child<Warm>('--warm-child', cacheEnv)];
+    process.stdout.write(`ours with the weights cache, first run / next run: ${JSON.stringify(coldRun)} / ${JSON.stringify(cachedRun)}\n`);
     const skipTorch = argv.includes('--skip-torch');
     const tShort = skipTorch ? 'skipped (--skip-torch)' : torch(dir, ['--tasks', 'fwd,grad,dec', '--batches', '1,8', '--prompt', '16', '--new', '128', '--reps', '2', '--gradlen', String(SEQ)]);
     const tLong = skipTorch || typeof tShort === 'string' ? tShort : torch(dir, ['--tasks', 'dec', '--batches', '8,16,50', '--prompt', '150', '--new', '64', '--reps', '1']);
@@ -176,6 +204,8 @@ async function main(): Promise<void> {
     }
     rows.push(['cores busy in batch-1 decoding (of 2)', ...both((x) => f(x.b1Cores * 2, 2)), '–', '']);
     rows.push(['b8 · 150 + 64 steps, room for 1024 vs 64 (ms)', ...both((x) => `${f(x.roomMs.r1024, 0)} vs ${f(x.roomMs.r64, 0)}`), '–', `${(o.roomMs.r1024 / o.roomMs.r64).toFixed(2)}× (goal ≤ 1.10)`]);
+    const warmCells = (x: Warm) => `${f(x.warmFwdMs / 1000)} / ${f(x.warmGradMs / 1000)} s, ${f(x.peakRssMb, 0)} MB`;
+    rows.push(['weights cache, first run → next runs: warm-up / peak RSS', `${warmCells(coldRun)} → ${warmCells(cachedRun)}`, '–', '–', 'goal ≤ 3 s']);
     rows.push(['peak RSS (MB) / weights (MB)', ...both((x) => `${f(x.peakRssMb, 0)} / ${f(x.weightsMb, 0)}`), typeof tShort === 'string' ? '–' : f(tShort.peakRssMB, 0), `${(o.peakRssMb / o.weightsMb).toFixed(2)}× the weights (goal ≤ 1.3)`]);
     const w = Math.max(...rows.map((r) => r[0].length));
     process.stdout.write(`\n| measure (${shape} shape, CPU, 2 threads) | ours | ours, 4 KiB pages | torch | ratio |\n|---|---|---|---|---|\n`);
