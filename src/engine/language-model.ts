@@ -138,7 +138,7 @@ export class LanguageModel {
     if (!root || bytes < cacheMinBytes()) return null;
     const cache = new WeightsCache(root);
     const key = cacheKey({ files, compute, tied: config.tieWordEmbeddings, names: [...expectedWeights(config).keys()] });
-    return { cache, key, sources: files, hit: cache.open(key) };
+    return { cache, key, sources: files, bytes, hit: cache.open(key) };
   }
 
   // ---- tokenization ----------------------------------------------------------------------------

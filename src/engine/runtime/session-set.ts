@@ -27,6 +27,8 @@ export interface CachedWeights {
   key: string;
   /** The checkpoint files (an entry whose files are gone is evicted). */
   sources: readonly string[];
+  /** About what the entry takes on disk. */
+  bytes: number;
   hit: ResidentWeightsDir | null;
 }
 
@@ -191,7 +193,7 @@ export class SessionSet {
         return out;
       };
       // A cache that cannot take the entry (no space, read-only) leaves the run to a private folder.
-      this.residentDir = this.cached?.hit ?? (this.cached && this.cached.cache.write(this.cached.key, this.cached.sources, stored)) ?? ResidentWeightsDir.write(stored());
+      this.residentDir = this.cached?.hit ?? (this.cached && this.cached.cache.write(this.cached.key, this.cached.bytes, this.cached.sources, stored)) ?? ResidentWeightsDir.write(stored());
       // Sessions own the weights now; the host keeps only the embedding table (candidate scoring, embeddings).
       for (const name of [...this.weights.keys()]) {
         if (name === 'model.embed_tokens.weight') continue;

@@ -12,8 +12,11 @@ import { ResidentWeightsDir, alive, entryInUse, entrySources } from './resident-
 
 /** Bumped whenever what an entry holds for the same key changes (layout of the file, transposed copies). */
 const LAYOUT_VERSION = 1;
-/** Entries kept besides the one in use (each is about a model's size in the compute format). */
-const KEEP = 2;
+/** Entries kept besides those in use (each is about a model's size in the compute format: 16 GB for 4B in fp32). */
+const KEEP = 1;
+/** Room an entry must leave on the disk: a cache never fills it (the run then writes a private copy, as uncached). */
+const MIN_FREE_BYTES = 2 * 2 ** 30;
+const MIN_FREE_FRACTION = 0.1;
 /** Below this the file is written in well under a second: not worth the disk. */
 const DEFAULT_MIN_BYTES = 64 * 2 ** 20;
 
@@ -76,11 +79,16 @@ export class WeightsCache {
     }
   }
 
-  /** Writes the entry for `key`, then evicts old ones; null when the cache cannot take it (no space, read-only). */
-  write(key: string, sources: readonly string[], produce: () => Parameters<typeof ResidentWeightsDir.writeEntry>[1]): ResidentWeightsDir | null {
+  /**
+   * Writes the entry for `key` (about `bytes`) after evicting old ones; null when the cache cannot take it: the disk
+   * would be left with less than 2 GiB or a tenth free, or it is read-only.
+   */
+  write(key: string, bytes: number, sources: readonly string[], produce: () => Parameters<typeof ResidentWeightsDir.writeEntry>[1]): ResidentWeightsDir | null {
     try {
       fs.mkdirSync(this.root, { recursive: true });
       this.sweep(key);
+      const disk = fs.statfsSync(this.root);
+      if ((disk.bavail * disk.bsize) - bytes < Math.max(MIN_FREE_BYTES, MIN_FREE_FRACTION * disk.blocks * disk.bsize)) return null;
       return ResidentWeightsDir.writeEntry(this.entryDir(key), produce(), sources.map((f) => fs.realpathSync(f)));
     } catch {
       return null;
