@@ -187,6 +187,26 @@ for (const v of variants) {
       }
     });
 
+    test('a gradient whose prefix comes from the prefix cache equals the whole-sequence gradient', async () => {
+      const ids = [...IDS, 9, 4, 100, 7];
+      const items = [
+        // the first target sits on the prefix's last row: scored from the logits stored with the prefix
+        { ids, targets: [{ position: 3, id: ids[4], weight: 0.3 }, { position: 9, id: 42, temperature: 0.5, weight: 0.7 }], gradPositions: [4, 5, 6] },
+        { ids: ids.slice(1, 11), targets: [{ position: 8, id: 5 }], gradPositions: [3, 7] },
+        // an override inside the asked prefix shortens it
+        { ids: ids.slice(0, 9), targets: [{ position: 7, id: 11 }], gradPositions: [6], embeddingOverrides: new Map([[2, m64.embeddingRow(50)]]) },
+      ];
+      const plain = await m64.inputGradient(items);
+      const misses = m64.prefixStats.misses;
+      const cached = await m64.inputGradient(items.map((it, k) => ({ ...it, prefixLength: [4, 3, 5][k] })));
+      assert.ok(m64.prefixStats.misses > misses, 'prefixes were computed and used');
+      cached.forEach((r, b) => {
+        assert.ok(Math.abs(r.loss - plain[b].loss) < 1e-9, `item ${b} loss ${r.loss} vs ${plain[b].loss}`);
+        r.nll.forEach((x, k) => assert.ok(Math.abs(x - plain[b].nll[k]) < 1e-9, `item ${b} nll ${k}`));
+        r.grad.forEach((gv, k) => gv.forEach((x, h) => assert.ok(Math.abs(x - plain[b].grad[k][h]) < 1e-9, `item ${b} grad ${k}[${h}]: ${x} vs ${plain[b].grad[k][h]}`)));
+      });
+    });
+
     test('suffixScoredFrom scores only the suffix tokens from there on (the rest read −1 / NaN) with the same values', async () => {
       const prompts = [IDS.slice(0, 3), IDS, IDS.slice(2, 8)];
       const suffixes = [[7, 8, 9, 10], [100, 5], [42, 3, 4]];

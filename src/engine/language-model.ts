@@ -235,7 +235,7 @@ export class LanguageModel {
    * within 256 MiB–2 GiB); the results do not depend on the grouping.
    */
   inputGradient(items: readonly GradItem[], opts: { activationBudget?: number } = {}): Promise<GradResult[]> {
-    return inputGradient(this.ctx, items, opts.activationBudget);
+    return inputGradient(this.ctx, this.prefixCache, items, opts.activationBudget);
   }
 
   /**

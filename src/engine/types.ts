@@ -100,6 +100,12 @@ export interface GradItem {
   gradPositions?: readonly number[];
   /** Replace the embedding fed at these positions (default: the table rows of `ids`). */
   embeddingOverrides?: ReadonlyMap<number, FloatArray>;
+  /**
+   * Leading tokens (e.g. template + question) whose keys/values may come from the model's prefix cache, as with
+   * GenerateOptions.prefixLengths: they are not run through the gradient graph again. Results are the same as
+   * without it; the engine uses less where a gradient position, an override or a target needs it.
+   */
+  prefixLength?: number;
 }
 
 export interface GradResult {

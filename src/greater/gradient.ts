@@ -35,7 +35,8 @@ export function gradItem(s: SampleLayout, ctrl: readonly number[], reasoning: re
       targets.push({ position: cs + j - 1, id: ctrl[j], weight: opts.controlWeight / ctrl.length });
     }
   }
-  return { ids, targets, gradPositions: ctrl.map((_, j) => cs + j) };
+  // The template + question come from the prefix cache (the reasoning pass put them there): not run again.
+  return { ids, targets, gradPositions: ctrl.map((_, j) => cs + j), prefixLength: cs };
 }
 
 export async function controlGradient(

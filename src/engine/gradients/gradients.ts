@@ -8,6 +8,9 @@ import { FloatArray } from '../model/rope';
 import { HostTensor } from '../runtime/session';
 import { GradItem, GradResult } from '../types';
 import { availableMemory } from '../weights/memory';
+import { KvCache, PrefixState } from '../decoding/kv-cache';
+import { logSumExp } from '../decoding/log-probs';
+import type { PrefixCache } from '../decoding/prefix-cache';
 
 /**
  * Bytes one padded token of a gradient batch holds until the backward pass has gone past it: per layer, the
@@ -53,37 +56,65 @@ export function gradMicroBatches(config: ModelConfig, lengths: readonly number[]
  * the input embedding rows x_p (before any model-specific scaling) at the requested positions.
  * Items are batched with right padding; items do not interact, so each gets its own gradient.
  */
-export async function inputGradient(ctx: EngineContext, items: readonly GradItem[], budget = gradActivationBudget()): Promise<GradResult[]> {
+export async function inputGradient(ctx: EngineContext, prefixCache: PrefixCache | null, items: readonly GradItem[], budget = gradActivationBudget()): Promise<GradResult[]> {
   if (!items.length) return [];
   const bytes = ctx.dtype === 'float64' ? 8 : 4;
   const groups = gradMicroBatches(ctx.config, items.map((it) => it.ids.length), bytes, budget);
-  if (groups.length === 1) return inputGradientBatch(ctx, items);
+  if (groups.length === 1) return inputGradientBatch(ctx, prefixCache, items);
   const out: GradResult[] = new Array(items.length);
   for (const idx of groups) {
-    const res = await inputGradientBatch(ctx, idx.map((i) => items[i]));
+    const res = await inputGradientBatch(ctx, prefixCache, idx.map((i) => items[i]));
     idx.forEach((i, k) => (out[i] = res[k]));
   }
   return out;
 }
 
-async function inputGradientBatch(ctx: EngineContext, items: readonly GradItem[]): Promise<GradResult[]> {
+/**
+ * How many leading tokens of `it` can come from the prefix cache: at most its prefixLength, and never past a
+ * gradient position, an embedding override or the row before a target (the prefix's own last row is read from
+ * its stored logits).
+ */
+function usablePrefix(it: GradItem): number {
+  let n = Math.max(0, Math.floor(it.prefixLength ?? 0));
+  for (const p of it.gradPositions ?? [0]) n = Math.min(n, p);
+  for (const p of it.embeddingOverrides?.keys() ?? []) n = Math.min(n, p);
+  for (const t of it.targets) n = Math.min(n, t.position + 1);
+  return n;
+}
+
+async function inputGradientBatch(ctx: EngineContext, prefixCache: PrefixCache | null, items: readonly GradItem[]): Promise<GradResult[]> {
   const { s, g } = await ctx.sessions.grad(false, false);
   const H = ctx.config.hiddenSize;
-  const batch = packTargets(ctx, items);
+  // Prefixes are computed by the forward graph: only where it has the gradient graph's weights (not quantized).
+  const usePrefix = prefixCache !== null && ctx.sessions.quantize === 'none' && items.some((it) => usablePrefix(it) > 0);
+  const pre = usePrefix ? await prefixCache.statesFor(items.map((it) => it.ids), items.map(usablePrefix)) : null;
+  const cache = pre ? new KvCache(items.length, Math.max(0, ...pre.map((p) => p.n)), ctx.config, ctx.make) : null;
+  if (cache && pre) cache.setPrefixes(pre);
+  const skip = items.map((_, b) => pre?.[b].n ?? 0);
+  const batch = packTargets(ctx, items, pre && cache ? { states: pre, cache } : undefined);
   const { B, S } = batch;
   const table = ctx.sessions.weights.get('model.embed_tokens.weight')!;
   const embeds = ctx.make(B * S * H);
   const gRows: bigint[] = [];
   items.forEach((it, b) => {
-    it.ids.forEach((id, j) => embeds.set(it.embeddingOverrides?.get(j) ?? table.subarray(id * H, (id + 1) * H), (b * S + j) * H));
+    const n = skip[b];
+    it.ids.forEach((id, j) => { if (j >= n) embeds.set(it.embeddingOverrides?.get(j) ?? table.subarray(id * H, (id + 1) * H), (b * S + j - n) * H); });
     for (const p of it.gradPositions ?? [...it.ids.keys()]) {
       if (p < 0 || p >= it.ids.length) throw new UserError(`gradient position ${p} is outside the sequence (length ${it.ids.length})`);
-      gRows.push(BigInt(b * S + p));
+      gRows.push(BigInt(b * S + p - n));
     }
   });
+  const { numKvHeads: kv, headDim: hd, numLayers } = ctx.config;
+  const past: Record<string, HostTensor> = {};
+  for (let l = 0; l < numLayers; l++) {
+    const p = cache && cache.pastLength ? cache.past(l) : null;
+    past[`past_key.${l}`] = p?.k ?? { dtype: ctx.dtype, dims: [B, kv, 0, hd], data: ctx.make(0) };
+    past[`past_value.${l}`] = p?.v ?? { dtype: ctx.dtype, dims: [B, kv, 0, hd], data: ctx.make(0) };
+  }
   const out = await s.run({
     ...ctx.sessions.weightFeeds(g.weightNames),
     ...batch.feeds(g.hasSlidingBias),
+    ...past,
     inputs_embeds: { dtype: ctx.dtype, dims: [B, S, H], data: embeds },
     grad_rows: { dtype: 'int64', dims: [gRows.length], data: BigInt64Array.from(gRows) },
   }, ['nll', 'grad_embeds']);
@@ -121,49 +152,61 @@ export async function weightGradient(ctx: EngineContext, items: readonly Pick<Gr
   return { loss: perItem.reduce((a, b) => a + b, 0), perItem, grads };
 }
 
-/** Right-pads items into one batch and packs their targets; shared by both gradient graphs. */
-function packTargets(ctx: EngineContext, items: readonly Pick<GradItem, 'ids' | 'targets'>[]) {
+/**
+ * Right-pads items into one batch and packs their targets; shared by both gradient graphs. With a prefix cache,
+ * item b's first skip[b] tokens are its past (their keys/values in `cache`) and a target on the prefix's last row
+ * is scored on the host from the logits stored with the prefix (its gradient is zero: nothing fed depends on it).
+ */
+function packTargets(ctx: EngineContext, items: readonly Pick<GradItem, 'ids' | 'targets'>[], prefix?: { states: readonly PrefixState[]; cache: KvCache }) {
+  const skip = prefix?.states.map((st) => st.n);
+  const cache = prefix?.cache;
   const B = items.length;
-  const S = Math.max(...items.map((it) => it.ids.length));
-  if (S > ctx.config.maxPositions) throw new UserError(`a sequence of ${S} tokens exceeds the model's context window of ${ctx.config.maxPositions} tokens`);
+  const whole = Math.max(...items.map((it) => it.ids.length));
+  if (whole > ctx.config.maxPositions) throw new UserError(`a sequence of ${whole} tokens exceeds the model's context window of ${ctx.config.maxPositions} tokens`);
+  const S = Math.max(...items.map((it, b) => it.ids.length - (skip?.[b] ?? 0)));
   const pos = new Int32Array(B * S).fill(-1);
   const tRows: bigint[] = [], tIds: bigint[] = [], tScale: number[] = [], tWeight: number[] = [];
+  /** Per item and target: its index in the graph's nll output, or the NLL computed on the host. */
+  const slots: ({ row: number } | { nll: number })[][] = [];
   items.forEach((it, b) => {
     ctx.checkIds(it.ids);
     if (!it.targets.length) throw new UserError(`gradient item ${b} has no targets`);
-    it.ids.forEach((_, j) => (pos[b * S + j] = j));
-    for (const t of it.targets) {
+    const n = skip?.[b] ?? 0;
+    for (let j = n; j < it.ids.length; j++) pos[b * S + j - n] = j;
+    slots.push(it.targets.map((t) => {
       if (t.position < 0 || t.position >= it.ids.length) throw new UserError(`target position ${t.position} is outside the sequence (length ${it.ids.length})`);
       ctx.checkIds([t.id]);
-      tRows.push(BigInt(b * S + t.position));
+      const scale = 1 / (t.temperature ?? 1);
+      if (t.position < n) return { nll: prefixNll(prefix!.states[b].lastLogits, t.id, scale) };
+      tRows.push(BigInt(b * S + t.position - n));
       tIds.push(BigInt(t.id));
-      tScale.push(1 / (t.temperature ?? 1));
+      tScale.push(scale);
       tWeight.push(t.weight ?? 1 / it.targets.length);
-    }
+      return { row: tRows.length - 1 };
+    }));
   });
   const N = tRows.length;
+  const P = cache?.pastLength ?? 0;
   return {
     B, S,
     feeds: (hasSliding: boolean): Record<string, HostTensor> => ({
-      ...positionFeeds(ctx, B, S, pos, new Int32Array(0), 0, hasSliding),
+      ...positionFeeds(ctx, B, S, pos, P ? cache!.pos : new Int32Array(0), P, hasSliding),
       target_rows: { dtype: 'int64', dims: [N], data: BigInt64Array.from(tRows) },
       target_ids: { dtype: 'int64', dims: [N, 1], data: BigInt64Array.from(tIds) },
       target_scale: { dtype: ctx.dtype, dims: [N, 1], data: fromNumbers(ctx.make, tScale) },
       target_weight: { dtype: ctx.dtype, dims: [N], data: fromNumbers(ctx.make, tWeight) },
     }),
     /** Splits the flat per-target NLL back into items: each item's weighted loss and its NLLs. */
-    perItem: (nll: FloatArray): { loss: number; nll: number[] }[] => {
-      let ti = 0;
-      return items.map((it) => {
-        const itemNll: number[] = [];
-        let loss = 0;
-        for (const t of it.targets) {
-          itemNll.push(nll[ti]);
-          loss += (t.weight ?? 1 / it.targets.length) * nll[ti];
-          ti++;
-        }
-        return { loss, nll: itemNll };
-      });
-    },
+    perItem: (nll: FloatArray): { loss: number; nll: number[] }[] => items.map((it, b) => {
+      const itemNll = slots[b].map((sl) => ('row' in sl ? nll[sl.row] : sl.nll));
+      const loss = it.targets.reduce((a, t, k) => a + (t.weight ?? 1 / it.targets.length) * itemNll[k], 0);
+      return { loss, nll: itemNll };
+    }),
   };
+}
+
+/** −log softmax(z / T)[id] of the logits stored with a prefix (the row its last token predicts from). */
+function prefixNll(z: FloatArray, id: number, scale: number): number {
+  const scaled = Float64Array.from(z, (x) => x * scale);
+  return logSumExp(scaled, 0, scaled.length) - scaled[id];
 }

@@ -107,7 +107,9 @@ export function buildGradGraph(cfg: ModelConfig, family: FamilyDef, dtype: DType
   const g = new Graph(`${cfg.modelType}-grad`);
   const embedsIn = opts.fromIds ? null : g.input('inputs_embeds', dtype, ['B', 'S', cfg.hiddenSize]);
   const idsIn = opts.fromIds ? g.input('input_ids', 'int64', ['B', 'S']) : null;
-  const att = attentionInputs(g, cfg, dtype, false);
+  // The input-gradient graph reads cached keys/values of a prefix (past_*; P may be 0): a prompt's question comes
+  // from the prefix cache instead of running through the model again. Training feeds whole sequences.
+  const att = attentionInputs(g, cfg, dtype, !opts.weights);
   const targetRows = g.input('target_rows', 'int64', ['N']);
   const targetIds = g.input('target_ids', 'int64', ['N', 1]);
   const targetScale = g.input('target_scale', dtype, ['N', 1]); // 1 / temperature per target
