@@ -187,6 +187,22 @@ for (const v of variants) {
       }
     });
 
+    test('next-token log-probs after cached prefixes equal those of whole sequences (at a prefix\'s end: its stored logits)', async () => {
+      const seqs = [IDS.slice(0, 6), IDS, IDS.slice(2, 7)];
+      const positions = [[5], [3, 6, 7], [4]];
+      const plain = await m64.nextTokenLogProbs(seqs, positions);
+      const before = m64.counters.forwardPasses;
+      // row 0: the whole sequence is the prefix (no pass for it); row 1: a prefix of 4, rows after it; row 2: none
+      const cached = await m64.nextTokenLogProbs(seqs, positions, { prefixLengths: [6, 4, 0] });
+      assert.ok(m64.counters.forwardPasses > before);
+      cached.forEach((r, b) => r.forEach((x, i) => assert.ok(Math.abs(x - plain[b][i]) < 1e-9, `seq ${b} [${i}]: ${x} vs ${plain[b][i]}`)));
+      const only = m64.counters.forwardPasses;
+      const again = await m64.nextTokenLogProbs([seqs[0]], [[5]], { prefixLengths: [6] });
+      assert.equal(m64.counters.forwardPasses, only, 'a position at a cached prefix\'s end needs no pass');
+      again[0].forEach((x, i) => assert.ok(Math.abs(x - plain[0][i]) < 1e-9));
+      m64.clearPrefixCache(); // later tests count their own prefix misses
+    });
+
     test('a gradient whose prefix comes from the prefix cache equals the whole-sequence gradient', async () => {
       const ids = [...IDS, 9, 4, 100, 7];
       const items = [
@@ -205,6 +221,7 @@ for (const v of variants) {
         r.nll.forEach((x, k) => assert.ok(Math.abs(x - plain[b].nll[k]) < 1e-9, `item ${b} nll ${k}`));
         r.grad.forEach((gv, k) => gv.forEach((x, h) => assert.ok(Math.abs(x - plain[b].grad[k][h]) < 1e-9, `item ${b} grad ${k}[${h}]: ${x} vs ${plain[b].grad[k][h]}`)));
       });
+      m64.clearPrefixCache(); // later tests count their own prefix misses
     });
 
     test('suffixScoredFrom scores only the suffix tokens from there on (the rest read −1 / NaN) with the same values', async () => {

@@ -14,6 +14,7 @@ import { forwardStep } from './decoding/forward-step';
 import { generate } from './decoding/generate';
 import { logSoftmaxInPlace } from './decoding/log-probs';
 import { PrefixCache } from './decoding/prefix-cache';
+import { KvCache } from './decoding/kv-cache';
 import { inputGradient, weightGradient } from './gradients/gradients';
 import { Device, resolveDevice } from './runtime/session';
 import { CachedWeights, SessionSet } from './runtime/session-set';
@@ -193,35 +194,58 @@ export class LanguageModel {
     return this.logitsAt(seqs, seqs.map((s) => [...s.keys()]));
   }
 
-  /** Logits at chosen positions of each sequence: [positions.length × vocab] per sequence. */
-  async logitsAt(seqs: readonly (readonly number[])[], positions: readonly (readonly number[])[]): Promise<FloatArray[]> {
+  /**
+   * Logits at chosen positions of each sequence: [positions.length × vocab] per sequence. `prefixLengths` (as in
+   * GenerateOptions): leading tokens whose keys/values come from the prefix cache, and the logits after them from
+   * what it stored; only the rest runs through the model (nothing at all for a position at a prefix's end).
+   */
+  async logitsAt(seqs: readonly (readonly number[])[], positions: readonly (readonly number[])[], prefixLengths?: readonly number[]): Promise<FloatArray[]> {
     if (!seqs.length) return [];
     seqs.forEach((s) => this.checkIds(s));
     const B = seqs.length;
-    const S = Math.max(...seqs.map((s) => s.length));
-    if (S > this.config.maxPositions) throw new UserError(`a sequence of ${S} tokens exceeds the model's context window of ${this.config.maxPositions} tokens`);
-    const ids = new BigInt64Array(B * S);
-    const pos = new Int32Array(B * S).fill(-1);
-    seqs.forEach((s, b) => s.forEach((t, j) => { ids[b * S + j] = BigInt(t); pos[b * S + j] = j; }));
-    const rows: number[] = [];
+    const longest = Math.max(...seqs.map((s) => s.length));
+    if (longest > this.config.maxPositions) throw new UserError(`a sequence of ${longest} tokens exceeds the model's context window of ${this.config.maxPositions} tokens`);
     positions.forEach((ps, b) => ps.forEach((p) => {
       if (p < 0 || p >= seqs[b].length) throw new UserError(`position ${p} is outside sequence ${b} of length ${seqs[b].length}`);
-      rows.push(b * S + p);
     }));
-    const logits = (await forwardStep(this.ctx, ids, pos, B, S, null, { rows, logits: true })).logits!;
+    // A prefix ends at most after the first wanted position (its stored logits are that row's).
+    const lengths = prefixLengths?.map((n, b) => Math.min(n, Math.min(...positions[b]) + 1)) ?? null;
+    const pre = lengths && lengths.some((n) => n > 0) ? await this.prefixCache.statesFor(seqs, lengths, true) : null;
+    const skip = seqs.map((_, b) => pre?.[b].n ?? 0);
+    // The rest of each sequence, left-padded after the prefixes (positions are absolute; pads are −1).
+    const S = Math.max(...seqs.map((s, b) => s.length - skip[b]));
+    const ids = new BigInt64Array(B * S);
+    const pos = new Int32Array(B * S).fill(-1);
+    seqs.forEach((s, b) => {
+      const off = S - (s.length - skip[b]);
+      for (let j = skip[b]; j < s.length; j++) { ids[b * S + off + j - skip[b]] = BigInt(s[j]); pos[b * S + off + j - skip[b]] = j; }
+    });
+    const rows: number[] = [];
+    positions.forEach((ps, b) => ps.forEach((p) => { if (p >= skip[b]) rows.push(b * S + S - seqs[b].length + p); }));
+    let logits: FloatArray | null = null;
+    if (rows.length) {
+      const P0 = Math.max(0, ...skip);
+      const cache = pre && P0 ? new KvCache(B, P0, this.config, this.ctx.make) : null;
+      if (cache) cache.setPrefixes(pre!);
+      logits = (await forwardStep(this.ctx, ids, pos, B, S, cache, { rows, logits: true })).logits!;
+    }
     const V = this.config.vocabSize;
     const out: FloatArray[] = [];
     let r = 0;
-    for (const ps of positions) {
-      out.push(logits.slice(r * V, (r + ps.length) * V));
-      r += ps.length;
-    }
+    positions.forEach((ps, b) => {
+      const rowsOf = this.ctx.make(ps.length * V);
+      ps.forEach((p, k) => {
+        if (p < skip[b]) rowsOf.set(pre![b].lastLogits, k * V); // p = n − 1, the prefix's last row
+        else rowsOf.set(logits!.subarray(r * V, (r++ + 1) * V), k * V);
+      });
+      out.push(rowsOf);
+    });
     return out;
   }
 
-  /** log-softmax of the logits at the given positions, [positions.length × vocab] per sequence. */
-  async nextTokenLogProbs(seqs: readonly (readonly number[])[], positions: readonly (readonly number[])[]): Promise<FloatArray[]> {
-    const rows = await this.logitsAt(seqs, positions);
+  /** log-softmax of the logits at the given positions, [positions.length × vocab] per sequence (see logitsAt). */
+  async nextTokenLogProbs(seqs: readonly (readonly number[])[], positions: readonly (readonly number[])[], opts: { prefixLengths?: readonly number[] } = {}): Promise<FloatArray[]> {
+    const rows = await this.logitsAt(seqs, positions, opts.prefixLengths);
     const V = this.config.vocabSize;
     for (const r of rows) for (let o = 0; o < r.length; o += V) logSoftmaxInPlace(r, o, V);
     return rows;

@@ -32,7 +32,7 @@ export interface ModelPort {
   chatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt: boolean }): string;
   embeddingRow(id: number): FloatArray;
   generate(prompts: readonly (readonly number[])[], opts: GenerateOptions): Promise<Generation[]>;
-  nextTokenLogProbs(seqs: readonly (readonly number[])[], positions: readonly (readonly number[])[]): Promise<FloatArray[]>;
+  nextTokenLogProbs(seqs: readonly (readonly number[])[], positions: readonly (readonly number[])[], opts?: { prefixLengths?: readonly number[] }): Promise<FloatArray[]>;
   inputGradient(items: readonly GradItem[]): Promise<GradResult[]>;
 }
 

@@ -99,7 +99,8 @@ export async function proposalRows(m: ModelPort, layout: PromptLayout, ctrl: rea
   for (let b = 0; b < seqs.length; b += batchSize) {
     check();
     const chunk = seqs.slice(b, b + batchSize);
-    out.push(...await m.nextTokenLogProbs(chunk, chunk.map((s) => [s.length - 1])));
+    // Each sample's template + question is in the prefix cache: at pos 0 its stored logits are the answer.
+    out.push(...await m.nextTokenLogProbs(chunk, chunk.map((s) => [s.length - 1]), { prefixLengths: layout.samples.slice(b, b + batchSize).map((s) => s.before.length) }));
   }
   return out;
 }

@@ -83,6 +83,7 @@ export class KvCache implements DecodeCache {
   setPrefixes(states: readonly PrefixState[]): void {
     const { numKvHeads: kv, headDim: hd } = this.cfg;
     states.forEach((st, b) => {
+      if (st.n === 0) return; // a row without a prefix (its columns stay empty and masked)
       for (let l = 0; l < this.cfg.numLayers; l++) {
         for (let h = 0; h < kv; h++) {
           const dst = ((b * kv + h) * this.capacity) * hd;

@@ -18,14 +18,17 @@ export class PrefixCache {
     return (2 * numLayers * kv * st.n * hd + V) * st.lastLogits.BYTES_PER_ELEMENT;
   }
 
-  /** Prefix states for each prompt (n = 0 where none), computing the missing ones in one batched pass. */
-  async statesFor(prompts: readonly (readonly number[])[], lengths: readonly number[]): Promise<PrefixState[]> {
+  /**
+   * Prefix states for each prompt (n = 0 where none), computing the missing ones in one batched pass. `whole`: a
+   * prefix may be the whole prompt (a caller that only reads the logits after it); otherwise at least one token
+   * stays outside, as decoding starts from the prompt's last row.
+   */
+  async statesFor(prompts: readonly (readonly number[])[], lengths: readonly number[], whole = false): Promise<PrefixState[]> {
     const ctx = this.ctx;
     if (lengths.length !== prompts.length) throw new Error(`generate: ${lengths.length} prefix lengths for ${prompts.length} prompts`);
     const none: PrefixState = { n: 0, k: [], v: [], lastLogits: ctx.make(0) };
-    // At least one token stays outside the prefix: decoding starts from the prompt's last row.
     const keys = prompts.map((p, b) => {
-      const n = Math.max(0, Math.min(Math.floor(lengths[b]), p.length - 1));
+      const n = Math.max(0, Math.min(Math.floor(lengths[b]), p.length - (whole ? 0 : 1)));
       return n > 0 ? p.slice(0, n).join(',') : '';
     });
     const missing = [...new Set(keys.filter((k) => k && !this.states.has(k)))];
