@@ -249,6 +249,9 @@ test('17.6 candidates scored together (candidates × samples rows) end exactly a
     const strip = (s: RunState) => ({ ctrl: s.ctrl, pos: s.pos, top: s.top, history: s.history.map((h) => ({ ...h, seconds: 0 })) });
     assert.deepEqual(strip(together.state), strip(apart.state));
     assert.ok(calls.n < apartCalls, `batched selection made ${calls.n} generate calls, one by one ${apartCalls}`);
+    // While all candidates are in flight the progress claims no "candidate 1 of K": the ETA comes from the step time.
+    assert.ok(together.events.some((e) => e.kind === 'phase' && e.phase === 'selection' && !('candidate' in e)), 'the batched selection names no candidate');
+    assert.ok(!apart.events.some((e) => e.kind === 'phase' && e.phase === 'selection' && !('candidate' in e)), 'one by one, every selection phase names its candidate');
   } finally {
     m.generate = generate;
   }

@@ -151,7 +151,9 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
       // candidates × samples per chunk (17.6). Same scores; an early "." exit may leave some of them unused.
       const todo = chosen.map((id) => Object.assign(ctrl.slice(), { [pos]: id })).filter((c) => !cache.has(keyOf(c)));
       if (todo.length > 1) {
-        phase('selection', { index: 1, total: chosen.length });
+        // No candidate index: all of them are in flight at once, so the ETA comes from the step time rather than
+        // from "1 of K done" (which projected the whole batch as a quarter of the selection and then dropped).
+        phase('selection');
         const res = await generateAndScoreMany(m, layout, todo.map((c) => ({ ctrl: c, fluencyTargets: fluencyOf(c) })), chunks(N, cfg.batchSize), opts, check);
         res.forEach((r, k) => {
           const sc = assemble(r, N, w);
