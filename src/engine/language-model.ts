@@ -14,7 +14,7 @@ import { forwardStep } from './decoding/forward-step';
 import { generate } from './decoding/generate';
 import { logSoftmaxInPlace } from './decoding/log-probs';
 import { PrefixCache } from './decoding/prefix-cache';
-import { KvCache } from './decoding/kv-cache';
+import { KvCache, leftPadAfterPrefixes } from './decoding/kv-cache';
 import { inputGradient, weightGradient } from './gradients/gradients';
 import { Device, resolveDevice } from './runtime/session';
 import { CachedWeights, SessionSet } from './runtime/session-set';
@@ -212,14 +212,7 @@ export class LanguageModel {
     const lengths = prefixLengths?.map((n, b) => Math.min(n, Math.min(...positions[b]) + 1)) ?? null;
     const pre = lengths && lengths.some((n) => n > 0) ? await this.prefixCache.statesFor(seqs, lengths, true) : null;
     const skip = seqs.map((_, b) => pre?.[b].n ?? 0);
-    // The rest of each sequence, left-padded after the prefixes (positions are absolute; pads are −1).
-    const S = Math.max(...seqs.map((s, b) => s.length - skip[b]));
-    const ids = new BigInt64Array(B * S);
-    const pos = new Int32Array(B * S).fill(-1);
-    seqs.forEach((s, b) => {
-      const off = S - (s.length - skip[b]);
-      for (let j = skip[b]; j < s.length; j++) { ids[b * S + off + j - skip[b]] = BigInt(s[j]); pos[b * S + off + j - skip[b]] = j; }
-    });
+    const { ids, pos, L: S } = leftPadAfterPrefixes(seqs, skip);
     const rows: number[] = [];
     positions.forEach((ps, b) => ps.forEach((p) => { if (p >= skip[b]) rows.push(b * S + S - seqs[b].length + p); }));
     let logits: FloatArray | null = null;

@@ -7,7 +7,7 @@ import { controlGradient } from './gradient';
 import { generationBudget, type PromptLayout } from './layout';
 import type { ModelPort } from './model';
 import { proposalRows } from './proposal';
-import { generateAndScore, type SampleResult } from './scorer';
+import { generateAndScore } from './scorer';
 
 export interface MeasuredCosts {
   /** Samples per call (the run's batch size). */
@@ -50,23 +50,32 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
   const budget = generationBudget(layout, ctrl.length, cfg.maxNewTokens, m.config.maxPositions, file);
   const all = [Array.from({ length: batch }, (_, i) => i)];
   const none = () => {};
-  /** One batch's reasoning and scoring; the decode steps' times come from inside the call (one generation gives the
-   *  per-step slope). A fast call is run twice and the quicker kept: the first pays for allocations, and this
+  /** Fast calls are timed twice and the quicker kept (with its value): the first pays for allocations, and this
    *  machine is shared. */
-  const gen = async (maxNewTokens: number) => {
-    let best: { seconds: number; stepSeconds: number; results: SampleResult[] } | null = null;
+  const timed = async <T>(f: () => Promise<T>): Promise<{ seconds: number; value: T }> => {
+    let best: { seconds: number; value: T } | null = null;
     for (let k = 0; k < 2 && (!best || best.seconds < 1); k++) {
+      const t = now();
+      const value = await f();
+      const seconds = now() - t;
+      if (!best || seconds < best.seconds) best = { seconds, value };
+    }
+    return best!;
+  };
+  /** One batch's reasoning and scoring; the decode steps' times come from inside the call (one generation gives the
+   *  per-step slope). */
+  const gen = async (maxNewTokens: number) => {
+    const { seconds, value } = await timed(async () => {
       const stamps: number[] = [];
       const t = now();
       const r = await generateAndScore(m, sub, ctrl, ctrl, all, { batchSize: batch, maxNewTokens, selectionWeight: cfg.controlWeight / 10, onStep: () => stamps.push(now()) }, none);
-      const seconds = now() - t;
       // stamps[i] follows the i-th decode step's forward (stamps[0] the prefill's); the first decode step is left out
       const from = stamps.length > 2 ? 1 : 0;
-      const stepSeconds = stamps.length > 1 ? (stamps[stamps.length - 1] - stamps[from]) / (stamps.length - 1 - from) : seconds / Math.max(1, stamps.length);
-      if (!best || seconds < best.seconds) best = { seconds, stepSeconds, results: [...r.values()] };
-    }
-    const rs = best!.results;
-    return { ...best!, steps: Math.max(...rs.map((v) => v.reasoning.length + (v.truncated ? 0 : 1))), truncated: rs.some((v) => v.truncated) };
+      const stepSeconds = stamps.length > 1 ? (stamps[stamps.length - 1] - stamps[from]) / (stamps.length - 1 - from) : (now() - t) / Math.max(1, stamps.length);
+      return { stepSeconds, results: [...r.values()] };
+    });
+    const rs = value.results;
+    return { seconds, stepSeconds: value.stepSeconds, results: rs, steps: Math.max(...rs.map((v) => v.reasoning.length + (v.truncated ? 0 : 1))), truncated: rs.some((v) => v.truncated) };
   };
 
   // Warm-up, untimed: each sample's template + question goes into the prefix cache (the run reuses it) and each
@@ -75,18 +84,6 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
   await m.generate(sub.samples.map((s) => sub.promptIds(s, ctrl).slice(0, s.before.length + 1)), { maxNewTokens: 1, stopIds: [], prefixLengths: sub.samples.map((s) => s.before.length) });
   const two = sub.promptIds(sub.samples[0], ctrl).slice(0, 2);
   if (two.length === 2) await m.inputGradient([{ ids: two, targets: [{ position: 0, id: two[1] }], gradPositions: [0] }]);
-  /** Fast calls are timed twice and the quicker kept, as above. */
-  const timed = async <T>(f: () => Promise<T>): Promise<{ seconds: number; value: T }> => {
-    let t = now();
-    let value = await f();
-    let seconds = now() - t;
-    if (seconds < 1) {
-      t = now();
-      value = await f();
-      seconds = Math.min(seconds, now() - t);
-    }
-    return { seconds, value };
-  };
   const gradOpts = { answerTemperature: cfg.answerTemperature, controlWeight: cfg.controlWeight, batchSize: batch };
 
   // One generation as long as 16 steps gives the per-step cost; it is the evaluation itself when reasoning ends on

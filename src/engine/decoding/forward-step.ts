@@ -35,7 +35,7 @@ export async function forwardStep(ctx: EngineContext, ids: BigInt64Array, queryP
   if (onDevice && want.logits) throw new Error('internal: the device decoder returns no logits');
   const { s, g } = await (onDevice ? ctx.sessions.decoder() : ctx.sessions.forward());
   const P = cache ? cache.pastLength : 0;
-  const { numKvHeads: kv, headDim: hd, numLayers } = ctx.config;
+  const { numLayers } = ctx.config;
   const R = want.rows.length;
   const feeds: Record<string, HostTensor | ort.Tensor> = {
     ...ctx.sessions.weightFeeds(g.weightNames),
@@ -45,11 +45,7 @@ export async function forwardStep(ctx: EngineContext, ids: BigInt64Array, queryP
     ...positionFeeds(ctx, B, S, queryPos, P ? cache!.pos : new Int32Array(0), P, g.hasSlidingBias),
   };
   const withPresent = want.present || g.fullPresent;
-  for (let l = 0; l < numLayers; l++) {
-    const past = cache && P ? cache.past(l) : null;
-    feeds[`past_key.${l}`] = past?.k ?? { dtype: ctx.dtype, dims: [B, kv, 0, hd], data: ctx.make(0) };
-    feeds[`past_value.${l}`] = past?.v ?? { dtype: ctx.dtype, dims: [B, kv, 0, hd], data: ctx.make(0) };
-  }
+  Object.assign(feeds, pastFeeds(ctx, B, cache));
   const presents = withPresent ? [...Array.from({ length: numLayers }, (_, l) => `present_key.${l}`), ...Array.from({ length: numLayers }, (_, l) => `present_value.${l}`)] : [];
   // The decoder binds its outputs once and for all (onnxruntime-node's IoBinding keeps every output it ever
   // bound), so it fetches every output every run and frees the presents it does not need.
@@ -63,4 +59,16 @@ export async function forwardStep(ctx: EngineContext, ids: BigInt64Array, queryP
     logits: want.logits ? (out.logits.data as FloatArray) : null,
     present: want.present ? Object.fromEntries(presents.map((n) => [n, device[n] ?? out[n]])) : {},
   };
+}
+
+/** past_key.l / past_value.l of every layer: the cache's columns, or none (P = 0) without a cache. */
+export function pastFeeds(ctx: EngineContext, B: number, cache: DecodeCache | null): Record<string, HostTensor | ort.Tensor> {
+  const { numKvHeads: kv, headDim: hd, numLayers } = ctx.config;
+  const feeds: Record<string, HostTensor | ort.Tensor> = {};
+  for (let l = 0; l < numLayers; l++) {
+    const past = cache && cache.pastLength ? cache.past(l) : null;
+    feeds[`past_key.${l}`] = past?.k ?? { dtype: ctx.dtype, dims: [B, kv, 0, hd], data: ctx.make(0) };
+    feeds[`past_value.${l}`] = past?.v ?? { dtype: ctx.dtype, dims: [B, kv, 0, hd], data: ctx.make(0) };
+  }
+  return feeds;
 }

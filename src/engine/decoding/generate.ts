@@ -5,7 +5,7 @@ import { UserError } from '../errors';
 import { FloatArray } from '../model/rope';
 import { GenerateOptions, Generation, SuffixScore } from '../types';
 import { forwardStep } from './forward-step';
-import { DecodeCache, DeviceKvCache, KV_CHUNK, KvCache, PrefixState } from './kv-cache';
+import { DecodeCache, DeviceKvCache, KV_CHUNK, KvCache, PrefixState, leftPadAfterPrefixes } from './kv-cache';
 import { logSumExp } from './log-probs';
 import { PrefixCache } from './prefix-cache';
 
@@ -36,19 +36,8 @@ export async function generate(ctx: EngineContext, prefixCache: PrefixCache, sto
   // columns; only the rest of each prompt is prefilled. Masks are by position, so rows may differ.
   const pre = opts.prefixLengths ? await prefixCache.statesFor(prompts, opts.prefixLengths) : null;
   const P0 = pre ? Math.max(0, ...pre.map((p) => p.n)) : 0;
-  const rest = prompts.map((p, b) => p.slice(pre ? pre[b].n : 0));
-  const L = Math.max(...rest.map((r) => r.length));
   // Prefill: left-padded [B,L]; pad columns get position −1.
-  const ids = new BigInt64Array(B * L);
-  const pos = new Int32Array(B * L).fill(-1);
-  rest.forEach((r, b) => {
-    const off = L - r.length;
-    const start = pre ? pre[b].n : 0;
-    r.forEach((t, j) => {
-      ids[b * L + off + j] = BigInt(t);
-      pos[b * L + off + j] = start + j;
-    });
-  });
+  const { ids, pos, L, rest } = leftPadAfterPrefixes(prompts, prompts.map((_, b) => pre?.[b].n ?? 0));
   // On WebGPU the cache stays on the device (prefixes are uploaded once, by the prefill run); a caller that
   // wants every step's logits gets the host-cache path.
   const onDevice = ctx.sessions.deviceKv && !opts.onLogits;

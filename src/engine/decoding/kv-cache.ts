@@ -172,3 +172,22 @@ export class DeviceKvCache implements DecodeCache {
 function release(t: HostTensor | ort.Tensor): void {
   if (t instanceof ort.Tensor && t.location === 'gpu-buffer') t.dispose();
 }
+
+/**
+ * The tokens of each sequence after its first skip[b] (a cached prefix), left-padded into [B, L]: positions are
+ * absolute, pad columns get −1 (masked). Prefill and logits after cached prefixes both feed this.
+ */
+export function leftPadAfterPrefixes(seqs: readonly (readonly number[])[], skip: readonly number[]): { ids: BigInt64Array; pos: Int32Array; L: number; rest: number[][] } {
+  const rest = seqs.map((p, b) => p.slice(skip[b]));
+  const L = Math.max(...rest.map((r) => r.length));
+  const ids = new BigInt64Array(seqs.length * L);
+  const pos = new Int32Array(seqs.length * L).fill(-1);
+  rest.forEach((r, b) => {
+    const off = L - r.length;
+    r.forEach((t, j) => {
+      ids[b * L + off + j] = BigInt(t);
+      pos[b * L + off + j] = skip[b] + j;
+    });
+  });
+  return { ids, pos, L, rest };
+}

@@ -10,6 +10,7 @@ import { GradItem, GradResult } from '../types';
 import { availableMemory } from '../weights/memory';
 import { KvCache, PrefixState } from '../decoding/kv-cache';
 import { logSumExp } from '../decoding/log-probs';
+import { pastFeeds } from '../decoding/forward-step';
 import type { PrefixCache } from '../decoding/prefix-cache';
 
 /**
@@ -90,9 +91,8 @@ async function inputGradientBatch(ctx: EngineContext, prefixCache: PrefixCache |
   const pre = usePrefix ? await prefixCache.statesFor(items.map((it) => it.ids), items.map(usablePrefix)) : null;
   const cache = pre ? new KvCache(items.length, Math.max(0, ...pre.map((p) => p.n)), ctx.config, ctx.make) : null;
   if (cache && pre) cache.setPrefixes(pre);
-  const skip = items.map((_, b) => pre?.[b].n ?? 0);
   const batch = packTargets(ctx, items, pre && cache ? { states: pre, cache } : undefined);
-  const { B, S } = batch;
+  const { B, S, skip } = batch;
   const table = ctx.sessions.weights.get('model.embed_tokens.weight')!;
   const embeds = ctx.make(B * S * H);
   const gRows: bigint[] = [];
@@ -104,17 +104,10 @@ async function inputGradientBatch(ctx: EngineContext, prefixCache: PrefixCache |
       gRows.push(BigInt(b * S + p - n));
     }
   });
-  const { numKvHeads: kv, headDim: hd, numLayers } = ctx.config;
-  const past: Record<string, HostTensor> = {};
-  for (let l = 0; l < numLayers; l++) {
-    const p = cache && cache.pastLength ? cache.past(l) : null;
-    past[`past_key.${l}`] = p?.k ?? { dtype: ctx.dtype, dims: [B, kv, 0, hd], data: ctx.make(0) };
-    past[`past_value.${l}`] = p?.v ?? { dtype: ctx.dtype, dims: [B, kv, 0, hd], data: ctx.make(0) };
-  }
   const out = await s.run({
     ...ctx.sessions.weightFeeds(g.weightNames),
     ...batch.feeds(g.hasSlidingBias),
-    ...past,
+    ...pastFeeds(ctx, B, cache),
     inputs_embeds: { dtype: ctx.dtype, dims: [B, S, H], data: embeds },
     grad_rows: { dtype: 'int64', dims: [gRows.length], data: BigInt64Array.from(gRows) },
   }, ['nll', 'grad_embeds']);
@@ -158,12 +151,12 @@ export async function weightGradient(ctx: EngineContext, items: readonly Pick<Gr
  * is scored on the host from the logits stored with the prefix (its gradient is zero: nothing fed depends on it).
  */
 function packTargets(ctx: EngineContext, items: readonly Pick<GradItem, 'ids' | 'targets'>[], prefix?: { states: readonly PrefixState[]; cache: KvCache }) {
-  const skip = prefix?.states.map((st) => st.n);
+  const skip = items.map((_, b) => prefix?.states[b].n ?? 0);
   const cache = prefix?.cache;
   const B = items.length;
   const whole = Math.max(...items.map((it) => it.ids.length));
   if (whole > ctx.config.maxPositions) throw new UserError(`a sequence of ${whole} tokens exceeds the model's context window of ${ctx.config.maxPositions} tokens`);
-  const S = Math.max(...items.map((it, b) => it.ids.length - (skip?.[b] ?? 0)));
+  const S = Math.max(...items.map((it, b) => it.ids.length - skip[b]));
   const pos = new Int32Array(B * S).fill(-1);
   const tRows: bigint[] = [], tIds: bigint[] = [], tScale: number[] = [], tWeight: number[] = [];
   /** Per item and target: its index in the graph's nll output, or the NLL computed on the host. */
@@ -171,7 +164,7 @@ function packTargets(ctx: EngineContext, items: readonly Pick<GradItem, 'ids' | 
   items.forEach((it, b) => {
     ctx.checkIds(it.ids);
     if (!it.targets.length) throw new UserError(`gradient item ${b} has no targets`);
-    const n = skip?.[b] ?? 0;
+    const n = skip[b];
     for (let j = n; j < it.ids.length; j++) pos[b * S + j - n] = j;
     slots.push(it.targets.map((t) => {
       if (t.position < 0 || t.position >= it.ids.length) throw new UserError(`target position ${t.position} is outside the sequence (length ${it.ids.length})`);
@@ -188,7 +181,7 @@ function packTargets(ctx: EngineContext, items: readonly Pick<GradItem, 'ids' | 
   const N = tRows.length;
   const P = cache?.pastLength ?? 0;
   return {
-    B, S,
+    B, S, skip,
     feeds: (hasSliding: boolean): Record<string, HostTensor> => ({
       ...positionFeeds(ctx, B, S, pos, P ? cache!.pos : new Int32Array(0), P, hasSliding),
       target_rows: { dtype: 'int64', dims: [N], data: BigInt64Array.from(tRows) },

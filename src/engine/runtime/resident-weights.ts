@@ -193,10 +193,13 @@ export class ResidentWeightsDir {
   }
 }
 
+/** A graph in a cache entry, named with the pid of the process using it. */
+const ENTRY_GRAPH = /^(\d+)-.*\.onnx$/;
+
 /** Graphs in a cache entry left by processes that are gone (their weights stay: that is the cache). */
 function sweepGraphs(dir: string, quietMs = 60_000): void {
   for (const name of fs.readdirSync(dir)) {
-    const m = /^(\d+)-.*\.onnx$/.exec(name);
+    const m = ENTRY_GRAPH.exec(name);
     if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
     try {
       if (Date.now() - fs.statSync(path.join(dir, name)).mtimeMs >= quietMs) fs.rmSync(path.join(dir, name), { force: true });
@@ -220,7 +223,7 @@ export function entrySources(dir: string): string[] {
 export function entryInUse(dir: string): boolean {
   try {
     return fs.readdirSync(dir).some((name) => {
-      const m = /^(\d+)-.*\.onnx$/.exec(name);
+      const m = ENTRY_GRAPH.exec(name);
       return !!m && alive(Number(m[1]));
     });
   } catch {
