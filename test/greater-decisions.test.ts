@@ -251,6 +251,10 @@ test('17.6 candidates scored together (candidates × samples rows) end exactly a
     assert.ok(calls.n < apartCalls, `batched selection made ${calls.n} generate calls, one by one ${apartCalls}`);
     // While all candidates are in flight the progress claims no "candidate 1 of K": the ETA comes from the step time.
     assert.ok(together.events.some((e) => e.kind === 'phase' && e.phase === 'selection' && !('candidate' in e)), 'the batched selection names no candidate');
+    // ...nor afterwards, when the selection reads the scores it made (a "1 of K" there projected 3× the step).
+    const batchedSteps = new Set(together.events.flatMap((e) => (e.kind === 'phase' && e.phase === 'selection' && !('candidate' in e) ? [e.step] : [])));
+    const named = together.events.filter((e) => e.kind === 'phase' && e.phase === 'selection' && 'candidate' in e && batchedSteps.has(e.step));
+    assert.deepEqual(named, [], 'a candidate scored in the batch is announced again');
     assert.ok(!apart.events.some((e) => e.kind === 'phase' && e.phase === 'selection' && !('candidate' in e)), 'one by one, every selection phase names its candidate');
   } finally {
     m.generate = generate;

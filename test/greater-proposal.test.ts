@@ -75,3 +75,41 @@ test('neighbour bans: both neighbours by default; the reference bans ctrl[pos−
   assert.deepEqual(neighbourBans(ctrl, 0, 'previous-wrapping'), [13]);
   assert.deepEqual(neighbourBans(ctrl, 2, 'previous-wrapping'), [11]);
 });
+
+/** §5 as written: full orderings, top-k sets rebuilt for every k (slow, obviously right). */
+function naivePropose(rows: Float64Array[], banned: Uint8Array, extraBans: number[], current: number, opts: { topK: number; topQ: number; groupSize: number; minPool: number }, rng: Rng) {
+  const ok = (id: number) => !banned[id] && !extraBans.includes(id);
+  const allowed = [...banned.keys()].filter(ok);
+  const orders = rows.map((r) => [...allowed].sort((a, b) => r[b] - r[a] || a - b));
+  const indices = rows.map((_, i) => i);
+  for (let k = opts.topK; ; k += 2) {
+    const groups: number[][] = [];
+    const pool = new Set<number>();
+    for (let g = 0; g < opts.topQ; g++) {
+      const group = rng.sample(indices, Math.min(opts.groupSize, rows.length));
+      groups.push(group);
+      const tops = group.map((s) => new Set(orders[s].slice(0, k)));
+      for (const id of tops[0]) if (tops.every((t) => t.has(id))) pool.add(id);
+    }
+    if (pool.size >= opts.minPool || k >= allowed.length) {
+      pool.add(current);
+      return { candidates: [...pool].sort((a, b) => a - b), k, groups };
+    }
+  }
+}
+
+test('samples that disagree grow k into the hundreds: the same pools, k and groups as §5 computed naively', () => {
+  const V = 1500;
+  for (const seed of [1, 2, 3]) {
+    const draw = new Rng(100 + seed);
+    // Independent rows (no shared preference), values on a coarse grid so ties occur; a few specials banned.
+    const rows = Array.from({ length: 8 }, () => Float64Array.from({ length: V }, () => Math.round(draw.next() * 400) / 40));
+    const bannedIds = new Uint8Array(V);
+    for (let id = 0; id < V; id += 97) bannedIds[id] = 1;
+    const opts = { topK: 40, topQ: 6, groupSize: 5, minPool: 6 };
+    const got = proposeFromRows(rows, bannedIds, [5, 6], 7, opts, new Rng(seed));
+    const want = naivePropose(rows, bannedIds, [5, 6], 7, opts, new Rng(seed));
+    assert.ok(want.k > 200, `k only reached ${want.k}: the deep path is not exercised`);
+    assert.deepEqual(got, want);
+  }
+});

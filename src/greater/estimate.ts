@@ -6,7 +6,7 @@ import { formatDuration } from './events';
 import { controlGradient } from './gradient';
 import { generationBudget, type PromptLayout } from './layout';
 import type { ModelPort } from './model';
-import { proposalRows } from './proposal';
+import type { StartReasoning } from './optimizer';
 import { generateAndScore } from './scorer';
 
 export interface MeasuredCosts {
@@ -37,12 +37,29 @@ export interface RunEstimate {
 
 const now = () => performance.now() / 1000;
 
+/** What the probe measured, and the starting prompt's reasoning on the first batch when it ran to its end (the run
+ *  then does not generate it again). */
+export interface Probe {
+  costs: MeasuredCosts;
+  startReasoning: StartReasoning | null;
+}
+
+/** Decode steps every probe generation runs before it may stop: the per-step slope needs a few. */
+const MIN_PROBE_STEPS = 16;
+
+/** A probe generation whose remaining steps are projected to take at most this long runs to its end: its reasoning
+ *  is the run's own first batch, so finishing costs nothing the run would not spend anyway. */
+export const FINISH_PROBE_SECONDS = 15;
+
+class ProbeBoxed extends Error {}
+
 /**
- * Times one batch of each kind of work. The reasoning probe is time-boxed (`boxSeconds` of decoding): a batch whose
- * reasoning is still running at the box is assumed to run to the full budget, which is what random-weight models
- * and rambling ones do.
+ * Times one batch of each kind of work. The reasoning probe is the starting prompt's generation for the run's first
+ * batch with the run's budget: it runs to its end when that is near (and the run reuses it), and stops once
+ * `boxSeconds` of decoding are behind it otherwise; a batch still running then is assumed to run to the full budget,
+ * which is what random-weight models and rambling ones do.
  */
-export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: GreaterConfig, file: string, boxSeconds = 3): Promise<MeasuredCosts> {
+export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: GreaterConfig, file: string, boxSeconds = 3, finishSeconds = FINISH_PROBE_SECONDS): Promise<Probe> {
   const t0 = now();
   const batch = Math.min(cfg.batchSize, layout.samples.length);
   const sub: PromptLayout = { ...layout, samples: layout.samples.slice(0, batch) };
@@ -62,20 +79,29 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
     }
     return best!;
   };
-  /** One batch's reasoning and scoring; the decode steps' times come from inside the call (one generation gives the
-   *  per-step slope). */
-  const gen = async (maxNewTokens: number) => {
-    const { seconds, value } = await timed(async () => {
-      const stamps: number[] = [];
-      const t = now();
-      const r = await generateAndScore(m, sub, ctrl, ctrl, all, { batchSize: batch, maxNewTokens, selectionWeight: cfg.controlWeight / 10, onStep: () => stamps.push(now()) }, none);
-      // stamps[i] follows the i-th decode step's forward (stamps[0] the prefill's); the first decode step is left out
-      const from = stamps.length > 2 ? 1 : 0;
-      const stepSeconds = stamps.length > 1 ? (stamps[stamps.length - 1] - stamps[from]) / (stamps.length - 1 - from) : (now() - t) / Math.max(1, stamps.length);
-      return { stepSeconds, results: [...r.values()] };
-    });
-    const rs = value.results;
-    return { seconds, stepSeconds: value.stepSeconds, results: rs, steps: Math.max(...rs.map((v) => v.reasoning.length + (v.truncated ? 0 : 1))), truncated: rs.some((v) => v.truncated) };
+  /** The first batch's reasoning and scoring, as step 1 runs it; the decode steps' times come from inside the call
+   *  (stamps[i] follows the i-th decode step's forward, stamps[0] the prefill's). */
+  const gen = async () => {
+    const stamps: number[] = [];
+    const t = now();
+    const slope = () => {
+      const from = stamps.length > 2 ? 1 : 0; // the first decode step pays for allocations
+      return stamps.length > 1 ? (stamps[stamps.length - 1] - stamps[from]) / (stamps.length - 1 - from) : (now() - t) / Math.max(1, stamps.length);
+    };
+    const onStep = (k: number) => {
+      stamps.push(now());
+      if (k < MIN_PROBE_STEPS || now() - stamps[0] < boxSeconds) return;
+      if ((budget - k) * slope() > finishSeconds) throw new ProbeBoxed();
+    };
+    const opts = { batchSize: batch, maxNewTokens: budget, selectionWeight: cfg.controlWeight / 10, onStep };
+    try {
+      const r = await generateAndScore(m, sub, ctrl, ctrl, all, opts, none);
+      const rs = [...r.values()];
+      return { seconds: now() - t, prefillSeconds: stamps[0] - t, stepSeconds: slope(), results: r, steps: Math.max(...rs.map((v) => v.reasoning.length + (v.truncated ? 0 : 1))), truncated: rs.some((v) => v.truncated) };
+    } catch (e) {
+      if (!(e instanceof ProbeBoxed)) throw e;
+      return { seconds: now() - t, prefillSeconds: stamps[0] - t, stepSeconds: slope(), results: null, steps: stamps.length - 1, truncated: true };
+    }
   };
 
   // Warm-up, untimed: each sample's template + question goes into the prefix cache (the run reuses it) and each
@@ -86,35 +112,30 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
   if (two.length === 2) await m.inputGradient([{ ids: two, targets: [{ position: 0, id: two[1] }], gradPositions: [0] }]);
   const gradOpts = { answerTemperature: cfg.answerTemperature, controlWeight: cfg.controlWeight, batchSize: batch };
 
-  // One generation as long as 16 steps gives the per-step cost; it is the evaluation itself when reasoning ends on
-  // its own, and otherwise the base of the extrapolation to the budget. A longer one only where the box allows at
-  // least twice the steps: one of 17 after 16 (a 0.5B model on a CPU) would add a generation to learn nothing new.
-  let b = await gen(Math.min(16, budget));
-  let decodeStepSeconds = b.stepSeconds;
-  const boxed = Math.min(budget, Math.floor(boxSeconds / Math.max(decodeStepSeconds, 1e-6)));
-  if (b.truncated && b.steps < budget && boxed >= 2 * b.steps) {
-    b = await gen(boxed);
-    decodeStepSeconds = b.stepSeconds;
-  }
+  const b = await gen();
   const reasoningSteps = b.truncated ? budget : b.steps;
-  const evalBatchSeconds = b.seconds + decodeStepSeconds * (reasoningSteps - b.steps);
+  const evalBatchSeconds = b.seconds + b.stepSeconds * (reasoningSteps - b.steps);
 
+  // A proposal is one forward over the prompt up to its position, after the cached question: on average half the
+  // control, the part of the prefill it shares (what follows the control is the rest of the prefill).
+  const s0 = sub.samples[0];
+  const afterPrefix = sub.promptIds(s0, ctrl).length - s0.before.length;
+  const proposalSeconds = b.prefillSeconds * Math.min(1, (ctrl.length / 2) / Math.max(1, afterPrefix));
   // The gradient runs over prompt + reasoning + target: give it reasoning of the length the run will see.
-  const reasonings = b.results.map((v) => {
-    const r = v.reasoning.length ? v.reasoning : ctrl;
-    return Array.from({ length: v.truncated ? budget : v.reasoning.length }, (_, i) => r[i % r.length]);
-  });
-  const proposal = await timed(() => proposalRows(m, sub, ctrl, ctrl.length - 1, batch, none));
+  const first = b.results?.get(0);
+  const r = first?.reasoning.length ? first.reasoning : ctrl;
+  const reasoning = Array.from({ length: first && !first.truncated ? first.reasoning.length : budget }, (_, i) => r[i % r.length]);
   // The engine runs gradients in memory-bounded micro-batches, so their cost grows with the samples: one is timed
   // and scaled (a whole batch at a 0.5B model is half a minute of the probe).
-  const gradient = await timed(() => controlGradient(m, { ...sub, samples: sub.samples.slice(0, 1) }, ctrl, reasonings.slice(0, 1), gradOpts, none));
+  const gradient = await timed(() => controlGradient(m, { ...sub, samples: [s0] }, ctrl, [reasoning], gradOpts, none));
   return {
-    batch, evalBatchSeconds, decodeStepSeconds, reasoningSteps, proposalSeconds: proposal.seconds, gradientSeconds: gradient.seconds * batch, probeSeconds: now() - t0,
+    costs: { batch, evalBatchSeconds, decodeStepSeconds: b.stepSeconds, reasoningSteps, proposalSeconds, gradientSeconds: gradient.seconds * batch, probeSeconds: now() - t0 },
+    startReasoning: b.results ? { ctrl, maxNewTokens: budget, batchSize: cfg.batchSize, results: b.results } : null,
   };
 }
 
 /** ALGORITHM §11 with our savings: reasoning reused across steps, K = keepForSelection candidates evaluated per step. */
-export function extrapolate(c: MeasuredCosts, cfg: GreaterConfig, trainSize: number, heldOutSize: number): RunEstimate {
+export function extrapolate(c: MeasuredCosts, cfg: GreaterConfig, trainSize: number, heldOutSize: number, startBatchesDone = 0): RunEstimate {
   const batches = (n: number) => Math.ceil(n / c.batch);
   const evalBatch = c.evalBatchSeconds;
   const nb = batches(trainSize);
@@ -122,9 +143,11 @@ export function extrapolate(c: MeasuredCosts, cfg: GreaterConfig, trainSize: num
   const stepSeconds = nb * (c.proposalSeconds + (cfg.candidateRanking === 'gradient' ? c.gradientSeconds : 0)) +
     cfg.keepForSelection * reasoning + (cfg.reuseReasoning ? 0 : reasoning);
   const evaluationSeconds = (1 + cfg.evaluateTop) * batches(heldOutSize) * evalBatch;
+  // The start reasoning the probe already generated (its first batch) is not ahead any more.
+  const startSeconds = Math.max(0, nb - startBatchesDone) * evalBatch;
   return {
-    costs: c, startSeconds: reasoning, stepSeconds, evaluationSeconds,
-    totalSeconds: reasoning + cfg.steps * stepSeconds + evaluationSeconds,
+    costs: c, startSeconds, stepSeconds, evaluationSeconds,
+    totalSeconds: startSeconds + cfg.steps * stepSeconds + evaluationSeconds,
   };
 }
 

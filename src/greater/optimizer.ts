@@ -12,7 +12,7 @@ import { gluesWords, isPeriodToken, type Vocabulary } from './vocab';
 import { neighbourBans, proposalRows, proposeFromRows } from './proposal';
 import { candidateScores, controlGradient, heat, rankCandidates } from './gradient';
 import {
-  assemble, chunks, generateAndScore, generateAndScoreMany, scoreControl, withoutReasonings, type ControlScore, type ScoreOptions,
+  assemble, chunks, generateAndScore, generateAndScoreMany, scoreControl, withoutReasonings, type ControlScore, type SampleResult, type ScoreOptions,
 } from './scorer';
 import { selectCandidate } from './selection';
 import { advance, isConverged, isPlateau, periodExitAllowed, stepsSinceBest } from './schedule';
@@ -41,6 +41,16 @@ export interface OptimizerContext {
   hard: AbortSignal;
   /** Measured before step 1 (estimate.ts): the ETA of the first step, before any step was timed. */
   expectedStepSeconds?: number;
+  /** The estimate's probe generated the starting prompt's first batch exactly as step 1's reasoning pass would. */
+  startReasoning?: StartReasoning;
+}
+
+/** Reasoning results of the starting prompt for some samples, with the control and budget they were made with. */
+export interface StartReasoning {
+  ctrl: readonly number[];
+  maxNewTokens: number;
+  batchSize: number;
+  results: ReadonlyMap<number, SampleResult>;
 }
 
 export function initialState(ctx: Pick<OptimizerContext, 'layout' | 'config'>): RunState {
@@ -96,7 +106,9 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
     if (!cfg.reuseReasoning) state.reasonings = null;
     if (!state.reasonings || !state.current) {
       phase('reasoning');
-      const sc = await scoreControl(m, layout, ctrl, ctrl, opts, check);
+      const pre = ctx.startReasoning;
+      const known = pre && ctrlKey(pre.ctrl) === ctrlKey(ctrl) && pre.maxNewTokens === opts.maxNewTokens && pre.batchSize === opts.batchSize ? pre.results : undefined;
+      const sc = await scoreControl(m, layout, ctrl, ctrl, opts, check, known);
       state.reasonings = sc.reasonings;
       state.current = withoutReasonings(sc);
       cache.set(ctrlKey(ctrl), state.current);
@@ -167,12 +179,13 @@ export async function runSteps(ctx: OptimizerContext, state: RunState, emit: (e:
         ctrl, pos, candidates: chosen, incumbent, acceptance: cfg.acceptance, periodExitNeedsNoWorse: cfg.periodExitNeedsNoWorse,
         periodEligible: (id) => isPeriodToken(vocab, id) && periodExitAllowed(pos, state.initLen),
         evaluate: async (cand, prune, k) => {
-          phase('selection', { index: k + 1, total: chosen.length });
           evaluated++;
           const fluencyTargets = fluencyOf(cand);
           const key = keyOf(cand);
           const hit = cache.get(key);
+          // A known score (scored together above, or in an earlier step) is no work to report progress on.
           if (hit) return hit;
+          phase('selection', { index: k + 1, total: chosen.length });
           let sc;
           if (!cfg.halving || !prune) {
             sc = await scoreControl(m, layout, cand, fluencyTargets, opts, check);

@@ -244,7 +244,9 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
  */
 export async function measureRun(ctx: OptimizerContext, state: RunState, heldOutSize: number): Promise<RunEstimate> {
   const cfg = ctx.config;
-  let estimate = extrapolate(await measureCosts(ctx.model, ctx.layout, cfg, ctx.file), cfg, ctx.layout.samples.length, heldOutSize);
+  const probe = await measureCosts(ctx.model, ctx.layout, cfg, ctx.file);
+  if (probe.startReasoning) ctx.startReasoning = probe.startReasoning;
+  let estimate = extrapolate(probe.costs, cfg, ctx.layout.samples.length, heldOutSize, probe.startReasoning ? 1 : 0);
   if (estimate.stepSeconds < SCRATCH_STEP_BELOW_SECONDS) {
     const t = performance.now();
     await runSteps({ ...ctx, config: { ...cfg, steps: 1 }, persist: () => {} }, structuredClone(state), () => {});

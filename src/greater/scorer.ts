@@ -94,11 +94,15 @@ export function combineScore(mistakes: readonly number[], fluency: number, selec
   return m + selectionWeight * fluency;
 }
 
-/** Full evaluation of a control on every training sample. */
+/** Full evaluation of a control on every training sample; chunks whose samples all have `known` results (the
+ *  estimate's probe made them with the same call) are not generated again. */
 export async function scoreControl(
   m: ModelPort, layout: PromptLayout, ctrl: readonly number[], fluencyTargets: readonly number[], opts: ScoreOptions, check: () => void,
+  known?: ReadonlyMap<number, SampleResult>,
 ): Promise<ScoredControl> {
-  const res = await generateAndScore(m, layout, ctrl, fluencyTargets, chunks(layout.samples.length, opts.batchSize), opts, check);
+  const todo = chunks(layout.samples.length, opts.batchSize).filter((idx) => !known || !idx.every((i) => known.has(i)));
+  const res = await generateAndScore(m, layout, ctrl, fluencyTargets, todo, opts, check);
+  for (const [i, r] of known ?? []) if (!res.has(i)) res.set(i, r);
   return assemble(res, layout.samples.length, opts.selectionWeight);
 }
 
