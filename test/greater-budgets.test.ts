@@ -46,7 +46,7 @@ test('per-budget estimates: the run\'s own budget matches its estimate; shorter 
   assert.ok(times[0] < times[1] && times[1] < times[2], times.join(' < '));
   // quick's 96-token reasoning costs (1024 − 96) fewer decode steps per batch than the measured one
   const quick = { ...cfg, ...BUDGETS.quick };
-  const expected = extrapolate({ ...c, reasoningSteps: 96, evalBatchSeconds: 70 - 0.065 * (1024 - 96) }, quick, 10, 30).totalSeconds;
+  const expected = extrapolate({ ...c, reasoningSteps: 96, evalBatchSeconds: 70 - 0.065 * (1024 - 96) }, quick, BUDGETS.quick.trainSize, BUDGETS.quick.heldOutSize).totalSeconds;
   assert.ok(Math.abs(estimateUnder(c, cfg, 'quick', 1000) - expected) < 1e-9);
   // a file of 12 examples cannot give quick its 10 + 30
   assert.ok(estimateUnder(c, cfg, 'quick', 12) < estimateUnder(c, cfg, 'quick', 1000));

@@ -16,21 +16,25 @@ import { writeTinyModel } from './helpers/tiny-models';
 
 const bin = path.resolve(__dirname, '../../bin/greater.js');
 
-test('extrapolation: start reasoning, then per step proposal + gradient + K evaluations per batch, then held-out', () => {
+test('extrapolation: start reasoning, then per step proposal + gradient per sample + K evaluations per batch, then held-out', () => {
   const c: MeasuredCosts = { batch: 4, evalBatchSeconds: 2, decodeStepSeconds: 0.01, reasoningSteps: 100, proposalSeconds: 0.5, gradientSeconds: 3, probeSeconds: 1 };
   const cfg = makeConfig({ steps: 10, keepForSelection: 3, evaluateTop: 1 });
   const e = extrapolate(c, cfg, 10, 7); // 3 training batches, 2 held-out batches
   assert.equal(e.startSeconds, 3 * 2);
-  assert.equal(e.stepSeconds, 3 * (0.5 + 3) + 3 * 3 * 2);
+  assert.equal(e.stepSeconds, 2.5 * (0.5 + 3) + 3 * 3 * 2); // 10 samples = 2.5 batches of proposal + gradient
   assert.equal(e.evaluationSeconds, 2 * 2 * 2);
   assert.equal(e.totalSeconds, e.startSeconds + 10 * e.stepSeconds + e.evaluationSeconds);
+  // Candidates generated together: one batch of candidates × samples rows per training batch replaces K batches.
+  const together = extrapolate({ ...c, candidates: { batchSeconds: 3, stepSeconds: 0.02 } }, cfg, 10, 7);
+  assert.equal(together.stepSeconds, 2.5 * (0.5 + 3) + 3 * 3);
+  assert.equal(together.startSeconds, e.startSeconds);
   // The probe's own reasoning was the first batch: two batches of start reasoning are left.
   const reused = extrapolate(c, cfg, 10, 7, 1);
   assert.equal(reused.startSeconds, 2 * 2);
   assert.equal(reused.totalSeconds, e.totalSeconds - 2);
   // The random-search baseline computes no gradient; regenerating the reasoning every step costs one more evaluation.
-  assert.equal(extrapolate(c, makeConfig({ candidateRanking: 'random', keepForSelection: 3 }), 10, 7).stepSeconds, 3 * 0.5 + 3 * 3 * 2);
-  assert.equal(extrapolate(c, makeConfig({ reuseReasoning: false, keepForSelection: 3 }), 10, 7).stepSeconds, 3 * 3.5 + 4 * 3 * 2);
+  assert.equal(extrapolate(c, makeConfig({ candidateRanking: 'random', keepForSelection: 3 }), 10, 7).stepSeconds, 2.5 * 0.5 + 3 * 3 * 2);
+  assert.equal(extrapolate(c, makeConfig({ reuseReasoning: false, keepForSelection: 3 }), 10, 7).stepSeconds, 2.5 * 3.5 + 4 * 3 * 2);
 });
 
 test('the estimate is printed before step 1 and --max-minutes refuses a run it exceeds, in one line', () => {
@@ -76,6 +80,12 @@ test('the probe\'s reasoning is the first batch of step 1: reused when it ran to
   const withProbe = context(24);
   const probe = await measureCosts(m, withProbe.layout, withProbe.config, withProbe.file);
   assert.ok(probe.startReasoning, 'a 24-token budget on a tiny model finishes within the probe');
+  // The run scores a step's candidates together here, and the probe prices that batch (not K separate ones).
+  const c = probe.costs.candidates;
+  assert.ok(c && c.stepSeconds >= probe.costs.decodeStepSeconds && c.batchSeconds > 0, JSON.stringify(probe.costs));
+  const apart = context(24);
+  apart.config = { ...apart.config, batchCandidates: false };
+  assert.equal((await measureCosts(m, apart.layout, apart.config, apart.file)).costs.candidates, undefined);
   assert.deepEqual([...probe.startReasoning.results.keys()], [0, 1, 2, 3], 'the first batch of 4');
   withProbe.startReasoning = probe.startReasoning;
   const a = await runSteps(plain, initialState(plain), () => {});

@@ -9,8 +9,10 @@ import { UserError } from '../engine';
 export type BudgetSettings = Pick<GreaterConfig, 'trainSize' | 'heldOutSize' | 'maxNewTokens' | 'topK' | 'steps'>;
 
 export const BUDGETS = {
-  /** Minutes on a laptop CPU for a 0.5B model: few samples, short reasoning, a short search (plateau stop on). */
-  quick: { trainSize: 10, heldOutSize: 30, maxNewTokens: 96, topK: 20, steps: 20 },
+  /** Minutes on a laptop CPU for a 0.5B model: few samples, short reasoning, a short search (plateau stop on). The
+   *  sizes are whole batches of the default 9: a tenth sample was a second generation batch per candidate, which
+   *  on a CPU costs most of what the first does (a decode step reads every weight whatever the rows). */
+  quick: { trainSize: 9, heldOutSize: 27, maxNewTokens: 96, topK: 20, steps: 20 },
   standard: { trainSize: 25, heldOutSize: 50, maxNewTokens: 256, topK: 40, steps: 60 },
   paper: { trainSize: 50, heldOutSize: 100, maxNewTokens: 1024, topK: 40, steps: 125 },
 } as const satisfies Record<string, BudgetSettings>;
@@ -30,7 +32,11 @@ export function parseBudget(s: string): BudgetName {
 export function estimateUnder(c: MeasuredCosts, cfg: GreaterConfig, budget: BudgetName, available: number): number {
   const b = BUDGETS[budget];
   const reasoningSteps = Math.min(c.reasoningSteps, b.maxNewTokens);
-  const costs: MeasuredCosts = { ...c, reasoningSteps, evalBatchSeconds: Math.max(0, c.evalBatchSeconds - c.decodeStepSeconds * (c.reasoningSteps - reasoningSteps)) };
+  const fewer = c.reasoningSteps - reasoningSteps;
+  const costs: MeasuredCosts = {
+    ...c, reasoningSteps, evalBatchSeconds: Math.max(0, c.evalBatchSeconds - c.decodeStepSeconds * fewer),
+    ...(c.candidates ? { candidates: { ...c.candidates, batchSeconds: Math.max(0, c.candidates.batchSeconds - c.candidates.stepSeconds * fewer) } } : {}),
+  };
   // the training and held-out sets are cut from the same file: a preset cannot use more examples than it has
   const train = Math.min(b.trainSize, Math.max(1, available - 1));
   const heldOut = Math.min(b.heldOutSize, Math.max(0, available - train));

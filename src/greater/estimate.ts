@@ -4,9 +4,9 @@
 import type { GreaterConfig } from './config';
 import { formatDuration } from './events';
 import { controlGradient } from './gradient';
-import { generationBudget, type PromptLayout } from './layout';
+import { generationBudget, type PromptLayout, type SampleLayout } from './layout';
 import type { ModelPort } from './model';
-import type { StartReasoning } from './optimizer';
+import { candidatesBatchFits, type StartReasoning } from './optimizer';
 import { generateAndScore } from './scorer';
 
 export interface MeasuredCosts {
@@ -22,6 +22,9 @@ export interface MeasuredCosts {
   gradientSeconds: number;
   /** Seconds the probe itself took. */
   probeSeconds: number;
+  /** Where a step's candidates are generated together (candidates × samples rows per batch, optimizer.ts): one such
+   *  batch, and one of its decode steps. */
+  candidates?: { batchSeconds: number; stepSeconds: number };
 }
 
 export interface RunEstimate {
@@ -97,10 +100,11 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
     try {
       const r = await generateAndScore(m, sub, ctrl, ctrl, all, opts, none);
       const rs = [...r.values()];
-      return { seconds: now() - t, prefillSeconds: stamps[0] - t, stepSeconds: slope(), results: r, steps: Math.max(...rs.map((v) => v.reasoning.length + (v.truncated ? 0 : 1))), truncated: rs.some((v) => v.truncated) };
+      const suffixSeconds = now() - stamps[stamps.length - 1];
+      return { seconds: now() - t, prefillSeconds: stamps[0] - t, suffixSeconds, stepSeconds: slope(), results: r, steps: Math.max(...rs.map((v) => v.reasoning.length + (v.truncated ? 0 : 1))), truncated: rs.some((v) => v.truncated) };
     } catch (e) {
       if (!(e instanceof ProbeBoxed)) throw e;
-      return { seconds: now() - t, prefillSeconds: stamps[0] - t, stepSeconds: slope(), results: null, steps: stamps.length - 1, truncated: true };
+      return { seconds: now() - t, prefillSeconds: stamps[0] - t, suffixSeconds: null, stepSeconds: slope(), results: null, steps: stamps.length - 1, truncated: true };
     }
   };
 
@@ -114,13 +118,25 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
 
   const b = await gen();
   const reasoningSteps = b.truncated ? budget : b.steps;
-  const evalBatchSeconds = b.seconds + b.stepSeconds * (reasoningSteps - b.steps);
+  // Prefill and the suffix pass are compute: priced per token from the prefill (the suffix is measured where the
+  // generation ran to its end).
+  const tokensAfterPrefix = (s: SampleLayout) => sub.promptIds(s, ctrl).length - s.before.length;
+  const perToken = b.prefillSeconds / Math.max(1, sub.samples.reduce((a, s) => a + tokensAfterPrefix(s), 0));
+  const suffixSeconds = b.suffixSeconds ?? perToken * sub.samples.reduce((a, s) => a + s.target.length, 0);
+  const evalBatchSeconds = b.seconds + b.stepSeconds * (reasoningSteps - b.steps) + (b.suffixSeconds === null ? suffixSeconds : 0);
+  // Candidates generated together: K times the rows' prefill and suffix, and decode steps that cost the batch's step
+  // plus each extra row's share of compute (a decode step reads every weight once whatever the rows).
+  const K = cfg.keepForSelection;
+  let candidates: MeasuredCosts['candidates'];
+  if (cfg.batchCandidates && !cfg.halving && K > 1 && candidatesBatchFits(m, layout, ctrl, K, batch, budget)) {
+    const stepSeconds = b.stepSeconds + (K - 1) * batch * perToken;
+    candidates = { batchSeconds: K * (b.prefillSeconds + suffixSeconds) + reasoningSteps * stepSeconds, stepSeconds };
+  }
 
   // A proposal is one forward over the prompt up to its position, after the cached question: on average half the
   // control, the part of the prefill it shares (what follows the control is the rest of the prefill).
   const s0 = sub.samples[0];
-  const afterPrefix = sub.promptIds(s0, ctrl).length - s0.before.length;
-  const proposalSeconds = b.prefillSeconds * Math.min(1, (ctrl.length / 2) / Math.max(1, afterPrefix));
+  const proposalSeconds = b.prefillSeconds * Math.min(1, (ctrl.length / 2) / Math.max(1, tokensAfterPrefix(s0)));
   // The gradient runs over prompt + reasoning + target: give it reasoning of the length the run will see.
   const first = b.results?.get(0);
   const r = first?.reasoning.length ? first.reasoning : ctrl;
@@ -129,7 +145,7 @@ export async function measureCosts(m: ModelPort, layout: PromptLayout, cfg: Grea
   // and scaled (a whole batch at a 0.5B model is half a minute of the probe).
   const gradient = await timed(() => controlGradient(m, { ...sub, samples: [s0] }, ctrl, [reasoning], gradOpts, none));
   return {
-    costs: { batch, evalBatchSeconds, decodeStepSeconds: b.stepSeconds, reasoningSteps, proposalSeconds, gradientSeconds: gradient.seconds * batch, probeSeconds: now() - t0 },
+    costs: { batch, evalBatchSeconds, decodeStepSeconds: b.stepSeconds, reasoningSteps, proposalSeconds, gradientSeconds: gradient.seconds * batch, probeSeconds: now() - t0, ...(candidates ? { candidates } : {}) },
     startReasoning: b.results ? { ctrl, maxNewTokens: budget, batchSize: cfg.batchSize, results: b.results } : null,
   };
 }
@@ -140,8 +156,10 @@ export function extrapolate(c: MeasuredCosts, cfg: GreaterConfig, trainSize: num
   const evalBatch = c.evalBatchSeconds;
   const nb = batches(trainSize);
   const reasoning = nb * evalBatch;
-  const stepSeconds = nb * (c.proposalSeconds + (cfg.candidateRanking === 'gradient' ? c.gradientSeconds : 0)) +
-    cfg.keepForSelection * reasoning + (cfg.reuseReasoning ? 0 : reasoning);
+  // Proposals and gradients cost per sample (a short last batch is cheaper); a generation batch costs about the same
+  // with fewer rows (decoding reads every weight whatever the batch), so it is priced whole.
+  const stepSeconds = (trainSize / c.batch) * (c.proposalSeconds + (cfg.candidateRanking === 'gradient' ? c.gradientSeconds : 0)) +
+    (c.candidates ? nb * c.candidates.batchSeconds : cfg.keepForSelection * reasoning) + (cfg.reuseReasoning ? 0 : reasoning);
   const evaluationSeconds = (1 + cfg.evaluateTop) * batches(heldOutSize) * evalBatch;
   // The start reasoning the probe already generated (its first batch) is not ahead any more.
   const startSeconds = Math.max(0, nb - startBatchesDone) * evalBatch;

@@ -26,7 +26,7 @@ export type PrecisionChoice = (typeof PRECISION_CHOICES)[number];
 /** The budget presets (src/greater/budgets.ts, README "Budgets"), mirrored for the panel's picker; the adapter
  * checks at compile time that both tables hold the same numbers. */
 export const BUDGET_PRESETS = {
-  quick: { trainSize: 10, heldOutSize: 30, maxNewTokens: 96, topK: 20, steps: 20 },
+  quick: { trainSize: 9, heldOutSize: 27, maxNewTokens: 96, topK: 20, steps: 20 },
   standard: { trainSize: 25, heldOutSize: 50, maxNewTokens: 256, topK: 40, steps: 60 },
   paper: { trainSize: 50, heldOutSize: 100, maxNewTokens: 1024, topK: 40, steps: 125 },
 } as const;
