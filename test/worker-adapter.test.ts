@@ -116,5 +116,5 @@ test('run/start puts the budget preset, the sizes given over it, and the quantiz
   assert.equal(meta.quantize, 'int8');
   assert.equal(meta.precision, undefined, 'fp32 is the default and not recorded');
   // quick's held-out size and top-k... except where the request gave its own
-  assert.deepEqual([meta.config.heldOutSize, meta.config.maxNewTokens, meta.config.trainSize, meta.config.steps, meta.config.topK], [30, 8, 4, 1, 4]);
+  assert.deepEqual([meta.config.heldOutSize, meta.config.maxNewTokens, meta.config.trainSize, meta.config.steps, meta.config.topK], [27, 8, 4, 1, 4]);
 });
