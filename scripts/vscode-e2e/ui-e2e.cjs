@@ -11,6 +11,8 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { launch, workbenchUrl } = require('./browser.cjs');
+// The presets the panel fills its sizes from, as the build defines them.
+const { BUDGET_PRESETS } = require('../../dist/src/worker/protocol/index.js');
 
 const [url, folder, devPath, outDir] = process.argv.slice(2);
 const t0 = Date.now();
@@ -128,10 +130,11 @@ async function until(fn, what, ms = 30000) {
     // sizes, about the settings' defaults: quick's make steps so fast that Stop re-renders under the click); fp16 on
     // the CPU is refused next to its field (the worker's one line) and Start stays disabled until fp32 again
     await wv.locator('#budget').selectOption('quick');
-    await until(async () => (await wv.locator('#steps').inputValue()) === '20' && (await wv.locator('#max-new-tokens').inputValue()) === '96'
-      && (await wv.locator('#train-size').inputValue()) === '10', 'the quick sizes in the fields');
+    const filled = async (preset) => (await wv.locator('#steps').inputValue()) === String(preset.steps)
+      && (await wv.locator('#max-new-tokens').inputValue()) === String(preset.maxNewTokens) && (await wv.locator('#train-size').inputValue()) === String(preset.trainSize);
+    await until(() => filled(BUDGET_PRESETS.quick), 'the quick sizes in the fields');
     await wv.locator('#budget').selectOption('paper');
-    await until(async () => (await wv.locator('#steps').inputValue()) === '125' && (await wv.locator('#max-new-tokens').inputValue()) === '1024', 'the paper sizes in the fields');
+    await until(() => filled(BUDGET_PRESETS.paper), 'the paper sizes in the fields');
     await wv.locator('#steps').fill('7');
     await wv.locator('#steps').dispatchEvent('change');
     await until(async () => (await wv.locator('#budget').inputValue()) === 'custom', 'the budget custom after editing a size');
