@@ -221,6 +221,11 @@ for (const v of variants) {
         r.nll.forEach((x, k) => assert.ok(Math.abs(x - plain[b].nll[k]) < 1e-9, `item ${b} nll ${k}`));
         r.grad.forEach((gv, k) => gv.forEach((x, h) => assert.ok(Math.abs(x - plain[b].grad[k][h]) < 1e-9, `item ${b} grad ${k}[${h}]: ${x} vs ${plain[b].grad[k][h]}`)));
       });
+      // A batch whose every target is on a prefix's last row runs no graph: host-scored loss, zero gradients.
+      const [onlyPrefix] = await m64.inputGradient([{ ids, targets: [{ position: 3, id: ids[4] }], gradPositions: [5, 6], prefixLength: 4 }]);
+      const [whole] = await m64.inputGradient([{ ids, targets: [{ position: 3, id: ids[4] }], gradPositions: [5, 6] }]);
+      assert.ok(Math.abs(onlyPrefix.loss - whole.loss) < 1e-9, `${onlyPrefix.loss} vs ${whole.loss}`);
+      onlyPrefix.grad.forEach((gv, k) => gv.forEach((x, h) => assert.ok(Math.abs(x - whole.grad[k][h]) < 1e-12, `grad ${k}[${h}]: ${x} vs ${whole.grad[k][h]}`)));
       m64.clearPrefixCache(); // later tests count their own prefix misses
     });
 

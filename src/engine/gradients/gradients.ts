@@ -93,6 +93,10 @@ async function inputGradientBatch(ctx: EngineContext, prefixCache: PrefixCache |
   if (cache && pre) cache.setPrefixes(pre);
   const batch = packTargets(ctx, items, pre && cache ? { states: pre, cache } : undefined);
   const { B, S, skip } = batch;
+  if (batch.targetsInGraph === 0) {
+    // Every target sits on a cached prefix's last row: scored on the host, and nothing fed depends on it.
+    return batch.perItem(ctx.make(0)).map(({ loss, nll }, b) => ({ loss, nll, grad: (items[b].gradPositions ?? items[b].ids).map(() => ctx.make(H)) }));
+  }
   const table = ctx.sessions.weights.get('model.embed_tokens.weight')!;
   const embeds = ctx.make(B * S * H);
   const gRows: bigint[] = [];
@@ -181,7 +185,7 @@ function packTargets(ctx: EngineContext, items: readonly Pick<GradItem, 'ids' | 
   const N = tRows.length;
   const P = cache?.pastLength ?? 0;
   return {
-    B, S, skip,
+    B, S, skip, targetsInGraph: N,
     feeds: (hasSliding: boolean): Record<string, HostTensor> => ({
       ...positionFeeds(ctx, B, S, pos, P ? cache!.pos : new Int32Array(0), P, hasSliding),
       target_rows: { dtype: 'int64', dims: [N], data: BigInt64Array.from(tRows) },
