@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeConfig } from '../src/greater/config';
-import { extrapolate, measureCosts, type MeasuredCosts } from '../src/greater/estimate';
+import { extrapolate, measureCosts, withMeasuredSteps, type MeasuredCosts } from '../src/greater/estimate';
 import { LanguageModel } from '../src/engine/language-model';
 import { buildLayout } from '../src/greater/layout';
 import { initialState, runSteps, type OptimizerContext } from '../src/greater/optimizer';
@@ -35,6 +35,18 @@ test('extrapolation: start reasoning, then per step proposal + gradient per samp
   // The random-search baseline computes no gradient; regenerating the reasoning every step costs one more evaluation.
   assert.equal(extrapolate(c, makeConfig({ candidateRanking: 'random', keepForSelection: 3 }), 10, 7).stepSeconds, 2.5 * 0.5 + 3 * 3 * 2);
   assert.equal(extrapolate(c, makeConfig({ reuseReasoning: false, keepForSelection: 3 }), 10, 7).stepSeconds, 2.5 * 3.5 + 4 * 3 * 2);
+});
+
+test('scratch steps: the second is the step cost; a lone first counts less its start reasoning, never below the model', () => {
+  const c: MeasuredCosts = { batch: 4, evalBatchSeconds: 2, decodeStepSeconds: 0.01, reasoningSteps: 100, proposalSeconds: 0.5, gradientSeconds: 3, probeSeconds: 1 };
+  const cfg = makeConfig({ steps: 10, keepForSelection: 3, evaluateTop: 1 });
+  const e = extrapolate(c, cfg, 10, 7); // start 6 s, step 26.75 s
+  const two = withMeasuredSteps(e, cfg, [40, 20]);
+  assert.equal(two.stepSeconds, 20);
+  assert.equal(two.totalSeconds, e.startSeconds + 10 * 20 + e.evaluationSeconds);
+  assert.equal(two.costs.probeSeconds, 1 + 60);
+  assert.equal(withMeasuredSteps(e, cfg, [40]).stepSeconds, 40 - 6);
+  assert.equal(withMeasuredSteps(e, cfg, [10]).stepSeconds, e.stepSeconds);
 });
 
 test('the estimate is printed before step 1 and --max-minutes refuses a run it exceeds, in one line', () => {

@@ -169,16 +169,20 @@ export function extrapolate(c: MeasuredCosts, cfg: GreaterConfig, trainSize: num
   };
 }
 
-/** Steps cheaper than this are timed for real (one scratch step) as well: their host-side work (proposal over the
+/** Steps cheaper than this are timed for real (two scratch steps) as well: their host-side work (proposal over the
  *  vocabulary, round-trip checks, checkpoint) is not in the model probe and can be most of a small model's step. */
 export const SCRATCH_STEP_BELOW_SECONDS = 5;
 
-/** The estimate with its step cost replaced by a measured scratch step (which included the start reasoning). */
-export function withMeasuredStep(e: RunEstimate, cfg: GreaterConfig, firstStepSeconds: number): RunEstimate {
-  const stepSeconds = Math.max(e.stepSeconds, firstStepSeconds - e.startSeconds);
+/**
+ * The estimate with its step cost replaced by scratch steps: the first includes the start reasoning and its calls'
+ * first allocations, so the second, where there is one, is the step cost; otherwise the first less the start
+ * reasoning, and never below the model's price.
+ */
+export function withMeasuredSteps(e: RunEstimate, cfg: GreaterConfig, stepSeconds: readonly number[]): RunEstimate {
+  const step = stepSeconds.length > 1 ? stepSeconds[1] : Math.max(e.stepSeconds, (stepSeconds[0] ?? 0) - e.startSeconds);
   return {
-    ...e, costs: { ...e.costs, probeSeconds: e.costs.probeSeconds + firstStepSeconds }, stepSeconds,
-    totalSeconds: e.startSeconds + cfg.steps * stepSeconds + e.evaluationSeconds,
+    ...e, costs: { ...e.costs, probeSeconds: e.costs.probeSeconds + stepSeconds.reduce((a, b) => a + b, 0) }, stepSeconds: step,
+    totalSeconds: e.startSeconds + cfg.steps * step + e.evaluationSeconds,
   };
 }
 

@@ -10,7 +10,7 @@ import { streamFrom } from './channel';
 import type { GreaterConfig } from './config';
 import { acquireLockFile, releaseLockFile } from './lock';
 import { BUDGET_HINT_SECONDS, describeBudgets } from './budgets';
-import { SCRATCH_STEP_BELOW_SECONDS, describeEstimate, extrapolate, measureCosts, withMeasuredStep, type RunEstimate } from './estimate';
+import { SCRATCH_STEP_BELOW_SECONDS, describeEstimate, extrapolate, measureCosts, withMeasuredSteps, type RunEstimate } from './estimate';
 import { compareEvaluations, evaluatePrompt, type Comparison, type PromptEvaluation } from './evaluation';
 import { generationBudget, type PromptLayout } from './layout';
 import type { ModelPort } from './model';
@@ -240,7 +240,7 @@ async function drive(live: Live, cancel: RunCancellation, emitRaw: (e: RunEvent)
 
 /**
  * The run's duration measured on its own model and device before step 1: one batch of each kind of work, and for
- * cheap steps one scratch step (on a copy of the state, nothing persisted).
+ * cheap steps two scratch steps (on a copy of the state, nothing persisted).
  */
 export async function measureRun(ctx: OptimizerContext, state: RunState, heldOutSize: number): Promise<RunEstimate> {
   const cfg = ctx.config;
@@ -248,9 +248,10 @@ export async function measureRun(ctx: OptimizerContext, state: RunState, heldOut
   if (probe.startReasoning) ctx.startReasoning = probe.startReasoning;
   let estimate = extrapolate(probe.costs, cfg, ctx.layout.samples.length, heldOutSize, probe.startReasoning ? 1 : 0);
   if (estimate.stepSeconds < SCRATCH_STEP_BELOW_SECONDS) {
-    const t = performance.now();
-    await runSteps({ ...ctx, config: { ...cfg, steps: 1 }, persist: () => {} }, structuredClone(state), () => {});
-    estimate = withMeasuredStep(estimate, cfg, (performance.now() - t) / 1000);
+    const ends = [performance.now()];
+    const scratch = { ...ctx, config: { ...cfg, steps: Math.min(2, cfg.steps) }, persist: () => {} };
+    await runSteps(scratch, structuredClone(state), (e) => { if (e.kind === 'step') ends.push(performance.now()); });
+    estimate = withMeasuredSteps(estimate, cfg, ends.slice(1).map((t, i) => (t - ends[i]) / 1000));
   }
   return estimate;
 }
