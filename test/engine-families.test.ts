@@ -226,6 +226,8 @@ for (const v of variants) {
       const [whole] = await m64.inputGradient([{ ids, targets: [{ position: 3, id: ids[4] }], gradPositions: [5, 6] }]);
       assert.ok(Math.abs(onlyPrefix.loss - whole.loss) < 1e-9, `${onlyPrefix.loss} vs ${whole.loss}`);
       onlyPrefix.grad.forEach((gv, k) => gv.forEach((x, h) => assert.ok(Math.abs(x - whole.grad[k][h]) < 1e-12, `grad ${k}[${h}]: ${x} vs ${whole.grad[k][h]}`)));
+      // ...and still refuses a gradient position outside the sequence
+      await assert.rejects(m64.inputGradient([{ ids, targets: [{ position: 3, id: ids[4] }], gradPositions: [ids.length], prefixLength: 4 }]), /gradient position 15 is outside the sequence \(length 15\)/);
       m64.clearPrefixCache(); // later tests count their own prefix misses
     });
 

@@ -86,6 +86,9 @@ function usablePrefix(it: GradItem): number {
 async function inputGradientBatch(ctx: EngineContext, prefixCache: PrefixCache | null, items: readonly GradItem[]): Promise<GradResult[]> {
   const { s, g } = await ctx.sessions.grad(false, false);
   const H = ctx.config.hiddenSize;
+  for (const it of items) {
+    for (const p of it.gradPositions ?? []) if (p < 0 || p >= it.ids.length) throw new UserError(`gradient position ${p} is outside the sequence (length ${it.ids.length})`);
+  }
   // Prefixes are computed by the forward graph: only where it has the gradient graph's weights (not quantized).
   const usePrefix = prefixCache !== null && ctx.sessions.quantize === 'none' && items.some((it) => usablePrefix(it) > 0);
   const pre = usePrefix ? await prefixCache.statesFor(items.map((it) => it.ids), items.map(usablePrefix)) : null;
@@ -103,10 +106,7 @@ async function inputGradientBatch(ctx: EngineContext, prefixCache: PrefixCache |
   items.forEach((it, b) => {
     const n = skip[b];
     it.ids.forEach((id, j) => { if (j >= n) embeds.set(it.embeddingOverrides?.get(j) ?? table.subarray(id * H, (id + 1) * H), (b * S + j - n) * H); });
-    for (const p of it.gradPositions ?? [...it.ids.keys()]) {
-      if (p < 0 || p >= it.ids.length) throw new UserError(`gradient position ${p} is outside the sequence (length ${it.ids.length})`);
-      gRows.push(BigInt(b * S + p - n));
-    }
+    for (const p of it.gradPositions ?? [...it.ids.keys()]) gRows.push(BigInt(b * S + p - n));
   });
   const out = await s.run({
     ...ctx.sessions.weightFeeds(g.weightNames),
