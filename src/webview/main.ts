@@ -90,11 +90,14 @@ function render(): void {
     renderResult(ui),
     r === 'idle' || beforeFirstStep || r === 'finished' || r === 'failed' ? renderSetup(ui) : null,
   ]);
-  if (banner && state.startError !== shownStartError) banner.scrollIntoView({ block: 'start' });
+  const bannerShown = !!banner && state.startError !== shownStartError;
+  if (bannerShown) banner.scrollIntoView({ block: 'start' });
   shownStartError = state.startError;
   if (focusId) {
     const el = document.getElementById(focusId) as HTMLInputElement | null;
-    el?.focus();
+    // Focus comes back without scrolling to it when a refused Start just brought its banner into view (the Start
+    // button, focused by the click, sits below it and would scroll the banner away again).
+    el?.focus(bannerShown ? { preventScroll: true } : undefined);
     if (el && sel && typeof sel[0] === 'number') {
       try { el.setSelectionRange(sel[0], sel[1] ?? sel[0]); } catch { /* not a text input */ }
     }
